@@ -1,0 +1,134 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// The five services and the gateway: each a library (what the tests import) and a thin executable.
+let services: [(library: String, executable: String, folder: String)] = [
+    ("ContactsService", "contacts", "Contacts"),
+    ("SalesService", "sales", "Sales"),
+    ("SupportService", "support", "Support"),
+    ("MarketingService", "marketing", "Marketing"),
+    ("ERPBridgeService", "erp-bridge", "ERPBridge"),
+    ("GatewayService", "gateway", "Gateway"),
+]
+
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let postgres: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+var targets: [Target] = [
+    .target(
+        name: "CAMQP",
+        path: "Shared/CAMQP",
+        linkerSettings: [.linkedLibrary("rabbitmq")]
+    ),
+    .target(name: "AMQP", dependencies: ["CAMQP", logging], path: "Shared/AMQP", swiftSettings: swiftSettings),
+    .target(name: "Storage", dependencies: [postgres, logging], path: "Shared/Storage", swiftSettings: swiftSettings),
+    .target(name: "Contracts", path: "Shared/Contracts", swiftSettings: swiftSettings),
+    .target(
+        name: "Messaging",
+        dependencies: ["AMQP", "Storage", postgres, lifecycle, logging, metrics],
+        path: "Shared/Messaging",
+        swiftSettings: swiftSettings
+    ),
+    .target(
+        name: "ServiceKit",
+        dependencies: [
+            "AMQP", "Messaging", "Storage", hummingbird, postgres, lifecycle, logging, metrics,
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Configuration", package: "swift-configuration"),
+        ],
+        path: "Shared/ServiceKit",
+        swiftSettings: swiftSettings
+    ),
+    .target(
+        name: "SwitchboardCommand",
+        dependencies: ["AMQP", "Messaging", "Storage", "ServiceKit", postgres, logging, argumentParser]
+            + services.map { .target(name: $0.library) },
+        path: "Services/Switchboard/Library",
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "SwitchboardMain",
+        dependencies: ["SwitchboardCommand", argumentParser],
+        path: "Services/Switchboard/Executable",
+        swiftSettings: swiftSettings
+    ),
+    .target(
+        name: "TestSupport",
+        dependencies: ["AMQP", "Messaging", "Storage", "ServiceKit", postgres, logging],
+        path: "Tests/TestSupport",
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "MessagingProbe",
+        dependencies: ["TestSupport", "AMQP", "Messaging", "Storage", "ServiceKit", postgres, lifecycle, logging],
+        path: "Tests/MessagingProbe",
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ServiceKit", "TestSupport"], path: "Tests/AMQPTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "StorageTests", dependencies: ["Storage", "ServiceKit", "TestSupport", postgres], path: "Tests/StorageTests",
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "MessagingTests",
+        dependencies: ["Messaging", "AMQP", "Storage", "ServiceKit", "TestSupport", postgres, lifecycle, logging],
+        path: "Tests/MessagingTests",
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "ServiceKitTests",
+        dependencies: [
+            "ServiceKit", "TestSupport", "Messaging", "AMQP", hummingbird,
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ],
+        path: "Tests/ServiceKitTests",
+        swiftSettings: swiftSettings
+    ),
+]
+
+var products: [Product] = [.executable(name: "switchboard", targets: ["SwitchboardMain"])]
+for service in services {
+    targets.append(
+        .target(
+            name: service.library,
+            dependencies: ["ServiceKit", "Messaging", "Storage", "Contracts", hummingbird, postgres, logging],
+            path: "Services/\(service.folder)/Library",
+            swiftSettings: swiftSettings
+        )
+    )
+    targets.append(
+        .executableTarget(
+            name: "\(service.library)Main",
+            dependencies: [.target(name: service.library), "ServiceKit"],
+            path: "Services/\(service.folder)/Executable",
+            swiftSettings: swiftSettings
+        )
+    )
+    products.append(.executable(name: service.executable, targets: ["\(service.library)Main"]))
+}
+
+let package = Package(
+    name: "Switchboard",
+    platforms: [.macOS(.v15)],
+    products: products,
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+    ],
+    targets: targets
+)

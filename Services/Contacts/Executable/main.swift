@@ -1,0 +1,4 @@
+import ContactsService
+import ServiceKit
+
+await ServiceRunner.main(ContactsService.definition)

@@ -1,0 +1,4 @@
+import ERPBridgeService
+import ServiceKit
+
+await ServiceRunner.main(ERPBridgeService.definition)

@@ -1,0 +1,4 @@
+import MarketingService
+import ServiceKit
+
+await ServiceRunner.main(MarketingService.definition)

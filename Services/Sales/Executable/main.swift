@@ -1,0 +1,4 @@
+import SalesService
+import ServiceKit
+
+await ServiceRunner.main(SalesService.definition)

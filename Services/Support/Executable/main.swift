@@ -1,0 +1,4 @@
+import SupportService
+import ServiceKit
+
+await ServiceRunner.main(SupportService.definition)

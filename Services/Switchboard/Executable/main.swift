@@ -1,0 +1,4 @@
+import ArgumentParser
+import SwitchboardCommand
+
+await SwitchboardCommand.main()

@@ -1,0 +1,172 @@
+import AMQP
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+import Storage
+
+/// Consumes `<service>.events` (DESIGN.md §4): each delivery is applied once, in one transaction
+/// with its inbox row; a duplicate is acked unchanged; a message that can never be applied goes to
+/// `crm.dlx` with `x-error` and `x-failed-by` and is then acked; a passing fault is nacked with
+/// requeue after a back-off, and the queue's delivery limit dead-letters it if it never succeeds.
+/// Deliveries are applied one at a time, so each aggregate's events apply in the order published.
+public final class EventConsumer: Service, Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case applied, duplicate, deadLettered(String), retried(String)
+    }
+
+    private let service: String
+    private let outbox: Outbox
+    private let client: PostgresClient
+    private let consumer: AMQPConsumer
+    private let publisher: AMQPPublisher
+    private let handlers: [String: EventHandler]
+    private let logger: Logger
+    private let consumed: Counter
+    private let duplicates: Counter
+    private let deadLettered: Counter
+    private let retried: Counter
+    private let applyTimer: Metrics.Timer
+
+    public init(
+        service: String, schema: SchemaName, client: PostgresClient, consumer: AMQPConsumer,
+        publisher: AMQPPublisher, handlers: [EventHandler], logger: Logger
+    ) {
+        self.service = service
+        outbox = Outbox(schema: schema)
+        self.client = client
+        self.consumer = consumer
+        self.publisher = publisher
+        self.handlers = Dictionary(handlers.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
+        self.logger = logger
+        let dimensions = [("service", service)]
+        consumed = Counter(label: "switchboard_events_consumed_total", dimensions: dimensions)
+        duplicates = Counter(label: "switchboard_events_duplicate_total", dimensions: dimensions)
+        deadLettered = Counter(label: "switchboard_events_dead_lettered_total", dimensions: dimensions)
+        retried = Counter(label: "switchboard_events_retried_total", dimensions: dimensions)
+        applyTimer = Metrics.Timer(label: "switchboard_event_apply_duration_seconds", dimensions: dimensions)
+    }
+
+    /// The routing keys to bind `<service>.events` to.
+    public static func topology(service: String, handlers: [EventHandler]) -> Topology {
+        CRMTopology.consumer(service: service, eventTypes: handlers.map(\.type).sorted())
+    }
+
+    public func run() async throws {
+        // On graceful shutdown stop taking deliveries; the one in hand finishes and is acked first.
+        for await delivery in consumer.deliveries.cancelOnGracefulShutdown() {
+            _ = await process(delivery)
+        }
+        await consumer.close()
+    }
+
+    /// Applies one delivery and settles it with the broker.
+    @discardableResult
+    public func process(_ delivery: Delivery) async -> Outcome {
+        let start = ContinuousClock.now
+        let outcome = await apply(delivery)
+        switch outcome {
+        case .applied:
+            consumed.increment()
+            applyTimer.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+            consumer.ack(delivery)
+        case .duplicate:
+            duplicates.increment()
+            consumer.ack(delivery)
+        case let .deadLettered(reason):
+            do {
+                try await publisher.publish(deadLetter(delivery, reason: reason))
+                deadLettered.increment()
+                logger.error("event dead-lettered", metadata: ["type": "\(delivery.routingKey)", "error": "\(reason)"])
+                consumer.ack(delivery)
+            } catch {
+                logger.error("cannot dead-letter; will retry", metadata: ["error": "\(error)"])
+                await backOff(delivery)
+                consumer.nack(delivery, requeue: true)
+                return .retried("dead-lettering failed: \(error)")
+            }
+        case let .retried(reason):
+            retried.increment()
+            logger.warning("event failed, will retry", metadata: ["type": "\(delivery.routingKey)", "error": "\(reason)"])
+            await backOff(delivery)
+            consumer.nack(delivery, requeue: true)
+        }
+        return outcome
+    }
+
+    private func apply(_ delivery: Delivery) async -> Outcome {
+        let envelope: EventEnvelope
+        do {
+            envelope = try EventEnvelope.decode(delivery.body)
+        } catch {
+            return .deadLettered("cannot decode the envelope: \(describe(error))")
+        }
+        guard let handler = handlers[envelope.type] else {
+            return .deadLettered("no handler for event type '\(envelope.type)'")
+        }
+        guard handler.versions.contains(envelope.version) else {
+            return .deadLettered("unsupported version \(envelope.version) of '\(envelope.type)'")
+        }
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                let inserted = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO \(outbox.schema.table("inbox")) (message_id, type) VALUES ($1, $2)
+                            ON CONFLICT DO NOTHING RETURNING 1
+                            """,
+                        binds: try bind(envelope.id, envelope.type)
+                    ),
+                    logger: logger
+                ).collect()
+                guard !inserted.isEmpty else { return .duplicate }
+                try await handler.apply(envelope, EventContext(connection: connection, outbox: outbox, logger: logger))
+                return .applied
+            }
+        } catch {
+            let cause = (error as? PostgresTransactionError)?.closureError ?? error
+            if let permanent = cause as? PermanentEventError { return .deadLettered(permanent.reason) }
+            if cause is DecodingError { return .deadLettered("invalid event data: \(describe(cause))") }
+            return .retried(String(reflecting: cause))
+        }
+    }
+
+    private func deadLetter(_ delivery: Delivery, reason: String) -> OutgoingMessage {
+        var properties = delivery.properties
+        properties.headers["x-error"] = .string(reason)
+        properties.headers["x-failed-by"] = .string(service)
+        properties.headers["x-original-exchange"] = .string(delivery.exchange)
+        properties.headers["x-original-routing-key"] = .string(delivery.routingKey)
+        properties.headers["x-failed-at"] = .string(Date().formatted(.iso8601))
+        return OutgoingMessage(
+            exchange: CRMTopology.deadLetterExchange, routingKey: service, body: delivery.body,
+            properties: properties, mandatory: true
+        )
+    }
+
+    /// 100 ms, doubling with each earlier delivery of the message, at most 5 s.
+    private func backOff(_ delivery: Delivery) async {
+        let attempts = max(delivery.deliveryCount, delivery.redelivered ? 1 : 0)
+        try? await Task.sleep(for: min(.milliseconds(100) * (1 << Int(min(attempts, 6))), .seconds(5)))
+    }
+
+    private func describe(_ error: any Error) -> String {
+        switch error {
+        case let DecodingError.keyNotFound(key, context):
+            "missing field '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+        case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
+            "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+        case let DecodingError.dataCorrupted(context):
+            "\(context.debugDescription) at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        default:
+            "\(error)"
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,34 @@
+import Logging
+import PostgresNIO
+
+/// Thrown by a handler for an event it can never apply (invalid data, a reference it rejects):
+/// the message goes to the service's dead-letter queue with this reason instead of being retried.
+public struct PermanentEventError: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// What a handler gets: the transaction its effect commits in, with the inbox row, and the outbox
+/// for the events that effect causes.
+public struct EventContext: Sendable {
+    public let connection: PostgresConnection
+    public let outbox: Outbox
+    public let logger: Logger
+}
+
+/// Applies one event type (any of `versions`) inside the consumer's transaction.
+public struct EventHandler: Sendable {
+    public var type: String
+    public var versions: Set<Int>
+    public var apply: @Sendable (EventEnvelope, EventContext) async throws -> Void
+
+    public init(
+        type: String, versions: Set<Int> = [1],
+        apply: @escaping @Sendable (EventEnvelope, EventContext) async throws -> Void
+    ) {
+        self.type = type
+        self.versions = versions
+        self.apply = apply
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Storage
+
+/// Appends events to a schema's outbox inside the caller's transaction, so the state change and its
+/// events commit together; the `NOTIFY` it sends is delivered at commit and wakes the relay.
+public struct Outbox: Sendable {
+    public let schema: SchemaName
+
+    public init(schema: SchemaName) {
+        self.schema = schema
+    }
+
+    public var notificationChannel: String { "outbox_\(schema.rawValue)" }
+
+    /// Call on a connection inside a transaction (`withTransaction`).
+    public func append(_ events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !events.isEmpty else { return }
+        var ids: [UUID] = []
+        var types: [String] = []
+        var aggregates: [UUID] = []
+        var versions: [Int64] = []
+        var payloads: [String] = []
+        var headers: [String] = []
+        for event in events {
+            ids.append(event.id)
+            types.append(event.type)
+            aggregates.append(event.aggregateId)
+            versions.append(event.aggregateVersion)
+            payloads.append(String(decoding: try event.encoded(), as: UTF8.self))
+            headers.append(#"{"x-event-version": \#(event.version)}"#)
+        }
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, headers)
+                    SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int8[], $5::text[]::jsonb[], $6::text[]::jsonb[])
+                    """,
+                binds: try bind(ids, types, aggregates, versions, payloads, headers)
+            ),
+            logger: logger
+        )
+        try await connection.query("SELECT pg_notify(\(notificationChannel), '')", logger: logger)
+    }
+
+    public func append(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
+        try await append([event], on: connection, logger: logger)
+    }
+}
+
+func bind(_ values: any PostgresEncodable & Sendable...) throws -> PostgresBindings {
+    var bindings = PostgresBindings()
+    for value in values { try bindings.append(value) }
+    return bindings
+}

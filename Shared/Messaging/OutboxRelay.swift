@@ -1,0 +1,193 @@
+import AMQP
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// What the relay knows of itself, for health checks and metrics.
+public struct RelayStatus: Sendable {
+    public var isLeader = false
+    /// Age of the oldest unpublished event; 0 when the outbox is drained.
+    public var lag: Duration = .zero
+    public var lastError: String?
+}
+
+/// Publishes a schema's outbox to `crm.events` (DESIGN.md §3). Every replica runs one; the one that
+/// holds the schema's advisory lock publishes, in `seq` order and in batches, and marks a row
+/// published only once the broker confirmed it. It wakes on `NOTIFY`, and polls as a fallback.
+public final class OutboxRelay: Service, Sendable {
+    public struct Settings: Sendable {
+        public var batchSize = 500
+        public var pollInterval: Duration = .seconds(1)
+        public var maximumBackoff: Duration = .seconds(5)
+        public init() {}
+    }
+
+    private let outbox: Outbox
+    private let producer: String
+    private let database: DatabaseConfiguration
+    private let client: PostgresClient
+    private let publisher: AMQPPublisher
+    private let settings: Settings
+    private let logger: Logger
+    private let state = Mutex(RelayStatus())
+    private let wake = WakeSignal()
+    private let published: Counter
+    private let failures: Counter
+    private let lagGauge: Gauge
+    private let leaderGauge: Gauge
+
+    public init(
+        schema: SchemaName, producer: String, database: DatabaseConfiguration, client: PostgresClient,
+        publisher: AMQPPublisher, settings: Settings = .init(), logger: Logger
+    ) {
+        outbox = Outbox(schema: schema)
+        self.producer = producer
+        self.database = database
+        self.client = client
+        self.publisher = publisher
+        self.settings = settings
+        self.logger = logger
+        let dimensions = [("service", producer)]
+        published = Counter(label: "switchboard_events_published_total", dimensions: dimensions)
+        failures = Counter(label: "switchboard_outbox_publish_failures_total", dimensions: dimensions)
+        lagGauge = Gauge(label: "switchboard_outbox_lag_seconds", dimensions: dimensions)
+        leaderGauge = Gauge(label: "switchboard_outbox_relay_leader", dimensions: dimensions)
+    }
+
+    public var status: RelayStatus { state.withLock { $0 } }
+
+    private var schema: SchemaName { outbox.schema }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await leadWhenPossible()
+            } catch {
+                setLeader(false)
+                state.withLock { $0.lastError = "\(error)" }
+                logger.warning("outbox relay lost its database connection", metadata: ["error": "\(String(reflecting: error))"])
+                await pause(settings.pollInterval)
+            }
+        }
+    }
+
+    /// Holds a dedicated connection (a session-level advisory lock belongs to one connection), waits
+    /// for the lock, then publishes until shutdown or until that connection fails.
+    private func leadWhenPossible() async throws {
+        let connection = try await database.connect(id: Int.random(in: 1...Int(Int32.max)), logger: logger)
+        defer { Task { try? await connection.close() } }
+        let lockKey = "switchboard.relay.\(schema.rawValue)"
+        while true {
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(lockKey)))", logger: logger)
+            var acquired = false
+            for try await value in rows.decode(Bool.self) { acquired = value }
+            if acquired { break }
+            try await measureLag()
+            await pause(settings.pollInterval)
+        }
+        setLeader(true)
+        logger.info("outbox relay is the leader", metadata: ["schema": "\(schema)"])
+        defer { setLeader(false) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await _ in try await connection.listen(self.outbox.notificationChannel) { self.wake.fire() }
+            }
+            group.addTask { try await self.publishUntilShutdown() }
+            // Either the publishing loop ended (shutdown) or the listening connection broke.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func publishUntilShutdown() async throws {
+        var attempt = 0
+        while true {
+            let shuttingDown = Task.isShuttingDownGracefully || Task.isCancelled
+            let records = try await OutboxRecord.decode(
+                try await client.query(OutboxRecord.selectUnpublished(schema, limit: settings.batchSize), logger: logger)
+            )
+            recordLag(records.first.map { Date().timeIntervalSince($0.createdAt) } ?? 0)
+            var failed = 0
+            if !records.isEmpty {
+                failed = try await publish(records)
+                attempt = failed == 0 ? 0 : attempt + 1
+            }
+            if failed > 0 {
+                if shuttingDown { return }  // leave the rest for the next leader rather than hang the shutdown
+                await pause(min(.milliseconds(100) * (1 << min(attempt, 10)), settings.maximumBackoff))
+                continue
+            }
+            if records.count == settings.batchSize { continue }
+            if shuttingDown { return }  // drained: this was the flush
+            await pause(settings.pollInterval)
+        }
+    }
+
+    /// Publishes a batch with all its messages in flight at once; returns how many failed.
+    private func publish(_ records: [OutboxRecord]) async throws -> Int {
+        let results = await publisher.publish(records.map { $0.message(producer: producer) })
+        var confirmed: [Int64] = []
+        var failure: AMQPError?
+        for (record, result) in zip(records, results) {
+            switch result {
+            case .success: confirmed.append(record.seq)
+            case let .failure(error): failure = failure ?? error
+            }
+        }
+        if !confirmed.isEmpty {
+            try await client.query(
+                PostgresQuery(
+                    unsafeSQL: "UPDATE \(schema.table("outbox")) SET published_at = now() WHERE seq = ANY($1)",
+                    binds: try bind(confirmed)
+                ),
+                logger: logger
+            )
+            published.increment(by: Int64(confirmed.count))
+        }
+        let failed = records.count - confirmed.count
+        if let failure {
+            failures.increment(by: Int64(failed))
+            state.withLock { $0.lastError = "\(failure)" }
+            logger.warning("outbox publish failed; rows stay unpublished", metadata: ["failed": "\(failed)", "error": "\(failure)"])
+        }
+        return failed
+    }
+
+    private func measureLag() async throws {
+        let rows = try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
+                    FROM \(schema.table("outbox")) WHERE published_at IS NULL
+                    """
+            ),
+            logger: logger
+        )
+        for try await seconds in rows.decode(Double.self) { recordLag(seconds) }
+    }
+
+    private func recordLag(_ seconds: Double) {
+        let seconds = max(0, seconds)
+        state.withLock { $0.lag = .milliseconds(Int64(seconds * 1000)) }
+        lagGauge.record(seconds)
+    }
+
+    private func setLeader(_ leader: Bool) {
+        state.withLock { $0.isLeader = leader }
+        leaderGauge.record(leader ? 1 : 0)
+    }
+
+    /// Sleeps until a `NOTIFY`, the timeout or a graceful shutdown, whichever comes first.
+    private func pause(_ duration: Duration) async {
+        await withGracefulShutdownHandler {
+            await wake.wait(timeout: duration)
+        } onGracefulShutdown: {
+            self.wake.fire()
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import AMQP
+import Foundation
+import Hummingbird
+import Logging
+import Messaging
+import PostgresNIO
+import ServiceLifecycle
+import Storage
+
+/// The composition root every service executable calls: configuration from the environment,
+/// logging, metrics, migration, the outbox relay, the event consumer and the HTTP server, run as
+/// one ServiceGroup that shuts down gracefully on SIGTERM or SIGINT (server first, then the
+/// consumer finishes its delivery, the relay flushes, the publisher waits for its confirms).
+public enum ServiceRunner {
+    /// Runs the service; a failure to start (bad configuration, a migration that fails) is printed
+    /// as one line and exits with status 1.
+    public static func main(_ definition: ServiceDefinition) async {
+        do {
+            try await run(definition)
+        } catch {
+            FileHandle.standardError.write(Data("\(definition.name): \(String(reflecting: error))\n".utf8))
+            exit(1)
+        }
+    }
+
+    public static func run(_ definition: ServiceDefinition) async throws {
+        let environment = SwitchboardEnvironment()
+        let name = environment.string("service", default: definition.name)
+        let logger = Observability.bootstrapLogging(service: name, environment: environment)
+        let registry = Observability.bootstrapMetrics()
+        let schema = try SchemaName(definition.name)
+        let database = environment.database(defaultUser: definition.name)
+        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await client.run() }
+            let migrator = Migrator(schema: schema, migrations: MessagingMigrations.all + definition.migrations)
+            try await migrator.migrate(client, logger: logger)
+
+            let dependencies = ServiceDependencies(
+                schema: schema, client: client, outbox: Outbox(schema: schema), environment: environment, logger: logger
+            )
+            let handlers = definition.handlers(dependencies)
+            let publisher = AMQPPublisher(
+                configuration: environment.broker(defaultUser: definition.name, connectionName: "\(name) publisher"),
+                topology: CRMTopology.exchanges, logger: logger
+            )
+            let consumer = AMQPConsumer(
+                configuration: environment.broker(defaultUser: definition.name, connectionName: "\(name) consumer"),
+                topology: EventConsumer.topology(service: definition.name, handlers: handlers),
+                queues: [CRMTopology.eventsQueue(definition.name)],
+                prefetch: UInt16(environment.int("amqp.prefetch", default: 32)),
+                logger: logger
+            )
+            let relay = OutboxRelay(
+                schema: schema, producer: definition.name, database: database, client: client, publisher: publisher,
+                logger: logger
+            )
+            let eventConsumer = EventConsumer(
+                service: definition.name, schema: schema, client: client, consumer: consumer, publisher: publisher,
+                handlers: handlers, logger: logger
+            )
+
+            let router = Router()
+            router.add(middleware: RequestMetricsMiddleware())
+            HealthChecks(
+                client: client, publisher: publisher, consumer: consumer, relay: relay, registry: registry,
+                maximumOutboxLag: .seconds(environment.int("ready.max.outbox.lag.seconds", default: 30))
+            ).register(on: router)
+            definition.routes(router, dependencies)
+
+            var app = Application(
+                router: router,
+                configuration: .init(
+                    address: .hostname(
+                        environment.string("http.host", default: "127.0.0.1"),
+                        port: environment.int("http.port", default: 8080)
+                    ),
+                    serverName: name
+                ),
+                logger: logger
+            )
+            app.addServices(PublisherService(publisher), relay, eventConsumer)
+            try await app.runService()
+            group.cancelAll()
+        }
+    }
+}

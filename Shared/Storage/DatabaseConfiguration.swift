@@ -1,0 +1,43 @@
+import Logging
+import PostgresNIO
+
+/// How a service reaches PostgreSQL: its own login role, which owns its own schema only.
+public struct DatabaseConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String
+    public var database: String
+    public var maximumConnections: Int
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 5432, user: String, password: String,
+        database: String = "switchboard", maximumConnections: Int = 20
+    ) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.database = database
+        self.maximumConnections = maximumConnections
+    }
+
+    public var clientConfiguration: PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: .disable
+        )
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
+    /// A single connection outside the pool: for `LISTEN`, and for session-level advisory locks,
+    /// which belong to one connection and must not go back to a pool.
+    public func connect(id: Int, logger: Logger) async throws -> PostgresConnection {
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: .disable
+        )
+        configuration.options.connectTimeout = .seconds(5)
+        return try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
+    }
+}

@@ -1,0 +1,792 @@
+#!/usr/bin/env bash
+# compose/local.sh — run Switchboard locally without Docker or an init system.
+#
+# Usage:
+#   compose/local.sh up                  build the package, start PostgreSQL, RabbitMQ and all services
+#   compose/local.sh down                stop the services, RabbitMQ and PostgreSQL started from this checkout
+#   compose/local.sh status              one line per server / service
+#   compose/local.sh logs SERVICE        tail -f a log (contacts, sales, ..., gateway, postgres, rabbitmq)
+#   compose/local.sh test [ARGS...]      up + swift test (ARGS go to `swift test`), then stop what it started
+#   compose/local.sh infra               (internal) only install/start PostgreSQL and RabbitMQ
+#
+# Environment variables (all optional; defaults in brackets):
+#   SWITCHBOARD_PG_HOST              [127.0.0.1]   address PostgreSQL listens on / services connect to
+#   SWITCHBOARD_PG_PORT              [5433]        PostgreSQL port
+#   SWITCHBOARD_AMQP_HOST            [127.0.0.1]   address RabbitMQ's AMQP listener binds / services connect to
+#   SWITCHBOARD_AMQP_PORT            [5673]        AMQP port
+#   SWITCHBOARD_AMQP_VHOST           [switchboard] RabbitMQ virtual host
+#   SWITCHBOARD_RABBITMQ_NODE        [switchboard@localhost] Erlang node name of the local RabbitMQ
+#   SWITCHBOARD_RABBITMQ_DIST_PORT   [25673]       Erlang distribution port of that node (loopback only)
+#   SWITCHBOARD_GATEWAY_PORT         [8080]        HTTP port of the gateway
+#   SWITCHBOARD_CONTACTS_PORT        [8081]        HTTP port of the contacts service
+#   SWITCHBOARD_SALES_PORT           [8082]        HTTP port of the sales service
+#   SWITCHBOARD_SUPPORT_PORT         [8083]        HTTP port of the support service
+#   SWITCHBOARD_MARKETING_PORT       [8084]        HTTP port of the marketing service
+#   SWITCHBOARD_ERP_BRIDGE_PORT      [8085]        HTTP port of the erp-bridge service
+#   SWITCHBOARD_ADMIN_KEY            [generated once, kept in .local/admin-key] admin API key
+#   SWITCHBOARD_BUILD_CONFIGURATION  [debug]       swift build configuration (debug or release)
+#
+# State lives in $REPO/.local (gitignored):
+#   pg/              PostgreSQL data directory (owned by the postgres user)
+#   pgsock/          PostgreSQL unix socket directory
+#   rabbitmq/        RabbitMQ home (Erlang cookie), mnesia/, log/, config files
+#   logs/<name>.log  stdout+stderr of every service, postgres.log, rabbitmq.log (RabbitMQ's console)
+#   run/<name>.pid   pid files (services, rabbitmq)
+#   bin/rabbitmqctl  rabbitmqctl wrapper bound to the local node (exported to tests as SWITCHBOARD_RABBITMQCTL)
+#   secrets.env      generated once (chmod 600); KEY=value lines, one password per role, used for both
+#                    the PostgreSQL role and the RabbitMQ user of the same name:
+#                      SWITCHBOARD_CONTACTS_PASSWORD, SWITCHBOARD_SALES_PASSWORD, SWITCHBOARD_SUPPORT_PASSWORD,
+#                      SWITCHBOARD_MARKETING_PASSWORD, SWITCHBOARD_ERP_BRIDGE_PASSWORD,
+#                      SWITCHBOARD_GATEWAY_PASSWORD, SWITCHBOARD_ADMIN_PASSWORD (role switchboard_admin)
+#   admin-key        generated admin API key (only used when SWITCHBOARD_ADMIN_KEY is unset)
+set -euo pipefail
+
+# ---------------------------------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------------------------------
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+REPO=$(cd -- "$SCRIPT_DIR/.." && pwd -P)
+LOCAL=$REPO/.local
+
+: "${SWITCHBOARD_PG_HOST:=127.0.0.1}"
+: "${SWITCHBOARD_PG_PORT:=5433}"
+: "${SWITCHBOARD_AMQP_HOST:=127.0.0.1}"
+: "${SWITCHBOARD_AMQP_PORT:=5673}"
+: "${SWITCHBOARD_AMQP_VHOST:=switchboard}"
+: "${SWITCHBOARD_RABBITMQ_NODE:=switchboard@localhost}"
+: "${SWITCHBOARD_RABBITMQ_DIST_PORT:=25673}"
+: "${SWITCHBOARD_GATEWAY_PORT:=8080}"
+: "${SWITCHBOARD_CONTACTS_PORT:=8081}"
+: "${SWITCHBOARD_SALES_PORT:=8082}"
+: "${SWITCHBOARD_SUPPORT_PORT:=8083}"
+: "${SWITCHBOARD_MARKETING_PORT:=8084}"
+: "${SWITCHBOARD_ERP_BRIDGE_PORT:=8085}"
+: "${SWITCHBOARD_BUILD_CONFIGURATION:=debug}"
+CONFIG=$SWITCHBOARD_BUILD_CONFIGURATION
+PG_DATABASE=switchboard
+HTTP_HOST=127.0.0.1
+
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_DATA=$LOCAL/pg
+PG_SOCK=$LOCAL/pgsock
+# Unix socket paths are limited to ~107 bytes; fall back to /tmp for deeply nested checkouts.
+if [ $((${#PG_SOCK} + 20)) -gt 100 ]; then
+    PG_SOCK=/tmp/switchboard-pgsock-$(printf '%s' "$LOCAL" | cksum | cut -d' ' -f1)
+fi
+PG_LOG=$LOCAL/logs/postgres.log
+
+RMQ_SBIN=/usr/lib/rabbitmq/bin  # the real scripts; /usr/sbin/rabbitmq-* would `su rabbitmq`
+RMQ_HOME=$LOCAL/rabbitmq
+RMQ_PIDFILE=$LOCAL/run/rabbitmq.pid
+RMQ_CONSOLE_LOG=$LOCAL/logs/rabbitmq.log
+RMQCTL=$LOCAL/bin/rabbitmqctl
+
+# Executables started as services, in start order (gateway last). Role/schema = name with '_'.
+SERVICES=(contacts sales support marketing erp-bridge gateway)
+ROLES=(contacts sales support marketing erp_bridge gateway)
+ADMIN_ROLE=switchboard_admin
+PACKAGES=(postgresql-15 rabbitmq-server librabbitmq-dev amqp-tools curl)
+
+HEALTH_TIMEOUT=120
+STOP_TIMEOUT=15
+
+# ---------------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------------
+say() { printf '==> %s\n' "$*"; }
+warn() { printf '==> WARNING: %s\n' "$*" >&2; }
+die() { printf '==> ERROR: %s\n' "$*" >&2; exit 1; }
+
+require_root() {
+    [ "$(id -u)" = 0 ] || die "this command must run as root (it manages PostgreSQL/RabbitMQ as system users)"
+}
+
+role_of() { printf '%s' "${1//-/_}"; }                       # erp-bridge -> erp_bridge
+upper() { printf '%s' "$1" | tr '[:lower:]' '[:upper:]'; }
+
+port_of() {  # service (either spelling) -> HTTP port
+    case "$(role_of "$1")" in
+        contacts) echo "$SWITCHBOARD_CONTACTS_PORT" ;;
+        sales) echo "$SWITCHBOARD_SALES_PORT" ;;
+        support) echo "$SWITCHBOARD_SUPPORT_PORT" ;;
+        marketing) echo "$SWITCHBOARD_MARKETING_PORT" ;;
+        erp_bridge) echo "$SWITCHBOARD_ERP_BRIDGE_PORT" ;;
+        gateway) echo "$SWITCHBOARD_GATEWAY_PORT" ;;
+        *) return 1 ;;
+    esac
+}
+
+secret_key_of() {  # role -> key in secrets.env
+    if [ "$1" = "$ADMIN_ROLE" ]; then echo SWITCHBOARD_ADMIN_PASSWORD; else echo "SWITCHBOARD_$(upper "$1")_PASSWORD"; fi
+}
+
+random_hex() { od -An -N"${1:-24}" -tx1 /dev/urandom | tr -d ' \n'; }
+
+# True if process $1 exists and is not a zombie (without an init system nobody may reap our orphans).
+pid_alive() {
+    local stat state
+    [ -n "${1:-}" ] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+    state=${stat##*) }
+    state=${state%% *}
+    [ "$state" != Z ] && [ "$state" != X ]
+}
+
+read_pidfile() { [ -s "$1" ] && head -n1 "$1" | tr -dc '0-9' || true; }
+
+# Seconds since the epoch at which process $1 started (no dependency on procps).
+proc_start_epoch() {
+    local line rest uptime ticks
+    read -r line <"/proc/$1/stat" || return 1
+    rest=${line##*) }
+    # shellcheck disable=SC2086
+    set -- $rest
+    read -r uptime _ </proc/uptime
+    ticks=$(getconf CLK_TCK)
+    awk -v now="$(date +%s)" -v up="$uptime" -v st="${20}" -v hz="$ticks" 'BEGIN { printf "%d\n", now - up + st / hz }'
+}
+
+# Close every file descriptor above 2 in the current (sub)shell, so daemons started from it
+# do not keep a CI pipe open.
+close_extra_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        [[ $fd =~ ^[0-9]+$ ]] && [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
+    done
+}
+
+# Make sure user $1 can traverse every directory from / down to $2.
+ensure_traversable() {
+    local user=$1 dir=$2
+    while [ "$dir" != / ] && [ -n "$dir" ]; do
+        if ! runuser -u "$user" -- test -x "$dir" 2>/dev/null; then
+            say "chmod o+x $dir (so $user can reach $LOCAL)"
+            chmod o+x "$dir"
+        fi
+        dir=$(dirname -- "$dir")
+    done
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Packages, directories, secrets
+# ---------------------------------------------------------------------------------------------------
+ensure_packages() {
+    local missing=() p status
+    for p in "${PACKAGES[@]}"; do
+        status=$(dpkg -s "$p" 2>/dev/null || true)
+        grep -q '^Status: install ok installed' <<<"$status" || missing+=("$p")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    say "installing missing packages: ${missing[*]}"
+    # No init system: keep the packages' maintainer scripts from trying to start system-wide services.
+    local policy_created=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_created=1
+    fi
+    local rc=0
+    { DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } </dev/null || rc=$?
+    [ "$policy_created" = 1 ] && rm -f /usr/sbin/policy-rc.d
+    [ "$rc" = 0 ] || die "apt-get failed (exit $rc)"
+}
+
+ensure_dirs() {
+    mkdir -p "$LOCAL" "$LOCAL/logs" "$LOCAL/run" "$LOCAL/bin" "$RMQ_HOME/mnesia" "$RMQ_HOME/log"
+    chmod 755 "$LOCAL" "$LOCAL/logs"
+    chmod 700 "$RMQ_HOME"
+}
+
+ensure_secrets() {
+    local f=$LOCAL/secrets.env role key
+    if [ ! -f "$f" ]; then
+        say "generating $f"
+        (umask 077 && printf '# Generated by compose/local.sh: one password per PostgreSQL role / RabbitMQ user.\n' >"$f")
+    fi
+    for role in "${ROLES[@]}" "$ADMIN_ROLE"; do
+        key=$(secret_key_of "$role")
+        grep -q "^$key=" "$f" || printf '%s=%s\n' "$key" "$(random_hex 24)" >>"$f"
+    done
+    chmod 600 "$f"
+}
+
+secret() {  # role -> password
+    local key
+    key=$(secret_key_of "$1")
+    sed -n "s/^$key=//p" "$LOCAL/secrets.env" | tail -n1
+}
+
+ensure_admin_key() {
+    if [ -n "${SWITCHBOARD_ADMIN_KEY:-}" ]; then return 0; fi
+    if [ ! -s "$LOCAL/admin-key" ]; then
+        (umask 077 && random_hex 32 >"$LOCAL/admin-key")
+    fi
+    chmod 600 "$LOCAL/admin-key"
+    SWITCHBOARD_ADMIN_KEY=$(tr -d ' \n' <"$LOCAL/admin-key")
+}
+
+# ---------------------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------------------
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
+pg_pid() { [ -f "$PG_DATA/postmaster.pid" ] && head -n1 "$PG_DATA/postmaster.pid" | tr -dc '0-9' || true; }
+
+pg_running() {
+    [ -f "$PG_DATA/PG_VERSION" ] || return 1
+    if [ "$(id -u)" = 0 ]; then
+        as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
+    else
+        pid_alive "$(pg_pid)"  # non-root (status only): best effort
+    fi
+}
+
+pg_running_port() { sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null || true; }
+
+psql_super() {  # psql as the postgres superuser over the unix socket of the running server (trust)
+    local port sock
+    port=$(pg_running_port)
+    sock=$(sed -n 5p "$PG_DATA/postmaster.pid" 2>/dev/null || true)
+    as_postgres "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "${sock:-$PG_SOCK}" -p "${port:-$SWITCHBOARD_PG_PORT}" -U postgres "$@"
+}
+
+pg_start() {
+    ensure_traversable postgres "$LOCAL"
+    mkdir -p "$PG_SOCK"
+    chown postgres:postgres "$PG_SOCK"
+    chmod 755 "$PG_SOCK"
+    touch "$PG_LOG"
+    chown postgres:postgres "$PG_LOG"
+    if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+        if [ -d "$PG_DATA" ] && [ -n "$(ls -A "$PG_DATA")" ]; then
+            die "$PG_DATA exists, is not empty and is not a PostgreSQL data directory"
+        fi
+        say "initialising PostgreSQL data directory $PG_DATA"
+        mkdir -p "$PG_DATA"
+        chown postgres:postgres "$PG_DATA"
+        chmod 700 "$PG_DATA"
+        as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --encoding=UTF8 --locale=C.UTF-8 \
+            --auth-local=trust --auth-host=scram-sha-256 >>"$PG_LOG" 2>&1 ||
+            { tail -n 40 "$PG_LOG" >&2; die "initdb failed"; }
+    fi
+    if pg_running; then
+        local port
+        port=$(pg_running_port)
+        say "PostgreSQL already running (pid $(pg_pid), port $port)"
+        [ "$port" = "$SWITCHBOARD_PG_PORT" ] ||
+            warn "it listens on port $port, not SWITCHBOARD_PG_PORT=$SWITCHBOARD_PG_PORT; run 'down' first to change ports"
+        return 0
+    fi
+    say "starting PostgreSQL on $SWITCHBOARD_PG_HOST:$SWITCHBOARD_PG_PORT"
+    if ! (
+        close_extra_fds
+        as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -w -t 60 -l "$PG_LOG" \
+            -o "-p $SWITCHBOARD_PG_PORT -k '$PG_SOCK' -c listen_addresses='$SWITCHBOARD_PG_HOST' -c max_connections=300" \
+            start </dev/null >/dev/null
+    ); then
+        tail -n 40 "$PG_LOG" >&2
+        die "PostgreSQL did not start (log: $PG_LOG)"
+    fi
+    PG_STARTED_HERE=1
+}
+
+pg_provision() {
+    say "provisioning database $PG_DATABASE, roles and schemas"
+    local sql role pw
+    sql="SET client_min_messages = warning;"$'\n'
+    for role in "${ROLES[@]}" "$ADMIN_ROLE"; do
+        pw=$(secret "$role")
+        [[ $pw =~ ^[0-9a-f]+$ ]] || die "password for $role in secrets.env must be hex"
+        sql+="DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '$role') THEN CREATE ROLE $role LOGIN; END IF;
+END \$\$;"$'\n'
+        if [ "$role" = "$ADMIN_ROLE" ]; then
+            sql+="ALTER ROLE $role WITH LOGIN SUPERUSER PASSWORD '$pw';"$'\n'
+        else
+            sql+="ALTER ROLE $role WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$pw';"$'\n'
+        fi
+    done
+    sql+="SELECT 'CREATE DATABASE $PG_DATABASE' WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = '$PG_DATABASE')\\gexec"$'\n'
+    sql+="\\connect $PG_DATABASE"$'\n'
+    sql+="SET client_min_messages = warning;"$'\n'
+    sql+="REVOKE ALL ON DATABASE $PG_DATABASE FROM PUBLIC;"$'\n'
+    sql+="REVOKE CREATE ON SCHEMA public FROM PUBLIC;"$'\n'
+    sql+="CREATE EXTENSION IF NOT EXISTS pg_trgm;"$'\n'
+    for role in "${ROLES[@]}"; do
+        sql+="GRANT CONNECT ON DATABASE $PG_DATABASE TO $role;"$'\n'
+        sql+="CREATE SCHEMA IF NOT EXISTS $role AUTHORIZATION $role;"$'\n'
+        sql+="ALTER SCHEMA $role OWNER TO $role;"$'\n'
+    done
+    sql+="GRANT CONNECT ON DATABASE $PG_DATABASE TO $ADMIN_ROLE;"$'\n'
+    printf '%s' "$sql" | psql_super -d postgres -f - >/dev/null || die "PostgreSQL provisioning failed"
+}
+
+pg_stop() {
+    pg_running || { say "PostgreSQL (local) not running"; return 0; }
+    say "stopping PostgreSQL (pid $(pg_pid))"
+    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop </dev/null >/dev/null ||
+        warn "pg_ctl stop failed; see $PG_LOG"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# RabbitMQ
+# ---------------------------------------------------------------------------------------------------
+# Everything that makes rabbitmq-server / rabbitmqctl use *our* node, files and Erlang cookie.
+rmq_env() {
+    export HOME=$RMQ_HOME                                  # $HOME/.erlang.cookie is shared by server and CLI
+    export ERL_EPMD_ADDRESS=127.0.0.1                      # epmd on loopback only
+    export RABBITMQ_NODENAME=$SWITCHBOARD_RABBITMQ_NODE
+    export RABBITMQ_NODE_IP_ADDRESS=$SWITCHBOARD_AMQP_HOST
+    export RABBITMQ_NODE_PORT=$SWITCHBOARD_AMQP_PORT
+    export RABBITMQ_DIST_PORT=$SWITCHBOARD_RABBITMQ_DIST_PORT
+    export RABBITMQ_MNESIA_BASE=$RMQ_HOME/mnesia
+    export RABBITMQ_LOG_BASE=$RMQ_HOME/log
+    export RABBITMQ_ENABLED_PLUGINS_FILE=$RMQ_HOME/enabled_plugins
+    export RABBITMQ_PID_FILE=$RMQ_PIDFILE
+    export RABBITMQ_CONF_ENV_FILE=$RMQ_HOME/rabbitmq-env.conf  # ignore /etc/rabbitmq/rabbitmq-env.conf
+    export RABBITMQ_CONFIG_FILE=$RMQ_HOME/rabbitmq.conf         # ignore /etc/rabbitmq/rabbitmq.conf
+    export RABBITMQ_ADVANCED_CONFIG_FILE=$RMQ_HOME/advanced.config
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+
+rmqctl() { (rmq_env && "$RMQ_SBIN/rabbitmqctl" -q -n "$SWITCHBOARD_RABBITMQ_NODE" "$@"); }
+
+rmq_pid() {
+    local pid
+    pid=$(read_pidfile "$RMQ_PIDFILE")
+    # Only a live beam process whose -home is our RabbitMQ dir counts (guards against pid reuse).
+    if pid_alive "$pid" && grep -qaF -- "$RMQ_HOME" "/proc/$pid/cmdline" 2>/dev/null; then
+        echo "$pid"
+    fi
+}
+
+rmq_running() { [ -n "$(rmq_pid)" ]; }
+
+rmq_write_files() {
+    if [ ! -s "$RMQ_HOME/.erlang.cookie" ]; then
+        (umask 077 && random_hex 20 | tr 'a-f' 'A-F' >"$RMQ_HOME/.erlang.cookie")
+    fi
+    chmod 400 "$RMQ_HOME/.erlang.cookie"
+    printf '[].\n' >"$RMQ_HOME/enabled_plugins"
+    : >"$RMQ_HOME/rabbitmq-env.conf"
+    cat >"$RMQ_HOME/rabbitmq.conf" <<'EOF'
+# Generated by compose/local.sh (listener address/port come from the environment).
+log.console = true
+log.console.level = warning
+log.file.level = info
+# The default guest user is deleted after startup; never allow it over the network anyway.
+loopback_users.guest = true
+EOF
+    # Wrapper for tests and humans: rabbitmqctl bound to the local node, cookie and config.
+    cat >"$RMQCTL" <<EOF
+#!/usr/bin/env bash
+# Generated by compose/local.sh: rabbitmqctl for the local Switchboard RabbitMQ node.
+export HOME=$(printf '%q' "$RMQ_HOME")
+export ERL_EPMD_ADDRESS=127.0.0.1
+export RABBITMQ_NODENAME=$(printf '%q' "$SWITCHBOARD_RABBITMQ_NODE")
+export RABBITMQ_MNESIA_BASE=$(printf '%q' "$RMQ_HOME/mnesia")
+export RABBITMQ_LOG_BASE=$(printf '%q' "$RMQ_HOME/log")
+export RABBITMQ_ENABLED_PLUGINS_FILE=$(printf '%q' "$RMQ_HOME/enabled_plugins")
+export RABBITMQ_PID_FILE=$(printf '%q' "$RMQ_PIDFILE")
+export RABBITMQ_CONF_ENV_FILE=$(printf '%q' "$RMQ_HOME/rabbitmq-env.conf")
+export RABBITMQ_CONFIG_FILE=$(printf '%q' "$RMQ_HOME/rabbitmq.conf")
+export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+exec $RMQ_SBIN/rabbitmqctl -n $(printf '%q' "$SWITCHBOARD_RABBITMQ_NODE") "\$@"
+EOF
+    chmod 755 "$RMQCTL"
+}
+
+epmd_ensure() {
+    if ! epmd -names >/dev/null 2>&1; then
+        ( close_extra_fds; ERL_EPMD_ADDRESS=127.0.0.1 setsid epmd -daemon </dev/null >/dev/null 2>&1 ) || true
+        touch "$LOCAL/run/epmd.started"
+    fi
+}
+
+epmd_maybe_stop() {
+    [ -f "$LOCAL/run/epmd.started" ] || return 0
+    # Only if we started it and no Erlang node is registered any more.
+    if epmd -names 2>/dev/null | grep -q '^name '; then return 0; fi
+    epmd -kill >/dev/null 2>&1 || true
+    rm -f "$LOCAL/run/epmd.started"
+}
+
+rmq_start() {
+    rmq_write_files
+    if rmq_running; then
+        say "RabbitMQ already running (pid $(rmq_pid), node $SWITCHBOARD_RABBITMQ_NODE)"
+        # A test may have left the rabbit application stopped (stop_app) inside the running VM.
+        if [ "$(rmqctl eval 'rabbit:is_running().' 2>/dev/null || true)" = false ]; then
+            say "RabbitMQ application is stopped; rabbitmqctl start_app"
+            rmqctl start_app >/dev/null || die "rabbitmqctl start_app failed"
+        fi
+    else
+        epmd_ensure
+        # A node with our name that we did not start (e.g. pid file lost) would make startup fail.
+        if (rmq_env && "$RMQ_SBIN/rabbitmq-diagnostics" -q -n "$SWITCHBOARD_RABBITMQ_NODE" ping >/dev/null 2>&1); then
+            die "an Erlang node $SWITCHBOARD_RABBITMQ_NODE is already running but is not ours ($RMQ_PIDFILE); stop it or set SWITCHBOARD_RABBITMQ_NODE"
+        fi
+        rm -f "$RMQ_PIDFILE"
+        say "starting RabbitMQ node $SWITCHBOARD_RABBITMQ_NODE on $SWITCHBOARD_AMQP_HOST:$SWITCHBOARD_AMQP_PORT"
+        printf '\n==== %s starting RabbitMQ\n' "$(date -Is)" >>"$RMQ_CONSOLE_LOG"
+        (
+            close_extra_fds
+            rmq_env
+            cd "$RMQ_HOME"
+            setsid nohup "$RMQ_SBIN/rabbitmq-server" >>"$RMQ_CONSOLE_LOG" 2>&1 </dev/null &
+            echo $! >"$LOCAL/run/rabbitmq-server.pid"  # the launcher shell; the VM writes $RMQ_PIDFILE
+        )
+        RMQ_STARTED_HERE=1
+    fi
+    # Wait until the node has booted (~10-15 s on a fresh data dir).
+    local deadline=$((SECONDS + 120)) launcher
+    launcher=$(read_pidfile "$LOCAL/run/rabbitmq-server.pid")
+    # await_startup can return a moment before commands that need the rabbit app accept requests,
+    # so also wait for such a command (list_vhosts) to succeed.
+    until rmqctl await_startup --timeout 10 >/dev/null 2>&1 && rmqctl list_vhosts >/dev/null 2>&1; do
+        if [ $SECONDS -ge $deadline ] || { [ -z "$(rmq_pid)" ] && ! pid_alive "$launcher"; }; then
+            tail -n 40 "$RMQ_CONSOLE_LOG" >&2
+            die "RabbitMQ did not start (logs: $RMQ_CONSOLE_LOG, $RMQ_HOME/log)"
+        fi
+        sleep 1
+    done
+    say "RabbitMQ is up (pid $(rmq_pid))"
+}
+
+rmq_provision() {
+    say "provisioning RabbitMQ vhost $SWITCHBOARD_AMQP_VHOST and users"
+    # One import_definitions call (passwords stay out of argv); it creates or updates the
+    # vhost, users (passwords, tags) and permissions, so it is idempotent.
+    local role pw tags users='' perms='' sep=''
+    for role in "${ROLES[@]}" "$ADMIN_ROLE"; do
+        pw=$(secret "$role")
+        [[ $pw =~ ^[0-9a-f]+$ ]] || die "password for $role in secrets.env must be hex"
+        tags='[]'
+        [ "$role" = "$ADMIN_ROLE" ] && tags='["administrator"]'
+        users+="$sep{\"name\":\"$role\",\"password\":\"$pw\",\"tags\":$tags}"
+        perms+="$sep{\"user\":\"$role\",\"vhost\":\"$SWITCHBOARD_AMQP_VHOST\",\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}"
+        sep=,
+    done
+    # (rabbitmqctl 3.10 rejects "-" for stdin, so use a root-only temporary file.)
+    local defs=$RMQ_HOME/definitions.json rc=0
+    (umask 077 && printf '{"vhosts":[{"name":"%s"}],"users":[%s],"permissions":[%s]}\n' \
+        "$SWITCHBOARD_AMQP_VHOST" "$users" "$perms" >"$defs")
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        rc=0
+        rmqctl import_definitions "$defs" >/dev/null 2>"$RMQ_HOME/import.err" && break || rc=$?
+        sleep 2
+    done
+    [ "$rc" = 0 ] || cat "$RMQ_HOME/import.err" >&2
+    rm -f "$RMQ_HOME/import.err"
+    rm -f "$defs"
+    [ "$rc" = 0 ] || die "rabbitmqctl import_definitions failed"
+    users=$(rmqctl list_users --no-table-headers | awk '{print $1}')
+    if grep -qx guest <<<"$users"; then
+        rmqctl delete_user guest >/dev/null
+    fi
+}
+
+rmq_stop() {
+    local pid
+    pid=$(rmq_pid)
+    [ -n "$pid" ] || { say "RabbitMQ (local) not running"; rm -f "$RMQ_PIDFILE"; epmd_maybe_stop; return 0; }
+    say "stopping RabbitMQ (pid $pid)"
+    if ! rmqctl stop "$RMQ_PIDFILE" >/dev/null 2>&1; then
+        warn "rabbitmqctl stop failed; sending SIGTERM to $pid"
+        kill -TERM "$pid" 2>/dev/null || true
+    fi
+    local deadline=$((SECONDS + 30))
+    while pid_alive "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
+    if pid_alive "$pid"; then
+        warn "RabbitMQ still running; SIGKILL $pid"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$RMQ_PIDFILE" "$LOCAL/run/rabbitmq-server.pid"
+    epmd_maybe_stop
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Services
+# ---------------------------------------------------------------------------------------------------
+BIN_PATH=
+
+bin_path() {
+    [ -n "$BIN_PATH" ] || BIN_PATH=$(cd "$REPO" && swift build -c "$CONFIG" --show-bin-path)
+    echo "$BIN_PATH"
+}
+
+UP_BUILD_ARGS=()  # `test` adds --build-tests so that tests and services share one build
+
+swift_build() {
+    say "swift build -c $CONFIG ${UP_BUILD_ARGS[*]}"
+    (cd "$REPO" && swift build -c "$CONFIG" "${UP_BUILD_ARGS[@]}") || die "swift build failed"
+    BIN_PATH=$(cd "$REPO" && swift build -c "$CONFIG" --show-bin-path)
+}
+
+# pid of the running service $1, if its pid file points at a live process running one of our executables.
+svc_pid() {
+    local svc=$1 pid exe
+    pid=$(read_pidfile "$LOCAL/run/$svc.pid")
+    pid_alive "$pid" || return 0
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+    exe=${exe% (deleted)}
+    [ "${exe##*/}" = "$svc" ] && echo "$pid"
+    return 0
+}
+
+svc_stop() {
+    local svc=$1 pid
+    pid=$(svc_pid "$svc")
+    if [ -z "$pid" ]; then rm -f "$LOCAL/run/$svc.pid"; return 0; fi
+    say "stopping $svc (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + STOP_TIMEOUT))
+    while pid_alive "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.25; done
+    if pid_alive "$pid"; then
+        warn "$svc did not stop within ${STOP_TIMEOUT}s; SIGKILL"
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        sleep 0.2
+    fi
+    rm -f "$LOCAL/run/$svc.pid"
+}
+
+svc_start() {
+    local svc=$1 role port bin pid pw log
+    role=$(role_of "$svc")
+    port=$(port_of "$svc")
+    bin=$(bin_path)/$svc
+    log=$LOCAL/logs/$svc.log
+    [ -x "$bin" ] || die "executable $bin not found (did swift build produce it?)"
+    pid=$(svc_pid "$svc")
+    if [ -n "$pid" ]; then
+        local started built
+        started=$(proc_start_epoch "$pid" || echo 0)
+        built=$(stat -c %Y "$bin")
+        if [ "$built" -gt "$started" ]; then
+            say "$svc: binary is newer than the running process; restarting"
+            svc_stop "$svc"
+        else
+            say "$svc already running (pid $pid, port $port)"
+            return 0
+        fi
+    fi
+    pw=$(secret "$role")
+    local extra=()
+    if [ "$svc" = gateway ]; then
+        extra=(
+            SWITCHBOARD_CONTACTS_URL="http://$HTTP_HOST:$SWITCHBOARD_CONTACTS_PORT"
+            SWITCHBOARD_SALES_URL="http://$HTTP_HOST:$SWITCHBOARD_SALES_PORT"
+            SWITCHBOARD_SUPPORT_URL="http://$HTTP_HOST:$SWITCHBOARD_SUPPORT_PORT"
+            SWITCHBOARD_MARKETING_URL="http://$HTTP_HOST:$SWITCHBOARD_MARKETING_PORT"
+            SWITCHBOARD_ERP_BRIDGE_URL="http://$HTTP_HOST:$SWITCHBOARD_ERP_BRIDGE_PORT"
+        )
+    fi
+    say "starting $svc on $HTTP_HOST:$port (log: $log)"
+    printf '\n==== %s starting %s\n' "$(date -Is)" "$svc" >>"$log"
+    (
+        close_extra_fds
+        cd "$REPO"
+        env \
+            SWITCHBOARD_SERVICE="$role" \
+            SWITCHBOARD_HTTP_HOST="$HTTP_HOST" \
+            SWITCHBOARD_HTTP_PORT="$port" \
+            SWITCHBOARD_PG_HOST="$SWITCHBOARD_PG_HOST" \
+            SWITCHBOARD_PG_PORT="$SWITCHBOARD_PG_PORT" \
+            SWITCHBOARD_PG_DATABASE="$PG_DATABASE" \
+            SWITCHBOARD_PG_USER="$role" \
+            SWITCHBOARD_PG_PASSWORD="$pw" \
+            SWITCHBOARD_AMQP_HOST="$SWITCHBOARD_AMQP_HOST" \
+            SWITCHBOARD_AMQP_PORT="$SWITCHBOARD_AMQP_PORT" \
+            SWITCHBOARD_AMQP_VHOST="$SWITCHBOARD_AMQP_VHOST" \
+            SWITCHBOARD_AMQP_USER="$role" \
+            SWITCHBOARD_AMQP_PASSWORD="$pw" \
+            SWITCHBOARD_ADMIN_KEY="$SWITCHBOARD_ADMIN_KEY" \
+            "${extra[@]}" \
+            setsid nohup "$bin" >>"$log" 2>&1 </dev/null &
+        echo $! >"$LOCAL/run/$svc.pid"
+    )
+    STARTED_SERVICES+=("$svc")
+}
+
+svc_wait_ready() {
+    local svc=$1 port url deadline pid
+    port=$(port_of "$svc")
+    url="http://$HTTP_HOST:$port/health/ready"
+    deadline=$((SECONDS + HEALTH_TIMEOUT))
+    until curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null; do
+        pid=$(svc_pid "$svc")
+        if [ -z "$pid" ]; then
+            printf '==> %s exited; last 40 lines of %s:\n' "$svc" "$LOCAL/logs/$svc.log" >&2
+            tail -n 40 "$LOCAL/logs/$svc.log" >&2 || true
+            die "$svc failed to start"
+        fi
+        if [ $SECONDS -ge $deadline ]; then
+            printf '==> %s not ready after %ss; last 40 lines of %s:\n' "$svc" "$HEALTH_TIMEOUT" "$LOCAL/logs/$svc.log" >&2
+            tail -n 40 "$LOCAL/logs/$svc.log" >&2 || true
+            die "$svc did not become ready ($url)"
+        fi
+        sleep 1
+    done
+    say "$svc ready ($url)"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------------
+PG_STARTED_HERE=0
+RMQ_STARTED_HERE=0
+STARTED_SERVICES=()
+
+cmd_infra() {
+    require_root
+    ensure_packages
+    ensure_dirs
+    ensure_secrets
+    ensure_admin_key
+    pg_start
+    pg_provision
+    rmq_start
+    rmq_provision
+}
+
+cmd_up() {
+    cmd_infra
+    swift_build
+    local svc
+    for svc in "${SERVICES[@]}"; do svc_start "$svc"; done
+    for svc in "${SERVICES[@]}"; do svc_wait_ready "$svc"; done
+    say "gateway:       http://$HTTP_HOST:$SWITCHBOARD_GATEWAY_PORT"
+    say "admin API key: $SWITCHBOARD_ADMIN_KEY"
+}
+
+cmd_down() {
+    require_root
+    local i
+    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do svc_stop "${SERVICES[$i]}"; done
+    rmq_stop
+    pg_stop
+}
+
+cmd_status() {
+    local pid port svc
+    if [ -f "$PG_DATA/PG_VERSION" ] && pg_running; then
+        printf '%-11s %-8s pid %-8s port %s\n' postgres running "$(pg_pid)" "$(pg_running_port)"
+    else
+        printf '%-11s %-8s pid %-8s port %s\n' postgres stopped - "$SWITCHBOARD_PG_PORT"
+    fi
+    pid=$(rmq_pid)
+    if [ -n "$pid" ]; then
+        printf '%-11s %-8s pid %-8s port %s (node %s, dist %s)\n' rabbitmq running "$pid" "$SWITCHBOARD_AMQP_PORT" \
+            "$SWITCHBOARD_RABBITMQ_NODE" "$SWITCHBOARD_RABBITMQ_DIST_PORT"
+    else
+        printf '%-11s %-8s pid %-8s port %s\n' rabbitmq stopped - "$SWITCHBOARD_AMQP_PORT"
+    fi
+    for svc in "${SERVICES[@]}"; do
+        pid=$(svc_pid "$svc")
+        port=$(port_of "$svc")
+        if [ -n "$pid" ]; then
+            printf '%-11s %-8s pid %-8s port %s\n' "$svc" running "$pid" "$port"
+        else
+            printf '%-11s %-8s pid %-8s port %s\n' "$svc" stopped - "$port"
+        fi
+    done
+}
+
+cmd_logs() {
+    local name=${1:-}
+    [ -n "$name" ] || die "usage: $0 logs SERVICE  (one of: ${SERVICES[*]} postgres rabbitmq)"
+    local files=()
+    case "$name" in
+        postgres | postgresql | pg) files=("$PG_LOG") ;;
+        rabbitmq | rabbit | amqp)
+            files=("$RMQ_CONSOLE_LOG")
+            [ -f "$RMQ_HOME/log/$SWITCHBOARD_RABBITMQ_NODE.log" ] && files+=("$RMQ_HOME/log/$SWITCHBOARD_RABBITMQ_NODE.log")
+            ;;
+        *)
+            port_of "$name" >/dev/null || die "unknown service '$name' (one of: ${SERVICES[*]} postgres rabbitmq)"
+            files=("$LOCAL/logs/${name//_/-}.log")
+            ;;
+    esac
+    [ -f "${files[0]}" ] || die "no log yet: ${files[0]}"
+    exec tail -n 200 -f "${files[@]}"
+}
+
+TEST_WAS_PG=0
+TEST_WAS_RMQ=0
+TEST_WAS_SVC=()
+
+test_cleanup() {
+    local rc=$? i svc was
+    trap - EXIT INT TERM
+    set +e
+    say "cleaning up what 'test' started"
+    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+        svc=${SERVICES[$i]}
+        was=0
+        for s in "${TEST_WAS_SVC[@]}"; do [ "$s" = "$svc" ] && was=1; done
+        [ "$was" = 1 ] || svc_stop "$svc"
+    done
+    [ "$TEST_WAS_RMQ" = 1 ] || rmq_stop
+    [ "$TEST_WAS_PG" = 1 ] || pg_stop
+    exit "$rc"
+}
+
+cmd_test() {
+    require_root
+    local svc
+    pg_running && TEST_WAS_PG=1
+    rmq_running && TEST_WAS_RMQ=1
+    for svc in "${SERVICES[@]}"; do [ -n "$(svc_pid "$svc")" ] && TEST_WAS_SVC+=("$svc"); done
+    trap test_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    UP_BUILD_ARGS=(--build-tests)
+    cmd_up
+
+    export SWITCHBOARD_PG_HOST SWITCHBOARD_PG_PORT
+    export SWITCHBOARD_PG_DATABASE=$PG_DATABASE
+    export SWITCHBOARD_PG_USER=$ADMIN_ROLE
+    SWITCHBOARD_PG_PASSWORD=$(secret "$ADMIN_ROLE")
+    export SWITCHBOARD_PG_PASSWORD
+    export SWITCHBOARD_AMQP_HOST SWITCHBOARD_AMQP_PORT SWITCHBOARD_AMQP_VHOST
+    export SWITCHBOARD_AMQP_USER=$ADMIN_ROLE
+    export SWITCHBOARD_AMQP_PASSWORD=$SWITCHBOARD_PG_PASSWORD
+    export SWITCHBOARD_RABBITMQCTL=$RMQCTL
+    SWITCHBOARD_BIN_PATH=$(bin_path)
+    export SWITCHBOARD_BIN_PATH
+    export SWITCHBOARD_GATEWAY_URL="http://$HTTP_HOST:$SWITCHBOARD_GATEWAY_PORT"
+    export SWITCHBOARD_ADMIN_KEY
+    export SWITCHBOARD_TEST_SECRETS=$LOCAL/secrets.env
+
+    say "swift build -c $CONFIG --build-tests"
+    (cd "$REPO" && swift build -c "$CONFIG" --build-tests) || die "swift build --build-tests failed"
+    say "swift test -c $CONFIG --skip-build --no-parallel $*"
+    local status=0
+    (cd "$REPO" && swift test -c "$CONFIG" --skip-build --no-parallel "$@") </dev/null || status=$?
+    if [ "$status" = 0 ]; then say "tests passed"; else say "tests FAILED (exit $status)"; fi
+    exit "$status"  # the EXIT trap stops what this command started and keeps this status
+}
+
+usage() {
+    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+main() {
+    case "$CONFIG" in debug | release) ;; *) die "SWITCHBOARD_BUILD_CONFIGURATION must be debug or release" ;; esac
+    local cmd=${1:-}
+    [ $# -gt 0 ] && shift
+    case "$cmd" in
+        up) cmd_up ;;
+        down) cmd_down ;;
+        status) cmd_status ;;
+        logs) cmd_logs "$@" ;;
+        test) cmd_test "$@" ;;
+        infra) cmd_infra ;;
+        -h | --help | help) usage ;;
+        *) usage >&2; exit 2 ;;
+    esac
+}
+
+main "$@"
