@@ -1,0 +1,152 @@
+import AMQP
+import Foundation
+import Messaging
+import PostgresNIO
+import Storage
+import Synchronization
+import Testing
+import TestSupport
+
+@Suite("Event consumer: duplicates, poison messages, retries", .serialized, .timeLimit(.minutes(2)))
+struct ConsumerFailureTests {
+    /// Publishes straight to `crm.events` (as a misbehaving producer could) and applies what arrives
+    /// with `process`, returning the outcomes in order.
+    func deliver(
+        _ fixture: MessagingFixture, bodies: [(id: String, body: [UInt8])], handlers: [EventHandler], outcomes count: Int
+    ) async throws -> [EventConsumer.Outcome] {
+        let publisher = fixture.publisher()
+        let consumer = fixture.consumer()
+        try await fixture.waitUntilBound(consumer)
+        let eventConsumer = EventConsumer(
+            service: fixture.service, schema: fixture.schema, client: fixture.client, consumer: consumer,
+            publisher: publisher, handlers: handlers, logger: TestEnvironment.logger
+        )
+        for (id, body) in bodies {
+            try await publisher.publish(
+                OutgoingMessage(
+                    exchange: CRMTopology.eventsExchange, routingKey: fixture.eventType, body: body,
+                    properties: MessageProperties(contentType: "application/json", messageId: id)
+                )
+            )
+        }
+        var outcomes: [EventConsumer.Outcome] = []
+        for await delivery in consumer.deliveries {
+            outcomes.append(await eventConsumer.process(delivery))
+            if outcomes.count == count { break }
+        }
+        await consumer.close()
+        await publisher.close()
+        return outcomes
+    }
+
+    @Test("a redelivered, already applied message changes nothing")
+    func redeliveryIsAbsorbed() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let event = try fixture.envelope(aggregate: UUID(), version: 1)
+            let body = Array(try event.encoded())
+            let outcomes = try await deliver(
+                fixture, bodies: [(event.id.uuidString, body), (event.id.uuidString, body)],
+                handlers: [fixture.projectionHandler], outcomes: 2
+            )
+            #expect(outcomes == [.applied, .duplicate])
+            #expect(try await TestEnvironment.count("SELECT sum(applied)::int8 FROM \(fixture.schema.table("projection"))", client) == 1)
+            try await fixture.drop()
+        }
+    }
+
+    @Test("a malformed body lands in <service>.dead with its x-error and x-failed-by")
+    func malformedIsDeadLettered() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let outcomes = try await deliver(
+                fixture, bodies: [("poison-1", Array("{not json".utf8))], handlers: [fixture.projectionHandler], outcomes: 1
+            )
+            guard case let .deadLettered(reason) = outcomes.first else {
+                Issue.record("expected dead-lettering, got \(outcomes)")
+                return
+            }
+            #expect(reason.contains("cannot decode"))
+            let dead = try await AMQPOneShot.run(TestEnvironment.broker()) { channel in
+                let delivery = try channel.get(queue: CRMTopology.deadQueue(fixture.service))
+                if let delivery { try channel.ack(delivery) }
+                return delivery
+            }
+            let letter = try #require(dead)
+            #expect(String(decoding: letter.body, as: UTF8.self) == "{not json")
+            #expect(letter.properties.messageId == "poison-1")
+            #expect(letter.properties.headers["x-error"]?.stringValue == reason)
+            #expect(letter.properties.headers["x-failed-by"]?.stringValue == fixture.service)
+            #expect(letter.properties.headers["x-original-routing-key"]?.stringValue == fixture.eventType)
+            #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(fixture.schema.table("inbox"))", client) == 0)
+            try await fixture.drop()
+        }
+    }
+
+    @Test("an event missing a required field is dead-lettered naming the field")
+    func invalidEnvelopeNamesField() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let body = """
+                {"id":"6c1f4a2e-4b6a-4d3e-9a55-0d4f0c8e9b11","type":"\(fixture.eventType)","version":1,
+                 "producer":"p","aggregate_id":"6c1f4a2e-4b6a-4d3e-9a55-0d4f0c8e9b12","aggregate_version":1,
+                 "correlation_id":"6c1f4a2e-4b6a-4d3e-9a55-0d4f0c8e9b13","causation_id":null,"data":{}}
+                """
+            let outcomes = try await deliver(
+                fixture, bodies: [("bad-2", Array(body.utf8))], handlers: [fixture.projectionHandler], outcomes: 1
+            )
+            guard case let .deadLettered(reason) = outcomes.first else {
+                Issue.record("expected dead-lettering, got \(outcomes)")
+                return
+            }
+            #expect(reason.contains("missing field 'occurred_at'"))
+            try await fixture.drop()
+        }
+    }
+
+    @Test("a handler that fails twice and then succeeds is retried and applied once")
+    func transientFailureIsRetried() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let attempts = Mutex(0)
+            let projection = fixture.projectionHandler
+            let flaky = EventHandler(type: fixture.eventType) { envelope, context in
+                let attempt = attempts.withLock { $0 += 1; return $0 }
+                // It writes before failing: the rollback must undo that and the inbox row together.
+                try await projection.apply(envelope, context)
+                if attempt <= 2 { throw TestFailure("database hiccup \(attempt)") }
+            }
+            let event = try fixture.envelope(aggregate: UUID(), version: 1)
+            let outcomes = try await deliver(
+                fixture, bodies: [(event.id.uuidString, Array(try event.encoded()))], handlers: [flaky], outcomes: 3
+            )
+            #expect(outcomes.count == 3)
+            #expect(outcomes.last == .applied)
+            #expect(outcomes.prefix(2).allSatisfy { if case .retried = $0 { true } else { false } })
+            #expect(attempts.withLock { $0 } == 3)
+            #expect(try await TestEnvironment.count("SELECT sum(applied)::int8 FROM \(fixture.schema.table("projection"))", client) == 1)
+            #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(fixture.schema.table("inbox"))", client) == 1)
+            try await fixture.drop()
+        }
+    }
+
+    @Test("an event version no handler supports is dead-lettered, not dropped")
+    func unsupportedVersionIsDeadLettered() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            var event = try fixture.envelope(aggregate: UUID(), version: 1)
+            event.version = 7
+            let outcomes = try await deliver(
+                fixture, bodies: [(event.id.uuidString, Array(try event.encoded()))],
+                handlers: [fixture.projectionHandler], outcomes: 1
+            )
+            #expect(outcomes == [.deadLettered("unsupported version 7 of '\(fixture.eventType)'")])
+            try await fixture.drop()
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import AMQP
+import Foundation
+import Messaging
+import PostgresNIO
+import Storage
+import Synchronization
+import Testing
+import TestSupport
+
+@Suite("Outbox relay: crash and leadership", .serialized, .timeLimit(.minutes(3)))
+struct RelayTests {
+    func unpublished(_ fixture: MessagingFixture) async throws -> Int {
+        try await TestEnvironment.count(
+            "SELECT count(*)::int8 FROM \(fixture.schema.table("outbox")) WHERE published_at IS NULL", fixture.client
+        )
+    }
+
+    func startProbe(_ fixture: MessagingFixture) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(TestEnvironment.binPath)/MessagingProbe")
+        process.arguments = ["relay", fixture.schema.rawValue]
+        try process.run()
+        return process
+    }
+
+    @Test("a relay killed with SIGKILL mid-batch: after a restart every event arrives, duplicates absorbed")
+    func killedRelay() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let aggregates = (0..<20).map { _ in UUID() }
+            for _ in 0..<300 { try await fixture.appendChanges(to: aggregates) }
+            let total = 6_000
+            #expect(try await unpublished(fixture) == total)
+
+            let publisher = fixture.publisher()
+            let consumer = fixture.consumer()
+            try await fixture.waitUntilBound(consumer)
+            let eventConsumer = EventConsumer(
+                service: fixture.service, schema: fixture.schema, client: client, consumer: consumer,
+                publisher: publisher, handlers: [fixture.projectionHandler], logger: TestEnvironment.logger
+            )
+            let consuming = Task { try await eventConsumer.run() }
+
+            let first = try startProbe(fixture)
+            let started = try await TestEnvironment.eventually(timeout: .seconds(60), every: .milliseconds(5)) {
+                try await unpublished(fixture) < total
+            }
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            let left = try await unpublished(fixture)
+            #expect(started)
+            #expect(left > 0, "the relay should have been killed before it finished")
+
+            let second = try startProbe(fixture)
+            defer {
+                second.terminate()
+                second.waitUntilExit()
+            }
+            let drained = try await TestEnvironment.eventually(timeout: .seconds(90)) {
+                try await TestEnvironment.count(
+                    "SELECT coalesce(sum(applied), 0)::int8 FROM \(fixture.schema.table("projection"))", client
+                ) >= total
+            }
+            #expect(drained)
+            #expect(try await unpublished(fixture) == 0)
+            #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(fixture.schema.table("inbox"))", client) == total)
+            #expect(
+                try await TestEnvironment.count("SELECT sum(applied)::int8 FROM \(fixture.schema.table("projection"))", client)
+                    == total
+            )
+            #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(fixture.schema.table("out_of_order"))", client) == 0)
+            consuming.cancel()
+            await consumer.close()
+            await publisher.close()
+            try await fixture.drop()
+        }
+    }
+
+    @Test("two relays on one schema: only the leader publishes; when it stops the other takes over")
+    func leaderElection() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let consumer = fixture.consumer()
+            try await fixture.waitUntilBound(consumer)
+            let firstPublisher = fixture.publisher()
+            let secondPublisher = fixture.publisher()
+            let first = fixture.relay(firstPublisher)
+            let second = fixture.relay(secondPublisher)
+            let firstTask = Task { try await first.run() }
+            let secondTask = Task { try await second.run() }
+            defer { secondTask.cancel() }
+
+            #expect(try await TestEnvironment.eventually(timeout: .seconds(10)) { first.status.isLeader || second.status.isLeader })
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(first.status.isLeader != second.status.isLeader, "exactly one leader")
+            let (leader, leaderTask, follower) = first.status.isLeader ? (first, firstTask, second) : (second, secondTask, first)
+            _ = leader
+
+            let aggregate = UUID()
+            try await fixture.appendChanges(to: [aggregate])
+            #expect(try await TestEnvironment.eventually { try await unpublished(fixture) == 0 })
+            #expect(!follower.status.isLeader)
+
+            leaderTask.cancel()
+            #expect(try await TestEnvironment.eventually(timeout: .seconds(15)) { follower.status.isLeader })
+            try await fixture.appendChanges(to: [aggregate])
+            #expect(try await TestEnvironment.eventually { try await unpublished(fixture) == 0 })
+
+            // Both events reached the queue, in order.
+            var versions: [Int64] = []
+            for await delivery in consumer.deliveries {
+                versions.append(try EventEnvelope.decode(delivery.body).aggregateVersion)
+                consumer.ack(delivery)
+                if versions.count == 2 { break }
+            }
+            #expect(versions == [1, 2])
+            firstTask.cancel()
+            await consumer.close()
+            await firstPublisher.close()
+            await secondPublisher.close()
+            try await fixture.drop()
+        }
+    }
+}
