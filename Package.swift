@@ -87,7 +87,7 @@ var targets: [Target] = [
     .testTarget(
         name: "ServiceKitTests",
         dependencies: [
-            "ServiceKit", "TestSupport", "Messaging", "AMQP", hummingbird,
+            "ServiceKit", "TestSupport", "Messaging", "AMQP", "Storage", postgres, hummingbird,
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ],
         path: "Tests/ServiceKitTests",

@@ -85,7 +85,7 @@ public enum EventCoding {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(timestampStyle))
+            try container.encode(timestamp(date))
         }
         return encoder
     }
@@ -102,5 +102,19 @@ public enum EventCoding {
         return decoder
     }
 
-    static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    public static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// `2026-11-22T10:15:30.123Z`, rounded to the millisecond (the format style truncates, which
+    /// would turn a decoded .123 into .122 on the way back out).
+    public static func timestamp(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        if fraction < 0 {  // floor, not truncation, before 1970
+            seconds -= 1
+            fraction += 1000
+        }
+        let whole = Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(Date.ISO8601FormatStyle())
+        let millis = String(fraction)
+        return "\(whole.dropLast())." + String(repeating: "0", count: 3 - millis.count) + millis + "Z"
+    }
 }

@@ -1,0 +1,61 @@
+import Foundation
+import Messaging
+import Testing
+
+@Suite("Event envelope wire format")
+struct EnvelopeTests {
+    /// DESIGN.md §2, pinned: field names, snake_case, millisecond UTC timestamps, explicit null.
+    static let golden = """
+        {"aggregate_id":"1b1c1a5e-0000-4000-8000-000000000002","aggregate_version":3,\
+        "causation_id":null,"correlation_id":"1b1c1a5e-0000-4000-8000-000000000003",\
+        "data":{"name":"Ada","tags":["vip"]},"id":"1b1c1a5e-0000-4000-8000-000000000001",\
+        "occurred_at":"2026-11-22T10:15:30.123Z","producer":"contacts","type":"contacts.contact.created","version":1}
+        """
+
+    static let envelope = EventEnvelope(
+        id: UUID(uuidString: "1b1c1a5e-0000-4000-8000-000000000001")!,
+        type: "contacts.contact.created",
+        occurredAt: Date(timeIntervalSince1970: 1_795_342_530.123),
+        producer: "contacts",
+        aggregateId: UUID(uuidString: "1b1c1a5e-0000-4000-8000-000000000002")!,
+        aggregateVersion: 3,
+        correlationId: UUID(uuidString: "1b1c1a5e-0000-4000-8000-000000000003")!,
+        data: .object(["name": .string("Ada"), "tags": .array([.string("vip")])])
+    )
+
+    @Test("encodes to the golden JSON")
+    func encodes() throws {
+        let json = String(decoding: try Self.envelope.encoded(), as: UTF8.self)
+        #expect(json.lowercased() == Self.golden.lowercased())
+    }
+
+    @Test("decodes the golden JSON, ignoring fields it does not know")
+    func decodes() throws {
+        let extended = Self.golden.replacingOccurrences(of: "\"version\":1}", with: "\"version\":1,\"future_field\":true}")
+        let decoded = try EventEnvelope.decode(Array(extended.utf8))
+        #expect(decoded.id == Self.envelope.id)
+        #expect(decoded.aggregateVersion == 3)
+        #expect(decoded.causationId == nil)
+        #expect(abs(decoded.occurredAt.timeIntervalSince(Self.envelope.occurredAt)) < 0.001)
+        #expect(decoded.data == Self.envelope.data)
+    }
+
+    @Test("timestamps keep their milliseconds through decode and encode")
+    func timestampRoundTrip() throws {
+        for text in ["2026-11-22T10:15:30.123Z", "2026-11-22T10:15:30.000Z", "2026-11-22T10:15:30.999Z", "1969-12-31T23:59:59.500Z"] {
+            let date = try #require(try? EventCoding.timestampStyle.parse(text))
+            #expect(EventCoding.timestamp(date) == text)
+        }
+    }
+
+    @Test("a typed payload round-trips through data")
+    func typedPayload() throws {
+        struct Contact: Codable, Equatable { var name: String; var tags: [String] }
+        let envelope = try EventEnvelope(
+            type: "contacts.contact.created", producer: "contacts", aggregateId: UUID(), aggregateVersion: 1,
+            payload: Contact(name: "Ada", tags: ["vip"])
+        )
+        #expect(try envelope.payload(as: Contact.self) == Contact(name: "Ada", tags: ["vip"]))
+        #expect(envelope.correlationId == envelope.id, "a first event correlates with itself")
+    }
+}
