@@ -73,6 +73,7 @@ var targets: [Target] = [
         path: "Tests/MessagingProbe",
         swiftSettings: swiftSettings
     ),
+    .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),
     .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ServiceKit", "TestSupport"], path: "Tests/AMQPTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "StorageTests", dependencies: ["Storage", "ServiceKit", "TestSupport", postgres], path: "Tests/StorageTests",

@@ -15,6 +15,9 @@ public enum AMQPOneShot {
             try session.get(queue: queue, generation: 1)
         }
 
+        public func deleteQueue(_ name: String) throws(AMQPError) { try session.deleteQueue(name) }
+        public func deleteExchange(_ name: String) throws(AMQPError) { try session.deleteExchange(name) }
+
         public func ack(_ delivery: Delivery) throws(AMQPError) { try session.ack(delivery.deliveryTag) }
 
         /// Publishes and waits for the broker's confirm (slow, one round trip: for operator tools only).

@@ -99,6 +99,18 @@ final class Session {
 
     private var confirmsEnabled = false
 
+    func deleteQueue(_ name: String) throws(AMQPError) {
+        let arena = CArena()
+        amqp_queue_delete(state, channel, arena.bytes(name), 0, 0)
+        try check("queue.delete '\(name)'")
+    }
+
+    func deleteExchange(_ name: String) throws(AMQPError) {
+        let arena = CArena()
+        amqp_exchange_delete(state, channel, arena.bytes(name), 0)
+        try check("exchange.delete '\(name)'")
+    }
+
     func enableConfirms() throws(AMQPError) {
         amqp_confirm_select(state, channel)
         try check("confirm.select")

@@ -1,4 +1,0 @@
-import ArgumentParser
-import SwitchboardCommand
-
-await SwitchboardCommand.main()
