@@ -73,6 +73,10 @@ var targets: [Target] = [
         path: "Tests/MessagingProbe",
         swiftSettings: swiftSettings
     ),
+    .testTarget(
+        name: "EndToEndTests", dependencies: ["TestSupport", "AMQP", "Messaging"], path: "Tests/EndToEndTests",
+        swiftSettings: swiftSettings
+    ),
     .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),
     .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ServiceKit", "TestSupport"], path: "Tests/AMQPTests", swiftSettings: swiftSettings),
     .testTarget(

@@ -759,6 +759,8 @@ cmd_test() {
     export SWITCHBOARD_GATEWAY_URL="http://$HTTP_HOST:$SWITCHBOARD_GATEWAY_PORT"
     export SWITCHBOARD_ADMIN_KEY
     export SWITCHBOARD_TEST_SECRETS=$LOCAL/secrets.env
+    export SWITCHBOARD_CONTACTS_PORT SWITCHBOARD_SALES_PORT SWITCHBOARD_SUPPORT_PORT SWITCHBOARD_MARKETING_PORT
+    export SWITCHBOARD_ERP_BRIDGE_PORT SWITCHBOARD_GATEWAY_PORT
 
     say "swift build -c $CONFIG --build-tests"
     (cd "$REPO" && swift build -c "$CONFIG" --build-tests) || die "swift build --build-tests failed"
