@@ -10,7 +10,8 @@ import Storage
 /// with its inbox row; a duplicate is acked unchanged; a message that can never be applied goes to
 /// `crm.dlx` with `x-error` and `x-failed-by` and is then acked; a passing fault is nacked with
 /// requeue after a back-off, and the queue's delivery limit dead-letters it if it never succeeds.
-/// Deliveries are applied one at a time, so each aggregate's events apply in the order published.
+/// Deliveries are applied in the order they arrive (one consumer, no concurrency), so each
+/// aggregate's events apply in the order published; those that arrived together share a transaction.
 public final class EventConsumer: Service, Sendable {
     public enum Outcome: Sendable, Equatable {
         case applied, duplicate, deadLettered(String), retried(String)
@@ -28,6 +29,8 @@ public final class EventConsumer: Service, Sendable {
     private let deadLettered: Counter
     private let retried: Counter
     private let applyTimer: Metrics.Timer
+    /// At most this many deliveries share a transaction (never more than the prefetch hands over).
+    private let maximumBatch = 64
 
     public init(
         service: String, schema: SchemaName, client: PostgresClient, consumer: AMQPConsumer,
@@ -54,18 +57,61 @@ public final class EventConsumer: Service, Sendable {
     }
 
     public func run() async throws {
-        // On graceful shutdown stop taking deliveries; the one in hand finishes and is acked first.
-        for await delivery in consumer.deliveries.cancelOnGracefulShutdown() {
-            _ = await process(delivery)
+        let buffer = DeliveryBuffer()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // On graceful shutdown stop taking deliveries; what is in hand finishes and is acked first.
+                for await delivery in self.consumer.deliveries.cancelOnGracefulShutdown() { buffer.append(delivery) }
+                buffer.finish()
+            }
+            while let batch = await buffer.take(max: maximumBatch) {
+                await process(batch: batch)
+            }
+            try await group.waitForAll()
         }
         await consumer.close()
+    }
+
+    /// Applies the deliveries that arrived together in one transaction, in order: one commit for
+    /// many events instead of one each. If any of them fails, the transaction is rolled back and
+    /// each is applied on its own, so one bad event neither blocks nor takes down the others.
+    func process(batch: [Delivery]) async {
+        guard batch.count > 1 else {
+            if let delivery = batch.first { await process(delivery) }
+            return
+        }
+        let start = ContinuousClock.now
+        var decoded: [(Delivery, EventEnvelope, EventHandler)] = []
+        for delivery in batch {
+            switch prepare(delivery) {
+            case let .success((envelope, handler)): decoded.append((delivery, envelope, handler))
+            case let .failure(reason): await settle(delivery, .deadLettered(reason.reason), since: start)
+            }
+        }
+        do {
+            let outcomes = try await client.withTransaction(logger: logger) { connection in
+                var outcomes: [Outcome] = []
+                for (_, envelope, handler) in decoded {
+                    outcomes.append(try await applyInTransaction(envelope, handler, on: connection))
+                }
+                return outcomes
+            }
+            for ((delivery, _, _), outcome) in zip(decoded, outcomes) { await settle(delivery, outcome, since: start) }
+        } catch {
+            logger.debug("batch failed, applying its events one by one", metadata: ["error": "\(error)"])
+            for (delivery, _, _) in decoded { await process(delivery) }
+        }
     }
 
     /// Applies one delivery and settles it with the broker.
     @discardableResult
     public func process(_ delivery: Delivery) async -> Outcome {
         let start = ContinuousClock.now
-        let outcome = await apply(delivery)
+        return await settle(delivery, await apply(delivery), since: start)
+    }
+
+    @discardableResult
+    private func settle(_ delivery: Delivery, _ outcome: Outcome, since start: ContinuousClock.Instant) async -> Outcome {
         switch outcome {
         case .applied:
             consumed.increment()
@@ -95,34 +141,52 @@ public final class EventConsumer: Service, Sendable {
         return outcome
     }
 
-    private func apply(_ delivery: Delivery) async -> Outcome {
+    /// Decodes the envelope and finds its handler; a failure here is permanent.
+    private func prepare(_ delivery: Delivery) -> Result<(EventEnvelope, EventHandler), PermanentEventError> {
         let envelope: EventEnvelope
         do {
             envelope = try EventEnvelope.decode(delivery.body)
         } catch {
-            return .deadLettered("cannot decode the envelope: \(describe(error))")
+            return .failure(PermanentEventError("cannot decode the envelope: \(describe(error))"))
         }
         guard let handler = handlers[envelope.type] else {
-            return .deadLettered("no handler for event type '\(envelope.type)'")
+            return .failure(PermanentEventError("no handler for event type '\(envelope.type)'"))
         }
         guard handler.versions.contains(envelope.version) else {
-            return .deadLettered("unsupported version \(envelope.version) of '\(envelope.type)'")
+            return .failure(PermanentEventError("unsupported version \(envelope.version) of '\(envelope.type)'"))
+        }
+        return .success((envelope, handler))
+    }
+
+    /// The inbox row, then the handler, on a connection inside a transaction.
+    private func applyInTransaction(
+        _ envelope: EventEnvelope, _ handler: EventHandler, on connection: PostgresConnection
+    ) async throws -> Outcome {
+        let inserted = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO \(outbox.schema.table("inbox")) (message_id, type) VALUES ($1, $2)
+                    ON CONFLICT DO NOTHING RETURNING 1
+                    """,
+                binds: try .of(envelope.id, envelope.type)
+            ),
+            logger: logger
+        ).collect()
+        guard !inserted.isEmpty else { return .duplicate }
+        try await handler.apply(envelope, EventContext(connection: connection, outbox: outbox, logger: logger))
+        return .applied
+    }
+
+    private func apply(_ delivery: Delivery) async -> Outcome {
+        let envelope: EventEnvelope
+        let handler: EventHandler
+        switch prepare(delivery) {
+        case let .success(prepared): (envelope, handler) = prepared
+        case let .failure(error): return .deadLettered(error.reason)
         }
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                let inserted = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            INSERT INTO \(outbox.schema.table("inbox")) (message_id, type) VALUES ($1, $2)
-                            ON CONFLICT DO NOTHING RETURNING 1
-                            """,
-                        binds: try bind(envelope.id, envelope.type)
-                    ),
-                    logger: logger
-                ).collect()
-                guard !inserted.isEmpty else { return .duplicate }
-                try await handler.apply(envelope, EventContext(connection: connection, outbox: outbox, logger: logger))
-                return .applied
+                try await applyInTransaction(envelope, handler, on: connection)
             }
         } catch {
             let cause = (error as? PostgresTransactionError)?.closureError ?? error

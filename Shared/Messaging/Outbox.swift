@@ -37,7 +37,7 @@ public struct Outbox: Sendable {
                     INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, headers)
                     SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int8[], $5::text[]::jsonb[], $6::text[]::jsonb[])
                     """,
-                binds: try bind(ids, types, aggregates, versions, payloads, headers)
+                binds: try .of(ids, types, aggregates, versions, payloads, headers)
             ),
             logger: logger
         )
@@ -47,10 +47,4 @@ public struct Outbox: Sendable {
     public func append(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         try await append([event], on: connection, logger: logger)
     }
-}
-
-func bind(_ values: any PostgresEncodable & Sendable...) throws -> PostgresBindings {
-    var bindings = PostgresBindings()
-    for value in values { try bindings.append(value) }
-    return bindings
 }

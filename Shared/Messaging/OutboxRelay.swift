@@ -76,10 +76,20 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     /// Holds a dedicated connection (a session-level advisory lock belongs to one connection), waits
-    /// for the lock, then publishes until shutdown or until that connection fails.
+    /// for the lock, then publishes until shutdown or until that connection fails. Closing the
+    /// connection releases the lock for the next replica.
     private func leadWhenPossible() async throws {
         let connection = try await database.connect(id: Int.random(in: 1...Int(Int32.max)), logger: logger)
-        defer { Task { try? await connection.close() } }
+        do {
+            try await lead(on: connection)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try? await connection.close()
+    }
+
+    private func lead(on connection: PostgresConnection) async throws {
         let lockKey = "switchboard.relay.\(schema.rawValue)"
         while true {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
@@ -143,7 +153,7 @@ public final class OutboxRelay: Service, Sendable {
             try await client.query(
                 PostgresQuery(
                     unsafeSQL: "UPDATE \(schema.table("outbox")) SET published_at = now() WHERE seq = ANY($1)",
-                    binds: try bind(confirmed)
+                    binds: try .of(confirmed)
                 ),
                 logger: logger
             )

@@ -101,7 +101,7 @@ public struct Migrator: Sendable {
             try await connection.query(
                 PostgresQuery(
                     unsafeSQL: "INSERT INTO \(schema.table("schema_migrations")) (version, name, checksum) VALUES ($1, $2, $3)",
-                    binds: try bindings(migration.version, migration.name, checksum)
+                    binds: try .of(migration.version, migration.name, checksum)
                 ),
                 logger: logger
             )
@@ -120,10 +120,4 @@ public struct Migrator: Sendable {
         for try await checksum in rows { return checksum }
         return ""
     }
-}
-
-func bindings(_ values: any PostgresEncodable & Sendable...) throws -> PostgresBindings {
-    var bindings = PostgresBindings()
-    for value in values { try bindings.append(value) }
-    return bindings
 }

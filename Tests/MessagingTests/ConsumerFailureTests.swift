@@ -1,6 +1,6 @@
 import AMQP
 import Foundation
-import Messaging
+@testable import Messaging
 import PostgresNIO
 import Storage
 import Synchronization
@@ -146,6 +146,58 @@ struct ConsumerFailureTests {
                 handlers: [fixture.projectionHandler], outcomes: 1
             )
             #expect(outcomes == [.deadLettered("unsupported version 7 of '\(fixture.eventType)'")])
+            try await fixture.drop()
+        }
+    }
+}
+
+@Suite("Event consumer: batches", .serialized, .timeLimit(.minutes(2)))
+struct ConsumerBatchTests {
+    @Test("events that arrive together share a transaction; one that fails is isolated and the rest still apply")
+    func failingEventInBatch() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let (good1, bad, good2) = (UUID(), UUID(), UUID())
+            let projection = fixture.projectionHandler
+            let handler = EventHandler(type: fixture.eventType) { envelope, context in
+                try await projection.apply(envelope, context)
+                if envelope.aggregateId == bad { throw PermanentEventError("refused aggregate \(bad)") }
+            }
+            let publisher = fixture.publisher()
+            let consumer = fixture.consumer()
+            try await fixture.waitUntilBound(consumer)
+            for aggregate in [good1, bad, good2] {
+                let event = try fixture.envelope(aggregate: aggregate, version: 1)
+                try await publisher.publish(
+                    OutgoingMessage(
+                        exchange: CRMTopology.eventsExchange, routingKey: fixture.eventType, body: Array(try event.encoded()),
+                        properties: MessageProperties(messageId: event.id.uuidString)
+                    )
+                )
+            }
+            var batch: [Delivery] = []
+            for await delivery in consumer.deliveries {
+                batch.append(delivery)
+                if batch.count == 3 { break }
+            }
+            let eventConsumer = EventConsumer(
+                service: fixture.service, schema: fixture.schema, client: client, consumer: consumer,
+                publisher: publisher, handlers: [handler], logger: TestEnvironment.logger
+            )
+            await eventConsumer.process(batch: batch)
+
+            let applied = try await client.query(
+                PostgresQuery(unsafeSQL: "SELECT id FROM \(fixture.schema.table("projection")) ORDER BY id")
+            ).decode(UUID.self).reduce(into: Set<UUID>()) { $0.insert($1) }
+            #expect(applied == [good1, good2], "the refused event's write was rolled back")
+            #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(fixture.schema.table("inbox"))", client) == 2)
+            let dead = try await AMQPOneShot.run(TestEnvironment.broker()) { channel in
+                try channel.get(queue: CRMTopology.deadQueue(fixture.service))
+            }
+            #expect(dead?.properties.headers["x-error"]?.stringValue == "refused aggregate \(bad)")
+            await consumer.close()
+            await publisher.close()
             try await fixture.drop()
         }
     }

@@ -60,7 +60,7 @@ struct MessagingFixture {
                             INSERT INTO \(schema.table("things")) AS t (id, version) VALUES ($1, 1)
                             ON CONFLICT (id) DO UPDATE SET version = t.version + 1 RETURNING version
                             """,
-                        binds: { var b = PostgresBindings(); b.append(aggregate); return b }()
+                        binds: try .of(aggregate)
                     ),
                     logger: TestEnvironment.logger
                 )

@@ -95,8 +95,7 @@ struct RelayTests {
             #expect(try await TestEnvironment.eventually(timeout: .seconds(10)) { first.status.isLeader || second.status.isLeader })
             try await Task.sleep(for: .milliseconds(500))
             #expect(first.status.isLeader != second.status.isLeader, "exactly one leader")
-            let (leader, leaderTask, follower) = first.status.isLeader ? (first, firstTask, second) : (second, secondTask, first)
-            _ = leader
+            let (leaderTask, follower) = first.status.isLeader ? (firstTask, second) : (secondTask, first)
 
             let aggregate = UUID()
             try await fixture.appendChanges(to: [aggregate])

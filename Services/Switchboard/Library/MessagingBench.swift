@@ -125,7 +125,7 @@ struct MessagingBench: AsyncParsableCommand {
             start = ContinuousClock.now
             let latencyStart = start
             try await withThrowingTaskGroup(of: Void.self) { group in
-                let writers = 4
+                let writers = 8
                 for writer in 0..<writers {
                     group.addTask {
                         var index = writer

@@ -33,7 +33,7 @@ struct OutboxCommand: AsyncParsableCommand {
                                 WHERE created_at >= $1 AND published_at IS NOT NULL RETURNING 1)
                             SELECT count(*)::int8 FROM replayed
                             """,
-                        binds: { var b = PostgresBindings(); b.append(time); return b }()
+                        binds: try .of(time)
                     ),
                     logger: OperatorContext.logger
                 )
