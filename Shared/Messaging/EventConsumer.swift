@@ -90,9 +90,27 @@ public final class EventConsumer: Service, Sendable {
         }
         do {
             let outcomes = try await client.withTransaction(logger: logger) { connection in
+                // One inbox statement for the whole batch; a message id returned is new, once.
+                var fresh = Set<UUID>()
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO \(outbox.schema.table("inbox")) (message_id, type)
+                            SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING message_id
+                            """,
+                        binds: try .of(decoded.map(\.1.id), decoded.map(\.1.type))
+                    ),
+                    logger: logger
+                )
+                for try await id in rows.decode(UUID.self) { fresh.insert(id) }
                 var outcomes: [Outcome] = []
                 for (_, envelope, handler) in decoded {
-                    outcomes.append(try await applyInTransaction(envelope, handler, on: connection))
+                    guard fresh.remove(envelope.id) != nil else {
+                        outcomes.append(.duplicate)
+                        continue
+                    }
+                    try await handler.apply(envelope, EventContext(connection: connection, outbox: outbox, logger: logger))
+                    outcomes.append(.applied)
                 }
                 return outcomes
             }

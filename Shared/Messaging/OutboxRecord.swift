@@ -13,13 +13,13 @@ struct OutboxRecord: Sendable {
     var eventVersion: Int
     var createdAt: Date
 
-    static func selectUnpublished(_ schema: SchemaName, limit: Int) -> PostgresQuery {
+    static func selectUnpublished(_ schema: SchemaName, after seq: Int64, limit: Int) -> PostgresQuery {
         PostgresQuery(
             unsafeSQL: """
                 SELECT seq, id, type, payload::text, coalesce(payload->>'correlation_id', id::text),
                        coalesce((payload->>'version')::int, 1), created_at
                 FROM \(schema.table("outbox"))
-                WHERE published_at IS NULL ORDER BY seq LIMIT \(limit)
+                WHERE published_at IS NULL AND seq > \(seq) ORDER BY seq LIMIT \(limit)
                 """
         )
     }

@@ -114,32 +114,82 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
+    /// Drains the outbox in `seq` order. While a batch awaits its confirms the next one is read,
+    /// and a batch is marked published while the next one is sent, so neither round trip to the
+    /// database stalls the broker. A cursor keeps rows whose marking is still running from being
+    /// read again; it goes back to the start when the outbox is drained, because a transaction that
+    /// took a lower `seq` can commit after a higher one.
     private func publishUntilShutdown() async throws {
         var attempt = 0
+        var after: Int64 = 0
+        var marking: Task<Void, any Error>?
+        var readAhead: Task<[OutboxRecord], any Error>?
         while true {
             let shuttingDown = Task.isShuttingDownGracefully || Task.isCancelled
-            let records = try await OutboxRecord.decode(
-                try await client.query(OutboxRecord.selectUnpublished(schema, limit: settings.batchSize), logger: logger)
-            )
-            recordLag(records.first.map { Date().timeIntervalSince($0.createdAt) } ?? 0)
-            var failed = 0
-            if !records.isEmpty {
-                failed = try await publish(records)
-                attempt = failed == 0 ? 0 : attempt + 1
+            let records: [OutboxRecord]
+            if let readAhead {
+                records = try await readAhead.value
+            } else {
+                records = try await fetch(after: after)
             }
-            if failed > 0 {
+            readAhead = nil
+            if after == 0 { recordLag(records.first.map { Date().timeIntervalSince($0.createdAt) } ?? 0) }
+            guard let last = records.last?.seq else {
+                try await marking?.value
+                marking = nil
+                if after != 0 {
+                    after = 0
+                    continue
+                }
+                if shuttingDown { return }  // drained: this was the flush
+                await pause(settings.pollInterval)
+                continue
+            }
+            if records.count == settings.batchSize {
+                readAhead = Task { try await self.fetch(after: last) }
+            }
+            let (confirmed, failure) = await publish(records)
+            try await marking?.value
+            marking = confirmed.isEmpty ? nil : Task { try await self.markPublished(confirmed) }
+            if let failure {
+                readAhead?.cancel()
+                readAhead = nil
+                try await marking?.value
+                marking = nil
+                after = 0
+                attempt += 1
+                failures.increment(by: Int64(records.count - confirmed.count))
+                state.withLock { $0.lastError = "\(failure)" }
+                logger.warning(
+                    "outbox publish failed; rows stay unpublished",
+                    metadata: ["failed": "\(records.count - confirmed.count)", "error": "\(failure)"]
+                )
                 if shuttingDown { return }  // leave the rest for the next leader rather than hang the shutdown
                 await pause(min(.milliseconds(100) * (1 << min(attempt, 10)), settings.maximumBackoff))
                 continue
             }
-            if records.count == settings.batchSize { continue }
-            if shuttingDown { return }  // drained: this was the flush
-            await pause(settings.pollInterval)
+            attempt = 0
+            after = last
+            if records.count < settings.batchSize {
+                try await marking?.value
+                marking = nil
+                after = 0
+                if shuttingDown { return }
+                await pause(settings.pollInterval)
+            }
         }
     }
 
-    /// Publishes a batch with all its messages in flight at once; returns how many failed.
-    private func publish(_ records: [OutboxRecord]) async throws -> Int {
+    private func fetch(after seq: Int64) async throws -> [OutboxRecord] {
+        try await OutboxRecord.decode(
+            try await client.query(
+                OutboxRecord.selectUnpublished(schema, after: seq, limit: settings.batchSize), logger: logger
+            )
+        )
+    }
+
+    /// Publishes a batch with all its messages in flight at once.
+    private func publish(_ records: [OutboxRecord]) async -> (confirmed: [Int64], failure: AMQPError?) {
         let results = await publisher.publish(records.map { $0.message(producer: producer) })
         var confirmed: [Int64] = []
         var failure: AMQPError?
@@ -149,23 +199,24 @@ public final class OutboxRelay: Service, Sendable {
             case let .failure(error): failure = failure ?? error
             }
         }
-        if !confirmed.isEmpty {
-            try await client.query(
+        return (confirmed, failure)
+    }
+
+    /// Without waiting for the WAL flush: a mark lost in a database crash only makes the event go
+    /// out once more, which consumers' inboxes absorb, and the flush it saves is the scarcest thing
+    /// the writers of the outbox and the consumers need.
+    private func markPublished(_ seqs: [Int64]) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SET LOCAL synchronous_commit TO off", logger: logger)
+            try await connection.query(
                 PostgresQuery(
                     unsafeSQL: "UPDATE \(schema.table("outbox")) SET published_at = now() WHERE seq = ANY($1)",
-                    binds: try .of(confirmed)
+                    binds: try .of(seqs)
                 ),
                 logger: logger
             )
-            published.increment(by: Int64(confirmed.count))
         }
-        let failed = records.count - confirmed.count
-        if let failure {
-            failures.increment(by: Int64(failed))
-            state.withLock { $0.lastError = "\(failure)" }
-            logger.warning("outbox publish failed; rows stay unpublished", metadata: ["failed": "\(failed)", "error": "\(failure)"])
-        }
-        return failed
+        published.increment(by: Int64(seqs.count))
     }
 
     private func measureLag() async throws {

@@ -202,3 +202,39 @@ struct ConsumerBatchTests {
         }
     }
 }
+
+extension ConsumerBatchTests {
+    @Test("the same message twice in one batch is applied once")
+    func duplicateInsideBatch() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let publisher = fixture.publisher()
+            let consumer = fixture.consumer()
+            try await fixture.waitUntilBound(consumer)
+            let event = try fixture.envelope(aggregate: UUID(), version: 1)
+            for _ in 0..<2 {
+                try await publisher.publish(
+                    OutgoingMessage(
+                        exchange: CRMTopology.eventsExchange, routingKey: fixture.eventType, body: Array(try event.encoded())
+                    )
+                )
+            }
+            var batch: [Delivery] = []
+            for await delivery in consumer.deliveries {
+                batch.append(delivery)
+                if batch.count == 2 { break }
+            }
+            let eventConsumer = EventConsumer(
+                service: fixture.service, schema: fixture.schema, client: client, consumer: consumer,
+                publisher: publisher, handlers: [fixture.projectionHandler], logger: TestEnvironment.logger
+            )
+            await eventConsumer.process(batch: batch)
+            #expect(try await TestEnvironment.count("SELECT sum(applied)::int8 FROM \(fixture.schema.table("projection"))", client) == 1)
+            #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(fixture.schema.table("inbox"))", client) == 1)
+            await consumer.close()
+            await publisher.close()
+            try await fixture.drop()
+        }
+    }
+}
