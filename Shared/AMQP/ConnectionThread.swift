@@ -109,6 +109,8 @@ final class ConnectionThread<Handler: ConnectionHandler>: Sendable {
         }
     }
 
+    private var stopRequested: Bool { inbox.withLock { $0.stopRequested } }
+
     private func setConnected(_ value: Bool) {
         inbox.withLock { $0.connected = value }
     }
@@ -116,7 +118,7 @@ final class ConnectionThread<Handler: ConnectionHandler>: Sendable {
     private func run(_ handler: Handler) {
         var generation = 0
         var attempt = 0
-        while !take(max: 0).stop {
+        while !stopRequested {
             let session: Session
             do {
                 session = try Session.open(configuration)
@@ -193,7 +195,7 @@ final class ConnectionThread<Handler: ConnectionHandler>: Sendable {
     /// A back-off pause that only a stop request cuts short (commands wait for the connection).
     private func sleep(_ duration: Duration) {
         let end = ContinuousClock.now + duration
-        while !take(max: 0).stop {
+        while !stopRequested {
             let left = end - .now
             guard left > .zero else { return }
             let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000

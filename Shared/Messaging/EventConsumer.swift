@@ -88,6 +88,7 @@ public final class EventConsumer: Service, Sendable {
             case let .failure(reason): await settle(delivery, .deadLettered(reason.reason), since: start)
             }
         }
+        guard !decoded.isEmpty else { return }
         do {
             let outcomes = try await client.withTransaction(logger: logger) { connection in
                 // One inbox statement for the whole batch; a message id returned is new, once.
