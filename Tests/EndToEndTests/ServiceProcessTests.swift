@@ -24,13 +24,25 @@ struct ServiceProcessTests {
         return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
     }
 
+    /// Ready, or what the last answer said. Another test may have just restarted the broker: the
+    /// services must then reconnect by themselves, within their back-off (at most 5 s a try).
+    static func waitUntilReady(_ base: String) async throws -> (ready: Bool, report: String) {
+        var report = ""
+        let ready = try await TestEnvironment.eventually(timeout: .seconds(30), every: .milliseconds(250)) {
+            let answer = try await Self.get("\(base)/health/ready")
+            report = answer.body
+            return answer.status == 200
+        }
+        return (ready, report)
+    }
+
     @Test("every service is live and ready and serves Prometheus metrics")
     func everyServiceIsReady() async throws {
         for service in Self.services {
             let base = "http://127.0.0.1:\(Self.port(service.variable, service.port))"
             #expect(try await Self.get("\(base)/health/live").status == 200, "\(service.name) live")
-            let ready = try await Self.get("\(base)/health/ready")
-            #expect(ready.status == 200, "\(service.name) ready: \(ready.body)")
+            let (ready, report) = try await Self.waitUntilReady(base)
+            #expect(ready, "\(service.name) ready: \(report)")
             let metrics = try await Self.get("\(base)/metrics")
             #expect(metrics.body.contains("switchboard_outbox_lag_seconds{service=\"\(service.name)\"}"), "\(service.name) metrics")
             #expect(metrics.body.contains("switchboard_http_requests_total"), "\(service.name) counts requests")
@@ -74,6 +86,8 @@ struct ServiceProcessTests {
 
     @Test("dead letters: listed without removal, replayed by id to the service, which dead-letters an event it has no handler for")
     func deadLetterReplay() async throws {
+        let contacts = try await Self.waitUntilReady("http://127.0.0.1:\(Self.port("CONTACTS", 8081))")
+        try #require(contacts.ready, "contacts must consume for the replay to come back: \(contacts.report)")
         let id = UUID().uuidString.lowercased()
         let envelope = EventEnvelope(
             id: UUID(uuidString: id)!, type: "test.nobody.handles", producer: "test", aggregateId: UUID(),
