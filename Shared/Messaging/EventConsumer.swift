@@ -91,29 +91,7 @@ public final class EventConsumer: Service, Sendable {
         guard !decoded.isEmpty else { return }
         do {
             let outcomes = try await client.withTransaction(logger: logger) { connection in
-                // One inbox statement for the whole batch; a message id returned is new, once.
-                var fresh = Set<UUID>()
-                let rows = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            INSERT INTO \(outbox.schema.table("inbox")) (message_id, type)
-                            SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING message_id
-                            """,
-                        binds: try .of(decoded.map(\.1.id), decoded.map(\.1.type))
-                    ),
-                    logger: logger
-                )
-                for try await id in rows.decode(UUID.self) { fresh.insert(id) }
-                var outcomes: [Outcome] = []
-                for (_, envelope, handler) in decoded {
-                    guard fresh.remove(envelope.id) != nil else {
-                        outcomes.append(.duplicate)
-                        continue
-                    }
-                    try await handler.apply(envelope, EventContext(connection: connection, outbox: outbox, logger: logger))
-                    outcomes.append(.applied)
-                }
-                return outcomes
+                try await applyInTransaction(decoded.map { ($0.1, $0.2) }, on: connection)
             }
             for ((delivery, _, _), outcome) in zip(decoded, outcomes) { await settle(delivery, outcome, since: start) }
         } catch {
@@ -177,23 +155,33 @@ public final class EventConsumer: Service, Sendable {
         return .success((envelope, handler))
     }
 
-    /// The inbox row, then the handler, on a connection inside a transaction.
+    /// The inbox rows (one statement for all), then each new event's handler in order, on a
+    /// connection inside a transaction. A message id the inbox returns is new, and applied once.
     private func applyInTransaction(
-        _ envelope: EventEnvelope, _ handler: EventHandler, on connection: PostgresConnection
-    ) async throws -> Outcome {
-        let inserted = try await connection.query(
+        _ events: [(EventEnvelope, EventHandler)], on connection: PostgresConnection
+    ) async throws -> [Outcome] {
+        var fresh = Set<UUID>()
+        let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    INSERT INTO \(outbox.schema.table("inbox")) (message_id, type) VALUES ($1, $2)
-                    ON CONFLICT DO NOTHING RETURNING 1
+                    INSERT INTO \(outbox.schema.table("inbox")) (message_id, type)
+                    SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING message_id
                     """,
-                binds: try .of(envelope.id, envelope.type)
+                binds: try .of(events.map(\.0.id), events.map(\.0.type))
             ),
             logger: logger
-        ).collect()
-        guard !inserted.isEmpty else { return .duplicate }
-        try await handler.apply(envelope, EventContext(connection: connection, outbox: outbox, logger: logger))
-        return .applied
+        )
+        for try await id in rows.decode(UUID.self) { fresh.insert(id) }
+        var outcomes: [Outcome] = []
+        for (envelope, handler) in events {
+            guard fresh.remove(envelope.id) != nil else {
+                outcomes.append(.duplicate)
+                continue
+            }
+            try await handler.apply(envelope, EventContext(connection: connection, outbox: outbox, logger: logger))
+            outcomes.append(.applied)
+        }
+        return outcomes
     }
 
     private func apply(_ delivery: Delivery) async -> Outcome {
@@ -205,7 +193,7 @@ public final class EventConsumer: Service, Sendable {
         }
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                try await applyInTransaction(envelope, handler, on: connection)
+                try await applyInTransaction([(envelope, handler)], on: connection)[0]
             }
         } catch {
             let cause = (error as? PostgresTransactionError)?.closureError ?? error
