@@ -21,6 +21,7 @@ let postgres: Target.Dependency = .product(name: "PostgresNIO", package: "postgr
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 var targets: [Target] = [
@@ -41,7 +42,7 @@ var targets: [Target] = [
     .target(
         name: "ServiceKit",
         dependencies: [
-            "AMQP", "Messaging", "Storage", hummingbird, postgres, lifecycle, logging, metrics,
+            "AMQP", "Messaging", "Storage", hummingbird, httpTypes, postgres, lifecycle, logging, metrics,
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Configuration", package: "swift-configuration"),
         ],
@@ -105,7 +106,7 @@ for service in services {
     targets.append(
         .target(
             name: service.library,
-            dependencies: ["ServiceKit", "Messaging", "Storage", "Contracts", hummingbird, postgres, logging],
+            dependencies: ["ServiceKit", "Messaging", "Storage", "Contracts", hummingbird, httpTypes, postgres, logging],
             path: "Services/\(service.folder)/Library",
             swiftSettings: swiftSettings
         )
@@ -132,6 +133,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],

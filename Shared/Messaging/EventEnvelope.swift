@@ -95,14 +95,19 @@ public enum EventCoding {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = try? timestampStyle.parse(text) { return date }
-            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+            if let date = parseTimestamp(text) { return date }
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 timestamp: \(text)")
         }
         return decoder
     }
 
     public static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// An RFC 3339 timestamp with or without fractional seconds.
+    public static func parseTimestamp(_ text: String) -> Date? {
+        if let date = try? timestampStyle.parse(text) { return date }
+        return try? Date.ISO8601FormatStyle().parse(text)
+    }
 
     /// `2026-11-22T10:15:30.123Z`, rounded to the millisecond (the format style truncates, which
     /// would turn a decoded .123 into .122 on the way back out).

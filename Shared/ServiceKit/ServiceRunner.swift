@@ -63,6 +63,7 @@ public enum ServiceRunner {
 
             let router = Router()
             router.add(middleware: RequestMetricsMiddleware())
+            router.add(middleware: ProblemMiddleware())
             HealthChecks(
                 client: client, publisher: publisher, consumer: consumer, relay: relay, registry: registry,
                 maximumOutboxLag: .seconds(environment.int("ready.max.outbox.lag.seconds", default: 30))

@@ -1,6 +1,30 @@
+import Messaging
 import ServiceKit
 
 /// The contacts service: people, companies and every interaction with them. It owns the `contacts` schema.
 public enum ContactsService {
-    public static let definition = ServiceDefinition(name: "contacts")
+    public static let definition = ServiceDefinition(
+        name: "contacts",
+        migrations: ContactsMigrations.all,
+        routes: { router, dependencies in
+            let contacts = ContactStore(
+                schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, logger: dependencies.logger
+            )
+            ContactRoutes(
+                contacts: contacts,
+                accounts: AccountStore(
+                    schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, logger: dependencies.logger
+                ),
+                interactions: InteractionStore(
+                    schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, contacts: contacts,
+                    logger: dependencies.logger
+                ),
+                merges: MergeStore(
+                    schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, contacts: contacts,
+                    logger: dependencies.logger
+                ),
+                customFields: CustomFieldStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger)
+            ).register(on: router)
+        }
+    )
 }

@@ -1,0 +1,149 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Messaging
+import ServiceKit
+
+/// The contacts service's HTTP API; the gateway serves it to the public under the same paths.
+struct ContactRoutes {
+    let contacts: ContactStore
+    let accounts: AccountStore
+    let interactions: InteractionStore
+    let merges: MergeStore
+    let customFields: CustomFieldStore
+
+    func register(on router: Router<BasicRequestContext>) {
+        let api = router.group("/api/v1")
+        api.get("/contacts") { request, _ in
+            try await contacts.list(ContactFilter(request)).response()
+        }
+        api.post("/contacts") { request, context in
+            let body = try await request.jsonBody(context: context)
+            let fields = try decode(ContactFields.self, from: body)
+            let flags = try decode(WriteFlags.self, from: body)
+            let created = try await contacts.create(fields, allowDuplicate: request.flag("allow_duplicate") || flags.allowDuplicate == true)
+            return try created.response(status: .created, location: "/api/v1/contacts/")
+        }
+        api.get("/contacts/duplicates") { request, _ in
+            try await merges.duplicateGroups(request).response()
+        }
+        api.post("/contacts/merge") { request, context in
+            let merge = try await request.decodeJSON(MergeRequest.self, context: context)
+            return try await merges.merge(merge).response()
+        }
+        api.get("/contacts/:id") { _, context in
+            let (document, resolvedFrom) = try await contacts.get(try context.uuidParameter("id"))
+            var response = try document.response()
+            if resolvedFrom != nil, let id = try? document.decode(Contact.self).id {
+                response.headers[.contentLocation] = "/api/v1/contacts/\(id.lowercased)"
+            }
+            return response
+        }
+        api.patch("/contacts/:id") { request, context in
+            let id = try context.uuidParameter("id")
+            let body = try await request.jsonBody(context: context)
+            let flags = try decode(WriteFlags.self, from: body)
+            let version = try request.expectedVersion(bodyVersion: flags.version)
+            let updated = try await contacts.update(
+                id, patch: try decode(JSONValue.self, from: body).removing(WriteFlags.members), expectedVersion: version,
+                allowDuplicate: request.flag("allow_duplicate") || flags.allowDuplicate == true
+            )
+            return try updated.response()
+        }
+        api.delete("/contacts/:id") { request, context in
+            let id = try context.uuidParameter("id")
+            try await contacts.delete(id, expectedVersion: request.headers[.ifMatch] == nil ? nil : try request.expectedVersion(bodyVersion: nil))
+            return Response(status: .noContent)
+        }
+        api.get("/contacts/:id/interactions") { request, context in
+            try await interactions.timeline(contactId: try context.uuidParameter("id"), request: request).response()
+        }
+        api.post("/contacts/:id/interactions") { request, context in
+            let id = try context.uuidParameter("id")
+            let input = try await request.decodeJSON(InteractionFields.self, context: context)
+            return try await interactions.log(input, contactId: id).response(status: .created)
+        }
+
+        api.get("/accounts") { request, _ in
+            try await accounts.list(request).response()
+        }
+        api.post("/accounts") { request, context in
+            let input = try await request.decodeJSON(AccountFields.self, context: context)
+            return try await accounts.create(input).response(status: .created, location: "/api/v1/accounts/")
+        }
+        api.get("/accounts/:id") { _, context in
+            try await accounts.get(try context.uuidParameter("id")).response()
+        }
+        api.patch("/accounts/:id") { request, context in
+            let id = try context.uuidParameter("id")
+            let body = try await request.jsonBody(context: context)
+            let version = try request.expectedVersion(bodyVersion: try decode(WriteFlags.self, from: body).version)
+            let patch = try decode(JSONValue.self, from: body).removing(WriteFlags.members)
+            return try await accounts.update(id, patch: patch, expectedVersion: version).response()
+        }
+        api.delete("/accounts/:id") { request, context in
+            let id = try context.uuidParameter("id")
+            try await accounts.delete(id, expectedVersion: request.headers[.ifMatch] == nil ? nil : try request.expectedVersion(bodyVersion: nil))
+            return Response(status: .noContent)
+        }
+        api.get("/accounts/:id/contacts") { request, context in
+            let id = try context.uuidParameter("id")
+            _ = try await accounts.get(id)
+            var filter = try ContactFilter(request)
+            filter.accountId = id
+            return try await contacts.list(filter).response()
+        }
+
+        api.get("/custom-fields") { _, _ in
+            try await customFields.list().response()
+        }
+        api.post("/custom-fields") { request, context in
+            let definition = try await request.decodeJSON(CustomFieldDefinition.self, context: context)
+            return APICoding.rawResponse(try await customFields.create(definition), status: .created)
+        }
+        api.delete("/custom-fields/:id") { _, context in
+            try await customFields.delete(try context.uuidParameter("id"))
+            return Response(status: .noContent)
+        }
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, from body: Data) throws -> T {
+        do {
+            return try APICoding.decoder.decode(T.self, from: body)
+        } catch let error as DecodingError {
+            throw Problem.decoding(error)
+        }
+    }
+}
+
+/// Members of a write body that steer the write rather than being fields of the resource.
+struct WriteFlags: Decodable {
+    static let members = ["version", "allow_duplicate"]
+    var version: Int64?
+    var allowDuplicate: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case version
+        case allowDuplicate = "allow_duplicate"
+    }
+}
+
+extension JSONValue {
+    func removing(_ names: [String]) -> JSONValue {
+        guard case var .object(members) = self else { return self }
+        for name in names { members[name] = nil }
+        return .object(members)
+    }
+}
+
+extension Document {
+    /// The document as the response body, with its version as the ETag; `location` + id for a 201.
+    func response(status: HTTPResponse.Status = .ok, location: String? = nil) throws -> Response {
+        struct Identity: Decodable { var id: UUID; var version: Int64? }
+        let identity = try decode(Identity.self)
+        var headers = HTTPFields()
+        if let version = identity.version { headers[.eTag] = entityTag(version) }
+        if let location { headers[.location] = location + identity.id.lowercased }
+        return APICoding.rawResponse(text, status: status, headers: headers)
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Hummingbird
+import Logging
+import Messaging
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// Companies, each with its contacts.
+struct AccountStore: Sendable {
+    let schema: SchemaName
+    let client: PostgresClient
+    let outbox: Outbox
+    let logger: Logger
+
+    var accounts: String { schema.table("accounts") }
+    var document: String { "\(schema.quoted).account_document(a)::text" }
+
+    func get(_ id: UUID) async throws -> Document {
+        var sql = SQLBuilder()
+        sql.append("SELECT \(document) FROM \(accounts) a WHERE a.id = \(try sql.bind(id)) AND a.deleted_at IS NULL")
+        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("account \(id.lowercased)") }
+        return Document(text: text)
+    }
+
+    /// By name, with keyset paging; `q` matches any part of the name.
+    func list(_ request: Request) async throws -> RawPage {
+        var query = QueryReader(request)
+        let owner = query.string("owner")
+        let tag = query.string("tag")
+        let country = query.string("country")?.uppercased()
+        let parent = query.uuid("parent_account_id")
+        let search = query.string("q")?.lowercased()
+        if let search, search.count < 3 { query.fail("q", "needs at least 3 characters") }
+        let limit = query.limit()
+        let cursor = query.cursor(expectedCount: 2)
+        try query.check()
+        var sql = SQLBuilder()
+        sql.append("SELECT \(document), ARRAY[lower(a.name), a.id::text] FROM \(accounts) a WHERE a.deleted_at IS NULL")
+        if let owner { sql.append(" AND a.owner = \(try sql.bind(owner))") }
+        if let tag { sql.append(" AND a.tags @> ARRAY[\(try sql.bind(tag))]::text[]") }
+        if let country { sql.append(" AND a.country = \(try sql.bind(country))") }
+        if let parent { sql.append(" AND a.parent_account_id = \(try sql.bind(parent))") }
+        if let search {
+            sql.append(" AND lower(a.name) LIKE \(try sql.bind(containsPattern(search)))")
+        }
+        if let cursor {
+            sql.append(" AND (lower(a.name), a.id) > (\(try sql.bind(cursor.values[0])), \(try sql.bind(cursor.values[1]))::uuid)")
+        }
+        sql.append(" ORDER BY lower(a.name), a.id LIMIT \(limit + 1)")
+        return try await client.page(sql.query, limit: limit, logger: logger)
+    }
+
+    func create(_ input: AccountFields) async throws -> Document {
+        try await client.transaction(logger: logger) { connection in
+            let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
+            let fields = try input.validated(definitions: definitions)
+            let id = UUID()
+            try await checkParent(fields.parentAccountId, of: id, on: connection)
+            var sql = SQLBuilder()
+            let idPlaceholder = try sql.bind(id)
+            let columns = try Self.columns(fields, into: &sql)
+            sql.append("""
+                INSERT INTO \(accounts) AS a (id, \(columns.map(\.0).joined(separator: ", ")))
+                VALUES (\(idPlaceholder), \(columns.map(\.1).joined(separator: ", "))) RETURNING \(document)
+                """)
+            let created = try await connection.document(sql.query, logger: logger)!
+            try await outbox.append(try created.event(ContactEvents.accountCreated, aggregateId: id, version: 1), on: connection, logger: logger)
+            return created
+        }
+    }
+
+    func update(_ id: UUID, patch: JSONValue, expectedVersion: Int64) async throws -> Document {
+        guard case .object = patch else { throw Problem.badRequest("the body must be a JSON object (a merge patch)") }
+        return try await client.transaction(logger: logger) { connection in
+            let current = try await lock(id, on: connection)
+            let account = try current.decode(Account.self)
+            guard account.version == expectedVersion else {
+                throw Problem.versionMismatch(expected: expectedVersion, current: account.version)
+            }
+            var base = try current.json
+            if case var .object(members) = base {
+                for readOnly in ["id", "version", "created_at", "updated_at", "deleted_at"] { members[readOnly] = nil }
+                base = .object(members)
+            }
+            let input: AccountFields
+            do {
+                input = try APICoding.decoder.decode(AccountFields.self, from: APICoding.encoder.encode(MergePatch.apply(patch, to: base)))
+            } catch let error as DecodingError {
+                throw Problem.decoding(error)
+            }
+            let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
+            let fields = try input.validated(definitions: definitions)
+            try await checkParent(fields.parentAccountId, of: id, on: connection)
+            var sql = SQLBuilder()
+            let columns = try Self.columns(fields, into: &sql)
+            sql.append("""
+                UPDATE \(accounts) AS a SET \(columns.map { "\($0.0) = \($0.1)" }.joined(separator: ", ")),
+                    version = version + 1, updated_at = date_trunc('milliseconds', now())
+                WHERE id = \(try sql.bind(id)) RETURNING \(document)
+                """)
+            let updated = try await connection.document(sql.query, logger: logger)!
+            if fields.name != account.fields.name {
+                // The contacts' company follows the account's name (derived, so no contact event).
+                var rename = SQLBuilder()
+                rename.append("UPDATE \(schema.table("contacts")) SET company = \(try rename.bind(fields.name)) WHERE account_id = \(try rename.bind(id))")
+                try await connection.query(rename.query, logger: logger)
+            }
+            try await outbox.append(
+                try updated.event(ContactEvents.accountUpdated, aggregateId: id, version: account.version + 1), on: connection, logger: logger
+            )
+            return updated
+        }
+    }
+
+    /// An account with live contacts or child accounts is not deleted: they would point nowhere.
+    func delete(_ id: UUID, expectedVersion: Int64?) async throws {
+        try await client.transaction(logger: logger) { connection in
+            let account = try await lock(id, on: connection).decode(Account.self)
+            if let expectedVersion, expectedVersion != account.version {
+                throw Problem.versionMismatch(expected: expectedVersion, current: account.version)
+            }
+            var count = SQLBuilder()
+            let idPlaceholder = try count.bind(id)
+            count.append("""
+                SELECT ((SELECT count(*) FROM \(schema.table("contacts")) WHERE account_id = \(idPlaceholder) AND deleted_at IS NULL)
+                    || ' ' || (SELECT count(*) FROM \(accounts) WHERE parent_account_id = \(idPlaceholder) AND deleted_at IS NULL))
+                """)
+            let counts = try await connection.texts(count.query, logger: logger)[0].split(separator: " ")
+            if counts[0] != "0" || counts[1] != "0" {
+                throw Problem.conflict(
+                    "account-in-use", "account \(id.lowercased) still has \(counts[0]) contact(s) and \(counts[1]) child account(s); move or delete them first"
+                )
+            }
+            var sql = SQLBuilder()
+            sql.append("""
+                UPDATE \(accounts) AS a SET deleted_at = date_trunc('milliseconds', now()), updated_at = date_trunc('milliseconds', now()),
+                    version = version + 1 WHERE id = \(try sql.bind(id)) RETURNING \(document)
+                """)
+            let deleted = try await connection.document(sql.query, logger: logger)!
+            try await outbox.append(
+                try deleted.event(ContactEvents.accountDeleted, aggregateId: id, version: account.version + 1), on: connection, logger: logger
+            )
+        }
+    }
+
+    private func lock(_ id: UUID, on connection: PostgresConnection) async throws -> Document {
+        var sql = SQLBuilder()
+        sql.append("SELECT \(document) FROM \(accounts) a WHERE a.id = \(try sql.bind(id)) AND a.deleted_at IS NULL FOR UPDATE")
+        guard let document = try await connection.document(sql.query, logger: logger) else { throw Problem.notFound("account \(id.lowercased)") }
+        return document
+    }
+
+    /// The parent must exist and must not be the account itself or one of its descendants.
+    private func checkParent(_ parent: UUID?, of id: UUID, on connection: PostgresConnection) async throws {
+        guard let parent else { return }
+        var sql = SQLBuilder()
+        let parentPlaceholder = try sql.bind(parent)
+        sql.append("""
+            WITH RECURSIVE ancestors AS (
+                SELECT id, parent_account_id FROM \(accounts) WHERE id = \(parentPlaceholder) AND deleted_at IS NULL
+                UNION SELECT a.id, a.parent_account_id FROM \(accounts) a JOIN ancestors ON a.id = ancestors.parent_account_id)
+            SELECT id::text FROM ancestors
+            """)
+        let chain = try await connection.texts(sql.query, logger: logger)
+        if chain.isEmpty {
+            throw Problem.validation([FieldError("parent_account_id", "no account \(parent.lowercased) exists")])
+        }
+        if chain.contains(id.lowercased) {
+            throw Problem.validation([FieldError("parent_account_id", "would make the account its own ancestor")])
+        }
+    }
+
+    private static func columns(_ fields: AccountFields, into sql: inout SQLBuilder) throws -> [(String, String)] {
+        [
+            ("name", try sql.bind(fields.name ?? "")),
+            ("legal_name", try sql.bind(fields.legalName)),
+            ("tax_id", try sql.bind(fields.taxId)),
+            ("industry", try sql.bind(fields.industry)),
+            ("size_band", try sql.bind(fields.sizeBand?.rawValue)),
+            ("website", try sql.bind(fields.website)),
+            ("address", try sql.bind(jsonText(fields.address ?? PostalAddress())) + "::jsonb"),
+            ("region", try sql.bind(fields.address?.region)),
+            ("country", try sql.bind(fields.address?.country)),
+            ("parent_account_id", try sql.bind(fields.parentAccountId)),
+            ("owner", try sql.bind(fields.owner)),
+            ("tags", try sql.bind(fields.tags ?? []) + "::text[]"),
+            ("custom_fields", try sql.bind(jsonText(fields.customFields ?? [:])) + "::jsonb"),
+        ]
+    }
+}

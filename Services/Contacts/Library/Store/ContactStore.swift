@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import Messaging
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// Contacts in PostgreSQL: every write commits with its event in the outbox.
+struct ContactStore: Sendable {
+    let schema: SchemaName
+    let client: PostgresClient
+    let outbox: Outbox
+    let logger: Logger
+
+    var contacts: String { schema.table("contacts") }
+    var document: String { "\(schema.quoted).contact_document(c)::text" }
+
+    // MARK: Reads
+
+    /// The contact, or the survivor it was merged into (`resolvedFrom` then names the asked id).
+    func get(_ id: UUID) async throws -> (document: Document, resolvedFrom: UUID?) {
+        try await client.withConnection { connection in
+            try await resolve(id, on: connection, lock: false)
+        }
+    }
+
+    /// Follows `merged_into` (merges re-point older aliases, so it is one step, but a few more are tolerated).
+    func resolve(_ id: UUID, on connection: PostgresConnection, lock: Bool) async throws -> (document: Document, resolvedFrom: UUID?) {
+        var current = id
+        for _ in 0..<8 {
+            var sql = SQLBuilder()
+            sql.append("SELECT \(document), c.merged_into::text FROM \(contacts) c WHERE c.id = \(try sql.bind(current))")
+            if lock { sql.append(" FOR UPDATE") }
+            let rows = try await connection.query(sql.query, logger: logger).decode((String, String?).self)
+            var found: (String, String?)?
+            for try await row in rows { found = row }
+            guard let (text, mergedInto) = found else { break }
+            if let mergedInto, let survivor = UUID(uuidString: mergedInto) {
+                current = survivor
+                continue
+            }
+            let document = Document(text: text)
+            if try document.decode(Contact.self).deletedAt != nil { break }
+            return (document, current == id ? nil : id)
+        }
+        throw Problem.notFound("contact \(id.lowercased)")
+    }
+
+    func list(_ filter: ContactFilter) async throws -> RawPage {
+        var sql = SQLBuilder()
+        let keys = filter.sort.keys
+        sql.append("SELECT \(document), ARRAY[\(filter.sort.cursorValues)] FROM \(contacts) c WHERE c.deleted_at IS NULL")
+        try filter.appendConditions(to: &sql)
+        if let cursor = filter.cursor {
+            let placeholders = try zip(cursor.values, filter.sort.cursorTypes).map { value, type in
+                try sql.bind(value) + "::\(type)"
+            }
+            sql.append(" AND (\(keys.joined(separator: ", "))) > (\(placeholders.joined(separator: ", ")))")
+        }
+        sql.append(" ORDER BY \(keys.joined(separator: ", ")) LIMIT \(filter.limit + 1)")
+        return try await client.page(sql.query, limit: filter.limit, logger: logger)
+    }
+
+    // MARK: Writes
+
+    func create(_ input: ContactFields, allowDuplicate: Bool) async throws -> Document {
+        try await client.transaction(logger: logger) { connection in
+            let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
+            var valid = try input.validated(definitions: definitions, previous: nil, now: Date())
+            try await linkAccount(&valid.fields, on: connection)
+            if !allowDuplicate { try await rejectDuplicates(of: valid, excluding: nil, on: connection) }
+            let id = UUID()
+            var sql = SQLBuilder()
+            let idPlaceholder = try sql.bind(id)
+            let columns = try ContactColumns(valid, into: &sql)
+            sql.append("""
+                INSERT INTO \(contacts) AS c (id, \(columns.names.joined(separator: ", ")))
+                VALUES (\(idPlaceholder), \(columns.placeholders.joined(separator: ", "))) RETURNING \(document)
+                """)
+            let created = try await connection.document(sql.query, logger: logger)!
+            try await outbox.append(try created.event(ContactEvents.contactCreated, aggregateId: id, version: 1), on: connection, logger: logger)
+            return created
+        }
+    }
+
+    /// Applies a JSON merge patch. `expectedVersion` is required: without it two editors would
+    /// silently overwrite each other.
+    func update(_ id: UUID, patch: JSONValue, expectedVersion: Int64, allowDuplicate: Bool) async throws -> Document {
+        guard case .object = patch else { throw Problem.badRequest("the body must be a JSON object (a merge patch)") }
+        return try await client.transaction(logger: logger) { connection in
+            let current = try await lockForWrite(id, on: connection)
+            let contact = try current.decode(Contact.self)
+            guard contact.version == expectedVersion else {
+                throw Problem.versionMismatch(expected: expectedVersion, current: contact.version)
+            }
+            var base = try current.json
+            if case var .object(members) = base {
+                for readOnly in ["id", "version", "created_at", "updated_at", "deleted_at"] { members[readOnly] = nil }
+                base = .object(members)
+            }
+            let patched = MergePatch.apply(patch, to: base)
+            let fields: ContactFields
+            do {
+                fields = try APICoding.decoder.decode(ContactFields.self, from: APICoding.encoder.encode(patched))
+            } catch let error as DecodingError {
+                throw Problem.decoding(error)
+            }
+            let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
+            var valid = try fields.validated(definitions: definitions, previous: contact.fields.consent, now: Date())
+            try await linkAccount(&valid.fields, on: connection)
+            if !allowDuplicate { try await rejectDuplicates(of: valid, excluding: [id], on: connection) }
+            let updated = try await write(valid, to: id, on: connection)
+            try await outbox.append(
+                try updated.event(ContactEvents.contactUpdated, aggregateId: id, version: contact.version + 1),
+                on: connection, logger: logger
+            )
+            return updated
+        }
+    }
+
+    func delete(_ id: UUID, expectedVersion: Int64?) async throws {
+        try await client.transaction(logger: logger) { connection in
+            let current = try await lockForWrite(id, on: connection)
+            let contact = try current.decode(Contact.self)
+            if let expectedVersion, expectedVersion != contact.version {
+                throw Problem.versionMismatch(expected: expectedVersion, current: contact.version)
+            }
+            var sql = SQLBuilder()
+            sql.append("""
+                UPDATE \(contacts) AS c SET deleted_at = date_trunc('milliseconds', now()), updated_at = date_trunc('milliseconds', now()),
+                    version = version + 1 WHERE id = \(try sql.bind(id)) RETURNING \(document)
+                """)
+            let deleted = try await connection.document(sql.query, logger: logger)!
+            try await outbox.append(
+                try deleted.event(ContactEvents.contactDeleted, aggregateId: id, version: contact.version + 1),
+                on: connection, logger: logger
+            )
+        }
+    }
+
+    // MARK: Parts of a write
+
+    /// The live contact, locked; a merged one answers 409 naming its survivor (a write must say
+    /// which contact it means, and the survivor's version differs).
+    func lockForWrite(_ id: UUID, on connection: PostgresConnection) async throws -> Document {
+        let (document, resolvedFrom) = try await resolve(id, on: connection, lock: true)
+        if resolvedFrom != nil {
+            let survivor = try document.decode(Contact.self).id
+            throw Problem.conflict(
+                "merged", "contact \(id.lowercased) was merged into \(survivor.lowercased); write to that one",
+                extensions: ["survivor_id": .string(survivor.lowercased)]
+            )
+        }
+        return document
+    }
+
+    func write(_ valid: ValidContact, to id: UUID, on connection: PostgresConnection) async throws -> Document {
+        var sql = SQLBuilder()
+        let columns = try ContactColumns(valid, into: &sql)
+        sql.append("""
+            UPDATE \(contacts) AS c SET \(columns.assignments), version = version + 1,
+                updated_at = date_trunc('milliseconds', now())
+            WHERE id = \(try sql.bind(id)) RETURNING \(document)
+            """)
+        return try await connection.document(sql.query, logger: logger)!
+    }
+
+    /// A contact linked to an account carries the account's name as its company.
+    func linkAccount(_ fields: inout ContactFields, on connection: PostgresConnection) async throws {
+        guard let accountId = fields.accountId else { return }
+        var sql = SQLBuilder()
+        sql.append("SELECT name FROM \(schema.table("accounts")) WHERE id = \(try sql.bind(accountId)) AND deleted_at IS NULL")
+        guard let name = try await connection.texts(sql.query, logger: logger).first else {
+            throw Problem.validation([FieldError("account_id", "no account \(accountId.lowercased) exists")])
+        }
+        fields.company = name
+    }
+
+    /// A contact sharing a normalized e-mail or phone with a live one is a duplicate. Advisory locks
+    /// on the keys make two concurrent creates of the same person see each other.
+    func rejectDuplicates(of valid: ValidContact, excluding: [UUID]?, on connection: PostgresConnection) async throws {
+        let keys = (valid.emailKeys.map { "e:\($0)" } + valid.phoneKeys.map { "p:\($0)" }).sorted()
+        guard !keys.isEmpty else { return }
+        var lock = SQLBuilder()
+        lock.append("SELECT pg_advisory_xact_lock(hashtext('contacts.identity:' || k)) FROM unnest(\(try lock.bind(keys))::text[]) AS k")
+        try await connection.query(lock.query, logger: logger)
+        var sql = SQLBuilder()
+        let emails = try sql.bind(valid.emailKeys)
+        let phones = try sql.bind(valid.phoneKeys)
+        sql.append("""
+            SELECT jsonb_build_object(
+                'id', c.id, 'name', concat_ws(' ', nullif(c.first_name, ''), nullif(c.last_name, '')),
+                'matched', to_jsonb(ARRAY(SELECT unnest(c.email_keys) INTERSECT SELECT unnest(\(emails)::text[]))
+                    || ARRAY(SELECT unnest(c.phone_keys) INTERSECT SELECT unnest(\(phones)::text[]))))::text
+            FROM \(contacts) c
+            WHERE c.deleted_at IS NULL AND (c.email_keys && \(emails)::text[] OR c.phone_keys && \(phones)::text[])
+            """)
+        if let excluding { sql.append(" AND c.id <> ALL(\(try sql.bind(excluding))::uuid[])") }
+        sql.append(" ORDER BY c.created_at LIMIT 1")
+        guard let existing = try await connection.texts(sql.query, logger: logger).first else { return }
+        let found = try APICoding.decoder.decode(JSONValue.self, from: Data(existing.utf8))
+        guard case let .object(members) = found, case let .string(existingId)? = members["id"] else { return }
+        let name: String = if case let .string(name)? = members["name"] { name } else { "" }
+        throw Problem.conflict(
+            "duplicate-contact",
+            "contact \(existingId) (\(name)) has the same e-mail or phone; send allow_duplicate=true to create another",
+            extensions: ["existing_contact": found]
+        )
+    }
+}
+
+extension UUID {
+    /// The wire form: lower case.
+    var lowercased: String { uuidString.lowercased() }
+}

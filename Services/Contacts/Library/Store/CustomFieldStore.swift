@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// The custom fields an admin defines for contacts and accounts.
+struct CustomFieldStore: Sendable {
+    let schema: SchemaName
+    let client: PostgresClient
+    let logger: Logger
+
+    static func documentSQL(_ schema: SchemaName) -> String {
+        """
+        SELECT jsonb_build_object('id', d.id, 'entity', d.entity, 'name', d.name, 'label', d.label, 'type', d.type,
+            'allowed_values', to_jsonb(d.allowed_values), 'required', d.required)::text
+        FROM \(schema.table("custom_field_definitions")) d
+        """
+    }
+
+    static func definitions(schema: SchemaName, on connection: PostgresConnection, logger: Logger) async throws -> [CustomFieldDefinition] {
+        try await connection.texts(PostgresQuery(unsafeSQL: documentSQL(schema)), logger: logger).map {
+            try Document(text: $0).decode(CustomFieldDefinition.self)
+        }
+    }
+
+    func list() async throws -> RawPage {
+        RawPage(items: try await client.texts(PostgresQuery(unsafeSQL: Self.documentSQL(schema) + " ORDER BY d.entity, d.name"), logger: logger), nextCursor: nil)
+    }
+
+    func create(_ definition: CustomFieldDefinition) async throws -> String {
+        var check = FieldChecker()
+        if definition.name.wholeMatch(of: /[a-z][a-z0-9_]{0,62}/) == nil {
+            check.fail("name", "must be snake_case: a lower-case letter, then letters, digits or _ (at most 63)")
+        }
+        _ = check.text(definition.label, "label", required: true)
+        if definition.type == .enum {
+            if definition.allowedValues.isEmpty { check.fail("allowed_values", "an enum field needs at least one value") }
+            if Set(definition.allowedValues).count != definition.allowedValues.count { check.fail("allowed_values", "lists a value twice") }
+        } else if !definition.allowedValues.isEmpty {
+            check.fail("allowed_values", "only an enum field has allowed values")
+        }
+        try check.check()
+        var sql = SQLBuilder()
+        sql.append("""
+            INSERT INTO \(schema.table("custom_field_definitions")) (id, entity, name, label, type, allowed_values, required)
+            VALUES (\(try sql.bind(definition.id)), \(try sql.bind(definition.entity.rawValue)), \(try sql.bind(definition.name)),
+                \(try sql.bind(definition.label.trimmingCharacters(in: .whitespaces))), \(try sql.bind(definition.type.rawValue)),
+                \(try sql.bind(definition.allowedValues))::text[], \(try sql.bind(definition.required)))
+            ON CONFLICT (entity, name) DO NOTHING RETURNING id
+            """)
+        guard try await !client.texts(sql.query, logger: logger).isEmpty else {
+            throw Problem.conflict("custom-field-exists", "\(definition.entity.rawValue)s already have a custom field '\(definition.name)'")
+        }
+        var read = SQLBuilder(Self.documentSQL(schema))
+        read.append(" WHERE d.id = \(try read.bind(definition.id))")
+        return try await client.texts(read.query, logger: logger)[0]
+    }
+
+    /// Removes the definition and its values from every record of the entity, so that later
+    /// writes of those records do not fail on a field that no longer exists.
+    func delete(_ id: UUID) async throws {
+        try await client.transaction(logger: logger) { connection in
+            var sql = SQLBuilder()
+            sql.append("DELETE FROM \(schema.table("custom_field_definitions")) WHERE id = \(try sql.bind(id)) RETURNING entity || ' ' || name")
+            guard let deleted = try await connection.texts(sql.query, logger: logger).first else {
+                throw Problem.notFound("custom field \(id.lowercased)")
+            }
+            let parts = deleted.split(separator: " ", maxSplits: 1).map(String.init)
+            let table = parts[0] == CustomFieldEntity.account.rawValue ? "accounts" : "contacts"
+            var strip = SQLBuilder()
+            let name = try strip.bind(parts[1])
+            strip.append("UPDATE \(schema.table(table)) SET custom_fields = custom_fields - \(name) WHERE custom_fields ? \(name)")
+            try await connection.query(strip.query, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import Messaging
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// A resource as JSON text built by the `*_document` SQL functions: what the API answers and the
+/// event carries, byte for byte.
+struct Document: Sendable {
+    var text: String
+
+    var json: JSONValue {
+        get throws { try APICoding.decoder.decode(JSONValue.self, from: Data(text.utf8)) }
+    }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try APICoding.decoder.decode(T.self, from: Data(text.utf8))
+    }
+
+    /// The event a change causes, with the document as its data.
+    func event(_ type: String, aggregateId: UUID, version: Int64) throws -> EventEnvelope {
+        EventEnvelope(type: type, producer: "contacts", aggregateId: aggregateId, aggregateVersion: version, data: try json)
+    }
+}
+
+extension PostgresConnection {
+    /// The first column of each row, as text.
+    func texts(_ query: PostgresQuery, logger: Logger) async throws -> [String] {
+        var result: [String] = []
+        for try await text in try await self.query(query, logger: logger).decode(String.self) { result.append(text) }
+        return result
+    }
+
+    func document(_ query: PostgresQuery, logger: Logger) async throws -> Document? {
+        try await texts(query, logger: logger).first.map(Document.init)
+    }
+}
+
+extension PostgresClient {
+    /// Runs a keyset query that selects (document text, cursor values) with `LIMIT limit + 1`:
+    /// the extra row only tells whether there is a next page.
+    func page(_ query: PostgresQuery, limit: Int, logger: Logger) async throws -> RawPage {
+        var items: [String] = []
+        var last: [String] = []
+        for try await (text, position) in try await self.query(query, logger: logger).decode((String, [String]).self) {
+            if items.count == limit { return RawPage(items: items, nextCursor: Cursor(last).token) }
+            items.append(text)
+            last = position
+        }
+        return RawPage(items: items, nextCursor: nil)
+    }
+
+    func texts(_ query: PostgresQuery, logger: Logger) async throws -> [String] {
+        var result: [String] = []
+        for try await text in try await self.query(query, logger: logger).decode(String.self) { result.append(text) }
+        return result
+    }
+}
+
+/// Encodes a value as JSON text for a `$n::jsonb` parameter.
+func jsonText(_ value: some Encodable) throws -> String {
+    String(decoding: try APICoding.encoder.encode(value), as: UTF8.self)
+}
+
+/// A `LIKE` pattern matching `term` anywhere, with the pattern's own wildcards escaped.
+func containsPattern(_ term: String) -> String {
+    let escaped = term.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+        .replacingOccurrences(of: "_", with: "\\_")
+    return "%\(escaped)%"
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import Logging
+import Messaging
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// Every contact with a customer; a contact's timeline is its interactions, newest first.
+struct InteractionStore: Sendable {
+    let schema: SchemaName
+    let client: PostgresClient
+    let outbox: Outbox
+    let contacts: ContactStore
+    let logger: Logger
+
+    var interactions: String { schema.table("interactions") }
+    var document: String { "\(schema.quoted).interaction_document(i)::text" }
+
+    /// Logged against the contact, or the survivor of a merge it went into.
+    func log(_ input: InteractionFields, contactId: UUID) async throws -> Document {
+        var check = FieldChecker()
+        let subject = check.text(input.subject, "subject", maximum: 500)
+        let notes = check.text(input.notes, "notes", maximum: 20_000)
+        let outcome = check.text(input.outcome, "outcome")
+        let recordedBy = check.text(input.recordedBy, "recorded_by")
+        try check.check()
+        return try await client.transaction(logger: logger) { connection in
+            let contact = try await contacts.resolve(contactId, on: connection, lock: false).document.decode(Contact.self)
+            let id = UUID()
+            var sql = SQLBuilder()
+            sql.append("""
+                INSERT INTO \(interactions) AS i (id, contact_id, channel, direction, occurred_at, subject, notes, outcome,
+                    recorded_by, deal_id, ticket_id, order_id, campaign_id)
+                VALUES (\(try sql.bind(id)), \(try sql.bind(contact.id)), \(try sql.bind(input.channel.rawValue)),
+                    \(try sql.bind(input.direction.rawValue)),
+                    date_trunc('milliseconds', coalesce(\(try sql.bind(input.occurredAt))::timestamptz, now())),
+                    \(try sql.bind(subject)), \(try sql.bind(notes)), \(try sql.bind(outcome)), \(try sql.bind(recordedBy)),
+                    \(try sql.bind(input.dealId)), \(try sql.bind(input.ticketId)), \(try sql.bind(input.orderId)),
+                    \(try sql.bind(input.campaignId)))
+                RETURNING \(document)
+                """)
+            let logged = try await connection.document(sql.query, logger: logger)!
+            try await outbox.append(try logged.event(ContactEvents.interactionLogged, aggregateId: id, version: 1), on: connection, logger: logger)
+            return logged
+        }
+    }
+
+    /// Newest first, keyset-paged on (occurred_at, id) descending.
+    func timeline(contactId: UUID, request: Request) async throws -> RawPage {
+        var query = QueryReader(request)
+        let channel = query.oneOf("channel", Channel.self)
+        let limit = query.limit()
+        let cursor = query.cursor(expectedCount: 2)
+        try query.check()
+        let contact = try await contacts.get(contactId).document.decode(Contact.self)
+        var sql = SQLBuilder()
+        sql.append("""
+            SELECT \(document), ARRAY[to_char(i.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), i.id::text]
+            FROM \(interactions) i WHERE i.contact_id = \(try sql.bind(contact.id))
+            """)
+        if let channel { sql.append(" AND i.channel = \(try sql.bind(channel.rawValue))") }
+        if let cursor {
+            sql.append(" AND (i.occurred_at, i.id) < (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
+        }
+        sql.append(" ORDER BY i.occurred_at DESC, i.id DESC LIMIT \(limit + 1)")
+        return try await client.page(sql.query, limit: limit, logger: logger)
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// The comparable forms of e-mails and phones that dedupe and search use.
+enum Normalize {
+    /// Lower case without surrounding space; nil when it is not an address.
+    static func email(_ text: String) -> String? {
+        let value = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard value.count <= 254, value.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s.]+/) != nil else { return nil }
+        return value
+    }
+
+    /// Digits only, with a leading `+` when the number is international (`+` or `00`); nil when it
+    /// has too few or too many digits to be a phone number. Punctuation, spaces and an extension
+    /// marker's letters are dropped.
+    static func phone(_ text: String) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let allowed = trimmed.allSatisfy { $0.isNumber || " +-()./".contains($0) }
+        guard allowed else { return nil }
+        var digits = String(trimmed.filter(\.isASCII).filter(\.isNumber))
+        var international = trimmed.hasPrefix("+")
+        if !international, digits.hasPrefix("00") {
+            digits.removeFirst(2)
+            international = true
+        }
+        guard (5...17).contains(digits.count) else { return nil }
+        return international ? "+" + digits : digits
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Messaging
+import NIOCore
+
+/// JSON as the public API speaks it (DESIGN.md §7): the same coding as the event wire format, so a
+/// resource and the event that carries it look alike. Types name their snake_case keys themselves.
+public enum APICoding {
+    public static let encoder = EventCoding.encoder
+    public static let decoder = EventCoding.decoder
+
+    /// The largest JSON body a route reads; uploads stream and are not limited by it.
+    public static let maximumBodySize = 1 << 20
+
+    static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type, is Substring.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type, is Int32.Type, is Double.Type, is Decimal.Type: "a number"
+        case is UUID.Type: "a UUID string"
+        case is Date.Type: "an RFC 3339 timestamp string"
+        default:
+            String(describing: type).hasPrefix("Array") ? "an array" : String(describing: type).hasPrefix("Dictionary") ? "an object" : "a value of another type"
+        }
+    }
+
+    /// A JSON response with the given status.
+    public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
+        throws -> Response
+    {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+
+    /// A response whose body is JSON text already.
+    public static func rawResponse(_ json: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+}
+
+extension Request {
+    /// The body decoded as `T`: a missing, oversized or malformed body, or a field of the wrong type,
+    /// is a `Problem` naming what is wrong.
+    public func decodeJSON<T: Decodable>(_ type: T.Type, context: some RequestContext) async throws -> T {
+        let bytes = try await jsonBody(context: context)
+        do {
+            return try APICoding.decoder.decode(T.self, from: bytes)
+        } catch let error as DecodingError {
+            throw Problem.decoding(error)
+        }
+    }
+
+    /// The raw JSON body, checked for size and presence.
+    public func jsonBody(context: some RequestContext) async throws -> Data {
+        if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json"),
+            !type.lowercased().hasPrefix("application/merge-patch+json")
+        {
+            throw Problem(.unsupportedMediaType, slug: "unsupported-media-type", detail: "send the body as application/json, not \(type)")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: APICoding.maximumBodySize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem(
+                .contentTooLarge, slug: "body-too-large", detail: "a JSON body may be at most \(APICoding.maximumBodySize) bytes"
+            )
+        }
+        guard buffer.readableBytes > 0 else { throw Problem.badRequest("the request needs a JSON body") }
+        return Data(buffer.readableBytesView)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Hummingbird
+import Messaging
+
+/// A page of a list (DESIGN.md §7): `{"items": [...], "next_cursor": "..." | null}`, from items
+/// that are already JSON text (the documents PostgreSQL builds), so they are not decoded and
+/// encoded again on the way out.
+public struct RawPage: Sendable {
+    public var items: [String]
+    public var nextCursor: String?
+
+    public init(items: [String], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    public var json: String {
+        let cursor = nextCursor.map { "\"\($0)\"" } ?? "null"  // base64url: nothing to escape
+        return "{\"items\":[" + items.joined(separator: ",") + "],\"next_cursor\":" + cursor + "}"
+    }
+
+    public func response() -> Response {
+        APICoding.rawResponse(json)
+    }
+}
+
+/// A keyset position: the sort values of the last row a page returned. Opaque to clients
+/// (base64url of a JSON array of strings), never an offset.
+public struct Cursor: Sendable, Equatable {
+    public var values: [String]
+
+    public init(_ values: [String]) { self.values = values }
+
+    public var token: String {
+        let json = (try? JSONEncoder().encode(values)) ?? Data("[]".utf8)
+        return json.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    public init(token: String, expectedCount: Int) throws(Problem) {
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let values = try? JSONDecoder().decode([String].self, from: data),
+            values.count == expectedCount
+        else { throw Problem.badRequest("the cursor is not one this list gave out", field: "cursor") }
+        self.values = values
+    }
+}
+
+/// The query parameters of a list request, read with field-named errors.
+public struct QueryReader: Sendable {
+    public let parameters: Parameters
+    public private(set) var errors: [FieldError] = []
+
+    public init(_ request: Request) {
+        parameters = request.uri.queryParameters
+    }
+
+    public func string(_ name: String) -> String? {
+        parameters[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public mutating func uuid(_ name: String) -> UUID? {
+        guard let text = string(name) else { return nil }
+        guard let value = UUID(uuidString: text) else {
+            errors.append(FieldError(name, "must be a UUID"))
+            return nil
+        }
+        return value
+    }
+
+    public mutating func date(_ name: String) -> Date? {
+        guard let text = string(name) else { return nil }
+        guard let value = EventCoding.parseTimestamp(text) else {
+            errors.append(FieldError(name, "must be an RFC 3339 timestamp such as 2026-01-31T09:00:00Z"))
+            return nil
+        }
+        return value
+    }
+
+    public mutating func oneOf<E: RawRepresentable<String> & CaseIterable>(_ name: String, _ type: E.Type) -> E? {
+        guard let text = string(name) else { return nil }
+        guard let value = E(rawValue: text) else {
+            errors.append(FieldError(name, "'\(text)' is not one of: \(E.allCases.map(\.rawValue).joined(separator: ", "))"))
+            return nil
+        }
+        return value
+    }
+
+    public mutating func limit(default value: Int = 50, maximum: Int = 200) -> Int {
+        guard let text = string("limit") else { return value }
+        guard let limit = Int(text), (1...maximum).contains(limit) else {
+            errors.append(FieldError("limit", "must be a whole number from 1 to \(maximum)"))
+            return value
+        }
+        return limit
+    }
+
+    public mutating func cursor(expectedCount: Int) -> Cursor? {
+        guard let text = string("cursor") else { return nil }
+        do {
+            return try Cursor(token: text, expectedCount: expectedCount)
+        } catch {
+            errors.append(FieldError("cursor", "is not a cursor this list gave out"))
+            return nil
+        }
+    }
+
+    public mutating func fail(_ field: String, _ message: String) {
+        errors.append(FieldError(field, message))
+    }
+
+    /// Throws the collected errors, if any, as one 400 problem.
+    public func check() throws(Problem) {
+        guard errors.isEmpty else {
+            var problem = Problem.validation(errors)
+            problem.statusCode = 400
+            problem.title = "The query has invalid parameters"
+            throw problem
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Makes every failure an `application/problem+json` answer: a `Problem` as thrown, Hummingbird's
+/// own errors (404, 405, 413) with their status, and anything else as a 500 that is logged with
+/// what failed but tells the client nothing internal.
+public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            throw problem
+        } catch let error as HTTPError {
+            var problem = Problem(error.status, detail: error.body)
+            if error.status == .contentTooLarge {
+                problem.detail = "the body is larger than \(context.maxUploadSize) bytes"
+            }
+            throw problem
+        } catch let error as any HTTPResponseError {
+            throw Problem(error.status)
+        } catch let error as DecodingError {
+            throw Problem.decoding(error)
+        } catch {
+            context.logger.error(
+                "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"]
+            )
+            throw Problem(.internalServerError, slug: "internal", detail: "the request failed inside the service; it is logged")
+        }
+    }
+}
+
+extension Problem {
+    /// The decoder's first complaint, with the field it concerns.
+    public static func decoding(_ error: DecodingError) -> Problem {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            var text = ""
+            for key in codingPath {
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+                }
+            }
+            return text
+        }
+        switch error {
+        case let .typeMismatch(type, context):
+            let field = path(context.codingPath)
+            if field.isEmpty { return badRequest("the body must be a JSON object") }
+            return validation([FieldError(field, "must be \(APICoding.jsonTypeName(type))")])
+        case let .valueNotFound(type, context):
+            return validation([FieldError(path(context.codingPath), "must be \(APICoding.jsonTypeName(type)), not null")])
+        case let .keyNotFound(key, context):
+            return validation([FieldError(path(context.codingPath + [key]), "is required")])
+        case let .dataCorrupted(context):
+            let field = path(context.codingPath)
+            if field.isEmpty { return badRequest("the body is not valid JSON") }
+            return validation([FieldError(field, context.debugDescription)])
+        @unknown default:
+            return badRequest("the body cannot be read")
+        }
+    }
+}

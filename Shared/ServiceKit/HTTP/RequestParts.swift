@@ -1,0 +1,41 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension RequestContext {
+    /// A UUID path parameter; anything else is a 400 naming the parameter.
+    public func uuidParameter(_ name: String) throws(Problem) -> UUID {
+        guard let text = parameters.get(name), let id = UUID(uuidString: text) else {
+            throw Problem.badRequest("the path's \(name) is not a UUID", field: name)
+        }
+        return id
+    }
+}
+
+extension Request {
+    /// The version an update expects: `If-Match` (`"3"`, `W/"3"` or `3`), else `version` in the body.
+    /// Neither is a 428: an update without one would overwrite whatever another client wrote.
+    public func expectedVersion(bodyVersion: Int64?) throws(Problem) -> Int64 {
+        if let header = headers[.ifMatch] {
+            let digits = header.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+            guard let version = Int64(digits) else {
+                throw Problem.badRequest("If-Match must be the ETag of the version read, such as \"3\"", field: "If-Match")
+            }
+            return version
+        }
+        if let bodyVersion { return bodyVersion }
+        throw Problem(
+            .preconditionRequired, slug: "version-required",
+            detail: "send the version you read, as If-Match: \"<version>\" or as \"version\" in the body"
+        )
+    }
+
+    /// A boolean query parameter given as true/false/1/0.
+    public func flag(_ name: String) -> Bool {
+        guard let value = uri.queryParameters[name[...]] else { return false }
+        return ["true", "1", "yes"].contains(value.lowercased())
+    }
+}
+
+/// The ETag of a resource version.
+public func entityTag(_ version: Int64) -> String { "\"\(version)\"" }
