@@ -101,13 +101,28 @@ var targets: [Target] = [
     ),
 ]
 
+/// What a service library needs beyond the common set.
+let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Resource])] = [
+    "GatewayService": (
+        [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            lifecycle,
+        ],
+        [.embedInCode("openapi.json")]
+    ),
+]
+
 var products: [Product] = [.executable(name: "switchboard", targets: ["SwitchboardMain"])]
 for service in services {
+    let extras = serviceExtras[service.library]
     targets.append(
         .target(
             name: service.library,
-            dependencies: ["ServiceKit", "Messaging", "Storage", "Contracts", hummingbird, httpTypes, postgres, logging],
+            dependencies: ["ServiceKit", "Messaging", "Storage", "Contracts", hummingbird, httpTypes, postgres, logging]
+                + (extras?.dependencies ?? []),
             path: "Services/\(service.folder)/Library",
+            resources: extras?.resources,
             swiftSettings: swiftSettings
         )
     )
@@ -134,6 +149,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],

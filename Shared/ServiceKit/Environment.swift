@@ -26,6 +26,10 @@ public struct SwitchboardEnvironment: Sendable {
         reader.string(forKey: ConfigKey("switchboard.\(key)"))
     }
 
+    public func optionalSecret(_ key: String) -> String? {
+        reader.string(forKey: ConfigKey("switchboard.\(key)"), isSecret: true)
+    }
+
     /// `SWITCHBOARD_PG_*`.
     public func database(defaultUser: String) -> DatabaseConfiguration {
         DatabaseConfiguration(

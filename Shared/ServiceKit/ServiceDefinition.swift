@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Messaging
 import PostgresNIO
+import ServiceLifecycle
 import Storage
 
 /// What makes one service differ from another; `ServiceRunner` supplies the rest.
@@ -15,17 +16,22 @@ public struct ServiceDefinition: Sendable {
     public var handlers: @Sendable (ServiceDependencies) -> [EventHandler]
     /// Its HTTP routes, beside the health and metrics routes.
     public var routes: @Sendable (Router<BasicRequestContext>, ServiceDependencies) -> Void
+    /// Its own long-running loops (an import worker, a sweeper), run beside the server and shut
+    /// down with it.
+    public var services: @Sendable (ServiceDependencies) -> [any Service]
 
     public init(
         name: String,
         migrations: [Migration] = [],
         handlers: @escaping @Sendable (ServiceDependencies) -> [EventHandler] = { _ in [] },
-        routes: @escaping @Sendable (Router<BasicRequestContext>, ServiceDependencies) -> Void = { _, _ in }
+        routes: @escaping @Sendable (Router<BasicRequestContext>, ServiceDependencies) -> Void = { _, _ in },
+        services: @escaping @Sendable (ServiceDependencies) -> [any Service] = { _ in [] }
     ) {
         self.name = name
         self.migrations = migrations
         self.handlers = handlers
         self.routes = routes
+        self.services = services
     }
 }
 

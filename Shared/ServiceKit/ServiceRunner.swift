@@ -82,6 +82,7 @@ public enum ServiceRunner {
                 logger: logger
             )
             app.addServices(PublisherService(publisher), relay, eventConsumer)
+            app.addServices(definition.services(dependencies))
             try await app.runService()
             group.cancelAll()
         }

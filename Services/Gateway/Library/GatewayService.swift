@@ -1,6 +1,53 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
 import ServiceKit
 
-/// The gateway service: the public HTTP API. It owns the `gateway` schema.
+/// The gateway: the one public HTTP API. It owns the `gateway` schema (API keys, idempotency records).
 public enum GatewayService {
-    public static let definition = ServiceDefinition(name: "gateway")
+    /// The services it calls and the environment variable that gives each one's base URL.
+    static let upstreamNames = ["contacts"]
+
+    public static let definition = ServiceDefinition(
+        name: "gateway",
+        migrations: GatewayMigrations.all,
+        routes: { router, dependencies in
+            let environment = dependencies.environment
+            let client = httpClient
+            var upstreams: [String: Upstream] = [:]
+            for (index, name) in upstreamNames.enumerated() {
+                upstreams[name] = Upstream(
+                    name: name, baseURL: environment.string("\(name).url", default: "http://127.0.0.1:\(8081 + index)"),
+                    client: client, logger: dependencies.logger
+                )
+            }
+            GatewayRoutes(
+                keys: APIKeyStore(
+                    schema: dependencies.schema, client: dependencies.client,
+                    adminKey: environment.optionalSecret("admin.key"), logger: dependencies.logger
+                ),
+                idempotency: idempotencyStore(dependencies),
+                upstreams: upstreams, logger: dependencies.logger
+            ).register(on: router)
+        },
+        services: { dependencies in
+            [
+                HTTPClientService(client: httpClient),
+                IdempotencySweeper(store: idempotencyStore(dependencies), logger: dependencies.logger),
+            ]
+        }
+    )
+
+    static func idempotencyStore(_ dependencies: ServiceDependencies) -> IdempotencyStore {
+        IdempotencyStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger)
+    }
+
+    /// One pool for every upstream: a few connections per service, short connect timeout, so a
+    /// service that is down answers fast instead of holding the caller.
+    static let httpClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(60))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 }

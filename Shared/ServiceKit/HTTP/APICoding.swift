@@ -64,7 +64,7 @@ extension Request {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: APICoding.maximumBodySize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw Problem(
                 .contentTooLarge, slug: "body-too-large", detail: "a JSON body may be at most \(APICoding.maximumBodySize) bytes"
             )

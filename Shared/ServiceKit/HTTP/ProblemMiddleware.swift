@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Makes every failure an `application/problem+json` answer: a `Problem` as thrown, Hummingbird's
 /// own errors (404, 405, 413) with their status, and anything else as a 500 that is logged with
@@ -16,11 +17,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let problem as Problem {
             throw problem
         } catch let error as HTTPError {
-            var problem = Problem(error.status, detail: error.body)
-            if error.status == .contentTooLarge {
-                problem.detail = "the body is larger than \(context.maxUploadSize) bytes"
-            }
-            throw problem
+            throw Problem(error.status, detail: error.body)
+        } catch is NIOTooManyBytesError {
+            throw Problem(.contentTooLarge, slug: "body-too-large", detail: "the body is larger than \(context.maxUploadSize) bytes")
         } catch let error as any HTTPResponseError {
             throw Problem(error.status)
         } catch let error as DecodingError {

@@ -25,13 +25,6 @@ struct Document: Sendable {
 }
 
 extension PostgresConnection {
-    /// The first column of each row, as text.
-    func texts(_ query: PostgresQuery, logger: Logger) async throws -> [String] {
-        var result: [String] = []
-        for try await text in try await self.query(query, logger: logger).decode(String.self) { result.append(text) }
-        return result
-    }
-
     func document(_ query: PostgresQuery, logger: Logger) async throws -> Document? {
         try await texts(query, logger: logger).first.map(Document.init)
     }
@@ -49,12 +42,6 @@ extension PostgresClient {
             last = position
         }
         return RawPage(items: items, nextCursor: nil)
-    }
-
-    func texts(_ query: PostgresQuery, logger: Logger) async throws -> [String] {
-        var result: [String] = []
-        for try await text in try await self.query(query, logger: logger).decode(String.self) { result.append(text) }
-        return result
     }
 }
 

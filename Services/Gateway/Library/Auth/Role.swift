@@ -1,0 +1,26 @@
+import Contracts
+
+/// What an API key may do (DESIGN.md §7).
+public enum Role: String, APIEnum {
+    case admin, sales, support, marketing, readonly
+}
+
+/// What a route needs of its caller.
+enum Permission: Sendable {
+    /// Anybody, without a key (the OpenAPI document).
+    case none
+    /// Any valid key.
+    case read
+    /// The customer base is everybody's work: admins and the sales, support and marketing roles write it.
+    case writeCustomers
+    /// Keys and custom-field definitions.
+    case admin
+
+    func allows(_ role: Role) -> Bool {
+        switch self {
+        case .none, .read: true
+        case .writeCustomers: role != .readonly
+        case .admin: role == .admin
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceKit
+
+/// The public API: authenticates every call, checks the caller's role, makes POSTs idempotent
+/// on request, and hands the call to the service that owns the data.
+struct GatewayRoutes: Sendable {
+    let keys: APIKeyStore
+    let idempotency: IdempotencyStore
+    let upstreams: [String: Upstream]
+    let logger: Logger
+
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    /// The largest answer to an idempotent POST the gateway keeps for replay (JSON documents are far smaller).
+    static let maximumStoredResponse = 4 << 20
+
+    func register(on router: Router<BasicRequestContext>) {
+        for route in ProxiedRoute.contacts {
+            router.on(RouterPath(route.path), method: route.method) { request, context in
+                try await proxy(request, context: context, route: route)
+            }
+        }
+        router.get("/api/v1/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json))
+            )
+        }
+        router.get("/api/v1/api-keys") { request, _ in
+            _ = try await authorize(request, .admin)
+            return try await keys.list().response()
+        }
+        router.post("/api/v1/api-keys") { request, context in
+            _ = try await authorize(request, .admin)
+            let new = try await request.decodeJSON(APIKeyStore.NewKey.self, context: context)
+            return APICoding.rawResponse(try await keys.create(new), status: .created)
+        }
+        router.delete("/api/v1/api-keys/:id") { request, context in
+            _ = try await authorize(request, .admin)
+            try await keys.revoke(try context.uuidParameter("id"))
+            return Response(status: .noContent)
+        }
+    }
+
+    /// The caller of a request with a valid key whose role the permission allows.
+    func authorize(_ request: Request, _ permission: Permission) async throws -> Caller {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
+            case let key = header.dropFirst(7).trimmingCharacters(in: .whitespaces), !key.isEmpty
+        else {
+            throw Problem(
+                .unauthorized, slug: "unauthenticated", detail: "send an API key as Authorization: Bearer <key>",
+                headers: ["WWW-Authenticate": "Bearer"]
+            )
+        }
+        guard let caller = try await keys.caller(for: key) else {
+            throw Problem(
+                .unauthorized, slug: "invalid-key", detail: "the API key is unknown or revoked",
+                headers: ["WWW-Authenticate": "Bearer error=\"invalid_token\""]
+            )
+        }
+        guard permission.allows(caller.role) else {
+            throw Problem(
+                .forbidden, slug: "forbidden", detail: "the role '\(caller.role.rawValue)' may not \(request.method.rawValue) \(request.uri.path)"
+            )
+        }
+        return caller
+    }
+
+    private func proxy(_ request: Request, context: BasicRequestContext, route: ProxiedRoute) async throws -> Response {
+        let caller = try await authorize(request, route.permission)
+        guard let upstream = upstreams[route.upstream] else {
+            throw Problem(.serviceUnavailable, slug: "upstream-unavailable", detail: "the \(route.upstream) service is not configured")
+        }
+        let timeout = TimeAmount.seconds(route.timeoutSeconds)
+        let idempotencyKey = request.method == .post ? request.headers[Self.idempotencyKey] : nil
+
+        var bodyBytes: Data?
+        var body: HTTPClientRequest.Body?
+        switch route.body {
+        case .stream:
+            body = .stream(request.body, length: .unknown)
+        case .json:
+            if request.method == .post || request.method == .patch || request.method == .put {
+                let bytes = try await request.jsonBody(context: context)
+                bodyBytes = bytes
+                body = .bytes(ByteBuffer(bytes: bytes))
+            }
+        }
+        guard let idempotencyKey else {
+            return try await upstream.forward(request, body: body, caller: caller, timeout: timeout).streamed
+        }
+
+        guard (1...255).contains(idempotencyKey.count) else {
+            throw Problem.badRequest("Idempotency-Key must be 1 to 255 characters", field: "Idempotency-Key")
+        }
+        var hasher = SHA256()
+        hasher.update(data: Data("\(request.method.rawValue) \(request.uri.description)\n".utf8))
+        if let bodyBytes { hasher.update(data: bodyBytes) }
+        let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+
+        switch try await idempotency.start(caller: caller.id, key: idempotencyKey, fingerprint: fingerprint) {
+        case let .replay(stored):
+            var headers = HTTPFields()
+            for (name, value) in stored.headers {
+                if let field = HTTPField.Name(name) { headers[field] = value }
+            }
+            headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
+            return Response(
+                status: HTTPResponse.Status(code: stored.status), headers: headers,
+                body: .init(byteBuffer: ByteBuffer(bytes: stored.body))
+            )
+        case .proceed:
+            do {
+                let response = try await upstream.forward(request, body: body, caller: caller, timeout: timeout)
+                let collected = try await response.body.collect(upTo: Self.maximumStoredResponse)
+                if response.status.code < 500 {
+                    var headers: [String: String] = [:]
+                    for field in response.headers { headers[field.name.rawName] = field.value }
+                    try await idempotency.complete(
+                        caller: caller.id, key: idempotencyKey,
+                        response: .init(status: response.status.code, headers: headers, body: Array(collected.readableBytesView))
+                    )
+                } else {
+                    await idempotency.abandon(caller: caller.id, key: idempotencyKey)
+                }
+                return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: collected))
+            } catch {
+                await idempotency.abandon(caller: caller.id, key: idempotencyKey)
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import Logging
+import PostgresNIO
+
+extension PostgresClient {
+    /// The first column of each row, as text: most reads here select one JSON document per row.
+    public func texts(_ query: PostgresQuery, logger: Logger) async throws -> [String] {
+        try await withConnection { try await $0.texts(query, logger: logger) }
+    }
+}
+
+extension PostgresConnection {
+    public func texts(_ query: PostgresQuery, logger: Logger) async throws -> [String] {
+        var result: [String] = []
+        for try await text in try await self.query(query, logger: logger).decode(String.self) { result.append(text) }
+        return result
+    }
+}
