@@ -78,6 +78,10 @@ var targets: [Target] = [
         name: "EndToEndTests", dependencies: ["TestSupport", "AMQP", "Messaging"], path: "Tests/EndToEndTests",
         swiftSettings: swiftSettings
     ),
+    .testTarget(
+        name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "GatewayService", "ContactsService", "Storage", hummingbird, postgres],
+        path: "Tests/GatewayTests", swiftSettings: swiftSettings
+    ),
     .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),
     .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ServiceKit", "TestSupport"], path: "Tests/AMQPTests", swiftSettings: swiftSettings),
     .testTarget(

@@ -54,15 +54,16 @@ public struct EventEnvelope: Sendable, Hashable, Codable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
+        // UUIDs in lower case, as everywhere on the wire (Foundation would write upper case).
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
         try container.encode(type, forKey: .type)
         try container.encode(version, forKey: .version)
         try container.encode(occurredAt, forKey: .occurredAt)
         try container.encode(producer, forKey: .producer)
-        try container.encode(aggregateId, forKey: .aggregateId)
+        try container.encode(aggregateId.uuidString.lowercased(), forKey: .aggregateId)
         try container.encode(aggregateVersion, forKey: .aggregateVersion)
-        try container.encode(correlationId, forKey: .correlationId)
-        try container.encode(causationId, forKey: .causationId)  // explicit null, as the contract shows
+        try container.encode(correlationId.uuidString.lowercased(), forKey: .correlationId)
+        try container.encode(causationId?.uuidString.lowercased(), forKey: .causationId)  // explicit null, as the contract shows
         try container.encode(data, forKey: .data)
     }
 

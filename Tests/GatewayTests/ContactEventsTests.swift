@@ -1,0 +1,123 @@
+import AMQP
+import ContactsService
+import Foundation
+import Messaging
+import Testing
+import TestSupport
+
+/// The events the contacts service publishes, as an outside consumer binding its own queue to
+/// `crm.events` sees them, held against the golden fixtures (the documented contract).
+@Suite("Contacts events on the bus", .timeLimit(.minutes(2)))
+struct ContactEventsTests {
+    let api = APIClient()
+
+    static func fixture(_ type: String) throws -> [String: Any] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(type).json")
+        return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    }
+
+    static let types = [
+        ContactEvents.contactCreated, ContactEvents.contactUpdated, ContactEvents.contactMerged, ContactEvents.contactDeleted,
+        ContactEvents.accountCreated, ContactEvents.accountUpdated, ContactEvents.accountDeleted, ContactEvents.interactionLogged,
+    ]
+
+    @Test("every fixture decodes as an envelope whose data the contacts model reads")
+    func fixturesDecode() throws {
+        for type in Self.types {
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(type).json")
+            let envelope = try EventEnvelope.decode(Array(try Data(contentsOf: url)))
+            #expect(envelope.type == type)
+            #expect(envelope.producer == "contacts")
+            if type.hasPrefix("contacts.contact.") && type != ContactEvents.contactMerged {
+                let contact = try envelope.payload(as: Contact.self)
+                #expect(contact.id == envelope.aggregateId)
+                #expect(contact.version == envelope.aggregateVersion)
+            }
+        }
+    }
+
+    /// Keys of each object level, so a renamed or dropped member fails the test.
+    static func shape(_ value: Any, path: String = "") -> Set<String> {
+        guard let object = value as? [String: Any] else { return [] }
+        var keys = Set<String>()
+        for (key, member) in object where key != "custom_fields" {
+            keys.insert(path + key)
+            if let nested = member as? [String: Any], ["data", "survivor"].contains(key) || path.isEmpty {
+                keys.formUnion(shape(nested, path: path + key + "."))
+            }
+        }
+        return keys
+    }
+
+    @Test("created, updated, deleted, merged, account and interaction events carry the documented envelope and the full state")
+    func liveEventsMatchFixtures() async throws {
+        let queue = TestEnvironment.uniqueName("outsider")
+        let topology = Topology(
+            exchanges: [], queues: [.init(name: queue)],
+            bindings: [.init(queue: queue, exchange: CRMTopology.eventsExchange, routingKey: "contacts.#")]
+        )
+        try await AMQPOneShot.run(TestEnvironment.broker()) { try $0.declare(topology) }
+
+        let email = "\(TestEnvironment.uniqueName("ev"))@example.com"
+        let account = try await api.post("/api/v1/accounts", ["name": "Event Works"]).json
+        let accountId = try #require(account["id"] as? String)
+        _ = try await api.send("PATCH", "/api/v1/accounts/\(accountId)", json: ["industry": "events", "version": 1])
+        _ = try await api.send("DELETE", "/api/v1/accounts/\(accountId)")
+        let created = try await api.post("/api/v1/contacts", ["last_name": "Eventful", "emails": [["address": email]]]).json
+        let id = try #require(created["id"] as? String)
+        let updated = try await api.send("PATCH", "/api/v1/contacts/\(id)", json: ["position": "Herald", "version": 1]).json
+        let other = try await api.post("/api/v1/contacts", ["last_name": "Other", "allow_duplicate": true, "emails": [["address": email]]]).json
+        let otherId = try #require(other["id"] as? String)
+        _ = try await api.post("/api/v1/contacts/\(id)/interactions", ["channel": "email", "direction": "outbound"])
+        _ = try await api.post("/api/v1/contacts/merge", ["survivor_id": id, "merged_ids": [otherId]])
+        let survivor = try await api.get("/api/v1/contacts/\(id)").json
+        _ = try await api.send("DELETE", "/api/v1/contacts/\(id)")
+
+        var events: [[String: Any]] = []
+        let mine: Set<String> = [accountId, id, otherId]
+        let complete = try await TestEnvironment.eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+            let batch = try await AMQPOneShot.run(TestEnvironment.broker()) { channel -> [Delivery] in
+                var deliveries: [Delivery] = []
+                while let delivery = try channel.get(queue: queue) {
+                    try channel.ack(delivery)
+                    deliveries.append(delivery)
+                }
+                return deliveries
+            }
+            for delivery in batch {
+                guard let event = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any] else { continue }
+                let data = event["data"] as? [String: Any] ?? [:]
+                let subject = (data["contact_id"] ?? event["aggregate_id"]) as? String ?? ""
+                if mine.contains(subject) {
+                    #expect(delivery.routingKey == event["type"] as? String)
+                    #expect(delivery.properties.messageId == event["id"] as? String)
+                    events.append(event)
+                }
+            }
+            return events.count >= 9
+        }
+        try await AMQPOneShot.run(TestEnvironment.broker()) { try $0.deleteQueue(queue) }
+        #expect(complete, "got \(events.map { $0["type"] as? String ?? "?" })")
+
+        let types = events.compactMap { $0["type"] as? String }
+        #expect(types == [
+            ContactEvents.accountCreated, ContactEvents.accountUpdated, ContactEvents.accountDeleted,
+            ContactEvents.contactCreated, ContactEvents.contactUpdated, ContactEvents.contactCreated,
+            ContactEvents.interactionLogged, ContactEvents.contactMerged, ContactEvents.contactDeleted,
+        ])
+        for event in events {
+            let type = try #require(event["type"] as? String)
+            #expect(Self.shape(event) == Self.shape(try Self.fixture(type)), "\(type) has the fixture's members")
+            #expect(event["producer"] as? String == "contacts")
+            #expect(event["version"] as? Int == 1)
+        }
+        let createdEvent = try #require(events.first { $0["type"] as? String == ContactEvents.contactCreated })
+        #expect(NSDictionary(dictionary: createdEvent["data"] as? [String: Any] ?? [:]).isEqual(to: created), "the created event carries the state the API answered")
+        let updatedEvent = try #require(events.first { $0["type"] as? String == ContactEvents.contactUpdated })
+        #expect(NSDictionary(dictionary: updatedEvent["data"] as? [String: Any] ?? [:]).isEqual(to: updated))
+        #expect(updatedEvent["aggregate_version"] as? Int == 2)
+        let merged = try #require(events.first { $0["type"] as? String == ContactEvents.contactMerged }?["data"] as? [String: Any])
+        #expect(merged["merged_ids"] as? [String] == [otherId])
+        #expect(NSDictionary(dictionary: merged["survivor"] as? [String: Any] ?? [:]).isEqual(to: survivor))
+    }
+}

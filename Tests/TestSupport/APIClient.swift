@@ -1,0 +1,61 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The public API as an outside client sees it: the gateway `compose/local.sh test` started.
+public struct APIClient: Sendable {
+    public var baseURL: String
+    public var key: String?
+
+    public init(key: String? = APIClient.adminKey) {
+        baseURL = ProcessInfo.processInfo.environment["SWITCHBOARD_GATEWAY_URL"] ?? "http://127.0.0.1:8080"
+        self.key = key
+    }
+
+    public static var adminKey: String? { ProcessInfo.processInfo.environment["SWITCHBOARD_ADMIN_KEY"] }
+
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
+
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        /// The body as a JSON object (empty when it is not one).
+        public var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+        }
+        public func header(_ name: String) -> String? {
+            headers.first { $0.key.lowercased() == name.lowercased() }?.value
+        }
+        /// `items` of a list page.
+        public var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+    }
+
+    /// Sends `json` (an object turned into JSON) or raw `body`.
+    public func send(
+        _ method: String, _ path: String, json: Any? = nil, body: Data? = nil, headers: [String: String] = [:]
+    ) async throws -> Answer {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = 60
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        } else if let body {
+            request.httpBody = body
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields["\(name)"] = "\(value)" }
+        return Answer(status: http.statusCode, headers: fields, body: data)
+    }
+
+    public func get(_ path: String) async throws -> Answer { try await send("GET", path) }
+    public func post(_ path: String, _ json: Any, headers: [String: String] = [:]) async throws -> Answer {
+        try await send("POST", path, json: json, headers: headers)
+    }
+}
