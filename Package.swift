@@ -107,6 +107,7 @@ var targets: [Target] = [
 
 /// What a service library needs beyond the common set.
 let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Resource])] = [
+    "ContactsService": ([lifecycle], []),
     "GatewayService": (
         [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,4 +1,5 @@
 import Messaging
+import ServiceLifecycle
 import ServiceKit
 
 /// The contacts service: people, companies and every interaction with them. It owns the `contacts` schema.
@@ -7,9 +8,7 @@ public enum ContactsService {
         name: "contacts",
         migrations: ContactsMigrations.all,
         routes: { router, dependencies in
-            let contacts = ContactStore(
-                schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, logger: dependencies.logger
-            )
+            let contacts = contactStore(dependencies)
             ContactRoutes(
                 contacts: contacts,
                 accounts: AccountStore(
@@ -23,8 +22,23 @@ public enum ContactsService {
                     schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, contacts: contacts,
                     logger: dependencies.logger
                 ),
-                customFields: CustomFieldStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger)
+                customFields: CustomFieldStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
+                imports: ImportStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
+                export: ContactExport(contacts: contacts, logger: dependencies.logger)
             ).register(on: router)
+        },
+        services: { dependencies in
+            [
+                ImportWorker(
+                    schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox,
+                    contacts: contactStore(dependencies), logger: dependencies.logger,
+                    batchSize: dependencies.environment.int("import.batch.size", default: 500)
+                )
+            ]
         }
     )
+
+    static func contactStore(_ dependencies: ServiceDependencies) -> ContactStore {
+        ContactStore(schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, logger: dependencies.logger)
+    }
 }

@@ -11,6 +11,8 @@ struct ContactRoutes {
     let interactions: InteractionStore
     let merges: MergeStore
     let customFields: CustomFieldStore
+    let imports: ImportStore
+    let export: ContactExport
 
     func register(on router: Router<BasicRequestContext>) {
         let api = router.group("/api/v1")
@@ -23,6 +25,41 @@ struct ContactRoutes {
             let flags = try decode(WriteFlags.self, from: body)
             let created = try await contacts.create(fields, allowDuplicate: request.flag("allow_duplicate") || flags.allowDuplicate == true)
             return try created.response(status: .created, location: "/api/v1/contacts/")
+        }
+        api.get("/contacts/export") { request, _ in
+            var filter = try ContactFilter(request)
+            filter.cursor = nil
+            return try await export.response(filter)
+        }
+        api.post("/imports") { request, _ in
+            var query = QueryReader(request)
+            let policy = query.oneOf("on_duplicate", DuplicatePolicy.self) ?? .skip
+            var mapping: [String: String] = [:]
+            if let text = query.string("mapping") {
+                if let decoded = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) {
+                    mapping = decoded
+                } else {
+                    query.fail("mapping", "must be a JSON object from the file's header to an import column, such as {\"Nachname\": \"last_name\"}")
+                }
+            }
+            try query.check()
+            if let type = request.headers[.contentType], !type.lowercased().hasPrefix("text/csv"), !type.lowercased().hasPrefix("application/octet-stream") {
+                throw Problem(.unsupportedMediaType, slug: "unsupported-media-type", detail: "upload the file as text/csv, not \(type)")
+            }
+            let job = try await imports.upload(
+                request.body, filename: query.string("filename"), mapping: mapping, onDuplicate: policy,
+                createdBy: request.headers[HTTPField.Name("X-Switchboard-Caller")!]
+            )
+            return try job.response(status: .accepted, location: "/api/v1/imports/")
+        }
+        api.get("/imports") { request, _ in
+            try await imports.list(request).response()
+        }
+        api.get("/imports/:id") { _, context in
+            try await imports.get(try context.uuidParameter("id")).response()
+        }
+        api.get("/imports/:id/errors") { _, context in
+            try await imports.errorReport(try context.uuidParameter("id"))
         }
         api.get("/contacts/duplicates") { request, _ in
             try await merges.duplicateGroups(request).response()

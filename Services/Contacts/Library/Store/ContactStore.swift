@@ -69,17 +69,33 @@ struct ContactStore: Sendable {
             var valid = try input.validated(definitions: definitions, previous: nil, now: Date())
             try await linkAccount(&valid.fields, on: connection)
             if !allowDuplicate { try await rejectDuplicates(of: valid, excluding: nil, on: connection) }
+            let created = try await insert([valid], on: connection)[0]
+            try await outbox.append(try created.document.event(ContactEvents.contactCreated, aggregateId: created.id, version: 1), on: connection, logger: logger)
+            return created.document
+        }
+    }
+
+    /// Inserts new contacts in one statement; the caller appends their events.
+    func insert(_ contacts: [ValidContact], on connection: PostgresConnection) async throws -> [(id: UUID, document: Document)] {
+        guard !contacts.isEmpty else { return [] }
+        var sql = SQLBuilder()
+        var names: [String] = []
+        var rows: [String] = []
+        for valid in contacts {
             let id = UUID()
-            var sql = SQLBuilder()
             let idPlaceholder = try sql.bind(id)
             let columns = try ContactColumns(valid, into: &sql)
-            sql.append("""
-                INSERT INTO \(contacts) AS c (id, \(columns.names.joined(separator: ", ")))
-                VALUES (\(idPlaceholder), \(columns.placeholders.joined(separator: ", "))) RETURNING \(document)
-                """)
-            let created = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(try created.event(ContactEvents.contactCreated, aggregateId: id, version: 1), on: connection, logger: logger)
-            return created
+            names = columns.names
+            rows.append("(\(idPlaceholder), \(columns.placeholders.joined(separator: ", ")))")
+        }
+        sql.append("""
+            INSERT INTO \(self.contacts) AS c (id, \(names.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
+            RETURNING \(document)
+            """)
+        struct Identity: Decodable { var id: UUID }
+        return try await connection.texts(sql.query, logger: logger).map { text in
+            let document = Document(text: text)
+            return (try document.decode(Identity.self).id, document)
         }
     }
 

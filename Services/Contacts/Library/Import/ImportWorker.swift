@@ -1,0 +1,307 @@
+import Foundation
+import Logging
+import Messaging
+import NIOCore
+import PostgresNIO
+import ServiceKit
+import ServiceLifecycle
+import Storage
+
+/// Works queued imports: claims one under a lease, reads its stored file from where it stopped,
+/// and writes rows in batches, each batch one transaction with its contacts, their events, the
+/// failed rows and the job's progress. A job whose worker died (its lease ran out) is resumed by
+/// any replica from the last committed batch; on shutdown the worker stops between batches.
+final class ImportWorker: Service, Sendable {
+    let schema: SchemaName
+    let client: PostgresClient
+    let outbox: Outbox
+    let contacts: ContactStore
+    let logger: Logger
+    let batchSize: Int
+    static let lease = "60 seconds"
+
+    init(schema: SchemaName, client: PostgresClient, outbox: Outbox, contacts: ContactStore, logger: Logger, batchSize: Int = 500) {
+        self.schema = schema
+        self.client = client
+        self.outbox = outbox
+        self.contacts = contacts
+        self.logger = logger
+        self.batchSize = batchSize
+    }
+
+    struct Job {
+        var id: UUID
+        var mapping: [String: String]
+        var onDuplicate: DuplicatePolicy
+        var rowsDone: Int64
+    }
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if let job = try await claim() {
+                    try await work(job)
+                    continue
+                }
+            } catch {
+                logger.error("import failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(500)) }
+        }
+    }
+
+    private var jobs: String { schema.table("import_jobs") }
+
+    private func claim() async throws -> Job? {
+        let query = PostgresQuery(unsafeSQL: """
+            UPDATE \(jobs) SET status = 'running', lease_until = now() + interval '\(Self.lease)',
+                started_at = coalesce(started_at, date_trunc('milliseconds', now()))
+            WHERE id = (SELECT id FROM \(jobs) WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
+                        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING id::text, mapping::text, on_duplicate, rows_done
+            """)
+        for try await (id, mapping, policy, done) in try await client.query(query, logger: logger).decode((String, String, String, Int64).self) {
+            return Job(
+                id: UUID(uuidString: id)!, mapping: try JSONDecoder().decode([String: String].self, from: Data(mapping.utf8)),
+                onDuplicate: DuplicatePolicy(rawValue: policy) ?? .skip, rowsDone: done
+            )
+        }
+        return nil
+    }
+
+    private func work(_ job: Job) async throws {
+        logger.info("import started", metadata: ["job": "\(job.id)", "resume_after_row": "\(job.rowsDone)"])
+        let definitions = try await client.withConnection { connection in
+            try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
+        }
+        var parser = CSVParser()
+        var layout: ImportLayout?
+        var rowNumber: Int64 = 0
+        var batch: [(number: Int64, record: CSVParser.Record)] = []
+        var sequence: Int32 = 0
+
+        func take(_ records: [CSVParser.Record]) async throws -> Bool {
+            for record in records {
+                guard let currentLayout = layout else {
+                    layout = try ImportLayout(header: record.fields, mapping: job.mapping)
+                    continue
+                }
+                rowNumber += 1
+                guard rowNumber > job.rowsDone else { continue }
+                batch.append((rowNumber, record))
+                if batch.count == batchSize {
+                    try await commit(batch, of: job, layout: currentLayout, definitions: definitions)
+                    batch.removeAll(keepingCapacity: true)
+                    if Task.isShuttingDownGracefully { return false }
+                }
+            }
+            return true
+        }
+
+        while let chunk = try await chunk(of: job.id, sequence: sequence) {
+            sequence += 1
+            guard try await take(parser.feed(chunk.readableBytesView)) else {
+                try await release(job.id)
+                logger.info("import paused for shutdown", metadata: ["job": "\(job.id)", "row": "\(rowNumber)"])
+                return
+            }
+        }
+        guard try await take(parser.finish().map { [$0] } ?? []) else { return try await release(job.id) }
+        if let layout, !batch.isEmpty { try await commit(batch, of: job, layout: layout, definitions: definitions) }
+        try await client.transaction(logger: logger) { connection in
+            var done = SQLBuilder()
+            done.append("""
+                UPDATE \(jobs) SET status = 'completed', finished_at = date_trunc('milliseconds', now()), lease_until = NULL
+                WHERE id = \(try done.bind(job.id))
+                """)
+            try await connection.query(done.query, logger: logger)
+            var drop = SQLBuilder()
+            drop.append("DELETE FROM \(schema.table("import_chunks")) WHERE job_id = \(try drop.bind(job.id))")
+            try await connection.query(drop.query, logger: logger)
+        }
+        logger.info("import completed", metadata: ["job": "\(job.id)", "rows": "\(rowNumber)"])
+    }
+
+    private func chunk(of job: UUID, sequence: Int32) async throws -> ByteBuffer? {
+        var sql = SQLBuilder()
+        sql.append("SELECT data FROM \(schema.table("import_chunks")) WHERE job_id = \(try sql.bind(job)) AND seq = \(try sql.bind(sequence))")
+        for try await data in try await client.query(sql.query, logger: logger).decode(ByteBuffer.self) { return data }
+        return nil
+    }
+
+    private func release(_ job: UUID) async throws {
+        var sql = SQLBuilder()
+        sql.append("UPDATE \(jobs) SET lease_until = NULL WHERE id = \(try sql.bind(job))")
+        try await client.query(sql.query, logger: logger)
+    }
+
+    struct Tally {
+        var created: Int64 = 0
+        var updated: Int64 = 0
+        var skipped: Int64 = 0
+        var failures: [(number: Int64, reason: String, raw: String)] = []
+    }
+
+    /// One batch in one transaction. If the transaction fails as a whole, each row is tried in a
+    /// transaction of its own, so one row the database rejects fails alone, with its reason.
+    private func commit(
+        _ batch: [(number: Int64, record: CSVParser.Record)], of job: Job, layout: ImportLayout, definitions: [CustomFieldDefinition]
+    ) async throws {
+        do {
+            try await client.transaction(logger: logger) { connection in
+                let tally = try await apply(batch, job: job, layout: layout, definitions: definitions, on: connection)
+                try await record(tally, rows: batch.count, job: job.id, on: connection)
+            }
+        } catch {
+            logger.warning("import batch failed; retrying row by row", metadata: ["job": "\(job.id)", "error": "\(String(reflecting: error))"])
+            for row in batch {
+                do {
+                    try await client.transaction(logger: logger) { connection in
+                        let tally = try await apply([row], job: job, layout: layout, definitions: definitions, on: connection)
+                        try await record(tally, rows: 1, job: job.id, on: connection)
+                    }
+                } catch {
+                    try await client.transaction(logger: logger) { connection in
+                        var tally = Tally()
+                        tally.failures = [(row.number, "the database refused the row: \(String(describing: error))", row.record.raw)]
+                        try await record(tally, rows: 1, job: job.id, on: connection)
+                    }
+                }
+            }
+        }
+    }
+
+    private func apply(
+        _ batch: [(number: Int64, record: CSVParser.Record)], job: Job, layout: ImportLayout, definitions: [CustomFieldDefinition],
+        on connection: PostgresConnection
+    ) async throws -> Tally {
+        var tally = Tally()
+        var candidates: [(number: Int64, raw: String, valid: ValidContact)] = []
+        for (number, record) in batch {
+            switch layout.fields(record.fields, definitions: definitions) {
+            case let .failure(error):
+                tally.failures.append((number, error.reason, record.raw))
+            case let .success(fields):
+                do {
+                    var valid = try fields.validated(definitions: definitions, previous: nil, now: Date())
+                    if valid.fields.accountId != nil { try await contacts.linkAccount(&valid.fields, on: connection) }
+                    candidates.append((number, record.raw, valid))
+                } catch let problem as Problem {
+                    let reason = problem.errors.isEmpty ? (problem.detail ?? problem.title) : problem.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+                    tally.failures.append((number, reason, record.raw))
+                }
+            }
+        }
+
+        let keys = Set(candidates.flatMap { $0.valid.emailKeys.map { "e:\($0)" } + $0.valid.phoneKeys.map { "p:\($0)" } }).sorted()
+        var existing: [String: UUID] = [:]
+        if !keys.isEmpty {
+            var lock = SQLBuilder()
+            lock.append("SELECT pg_advisory_xact_lock(hashtext('contacts.identity:' || k)) FROM unnest(\(try lock.bind(keys))::text[]) AS k")
+            try await connection.query(lock.query, logger: logger)
+            var sql = SQLBuilder()
+            let emails = try sql.bind(keys.filter { $0.hasPrefix("e:") }.map { String($0.dropFirst(2)) })
+            let phones = try sql.bind(keys.filter { $0.hasPrefix("p:") }.map { String($0.dropFirst(2)) })
+            sql.append("""
+                SELECT c.id::text, c.email_keys, c.phone_keys FROM \(schema.table("contacts")) c
+                WHERE c.deleted_at IS NULL AND (c.email_keys && \(emails)::text[] OR c.phone_keys && \(phones)::text[])
+                ORDER BY c.created_at
+                """)
+            for try await (id, emailKeys, phoneKeys) in try await connection.query(sql.query, logger: logger).decode((String, [String], [String]).self) {
+                for key in emailKeys.map({ "e:\($0)" }) + phoneKeys.map({ "p:\($0)" }) where existing[key] == nil {
+                    existing[key] = UUID(uuidString: id)
+                }
+            }
+        }
+
+        var creates: [ValidContact] = []
+        var firstRowOfKey: [String: Int64] = [:]
+        for candidate in candidates {
+            let rowKeys = candidate.valid.emailKeys.map { "e:\($0)" } + candidate.valid.phoneKeys.map { "p:\($0)" }
+            if rowKeys.contains(where: { firstRowOfKey[$0] != nil }) {
+                tally.skipped += 1  // the same person as an earlier row of this file
+                continue
+            }
+            for key in rowKeys { firstRowOfKey[key] = candidate.number }
+            if let match = rowKeys.lazy.compactMap({ existing[$0] }).first {
+                switch job.onDuplicate {
+                case .skip:
+                    tally.skipped += 1
+                case .update:
+                    do {
+                        try await update(match, from: candidate.valid, on: connection)
+                        tally.updated += 1
+                    } catch let problem as Problem {
+                        tally.failures.append((candidate.number, "updating contact \(match.lowercased): \(problem)", candidate.raw))
+                    }
+                }
+                continue
+            }
+            creates.append(candidate.valid)
+        }
+        let created = try await contacts.insert(creates, on: connection)
+        try await outbox.append(
+            try created.map { try $0.document.event(ContactEvents.contactCreated, aggregateId: $0.id, version: 1) }, on: connection, logger: logger
+        )
+        tally.created = Int64(created.count)
+        return tally
+    }
+
+    /// The row's non-empty fields written onto the existing contact, as a merge patch would.
+    private func update(_ id: UUID, from row: ValidContact, on connection: PostgresConnection) async throws {
+        let current = try await contacts.lockForWrite(id, on: connection)
+        let contact = try current.decode(Contact.self)
+        guard case var .object(base) = try current.json, case let .object(patch) = try JSONValue.decoded(from: row.fields) else { return }
+        for readOnly in ["id", "version", "created_at", "updated_at", "deleted_at"] { base[readOnly] = nil }
+        for (name, value) in patch {
+            switch value {
+            case .null: continue
+            case let .array(items) where items.isEmpty: continue
+            case let .object(members) where members.isEmpty: continue
+            default: break
+            }
+            if name == "tags", case let .array(old)? = base[name], case let .array(new) = value {
+                base[name] = .array(old + new.filter { !old.contains($0) })
+            } else {
+                base[name] = value
+            }
+        }
+        let fields = try APICoding.decoder.decode(ContactFields.self, from: APICoding.encoder.encode(JSONValue.object(base)))
+        let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
+        var valid = try fields.validated(definitions: definitions, previous: contact.fields.consent, now: Date())
+        try await contacts.linkAccount(&valid.fields, on: connection)
+        let updated = try await contacts.write(valid, to: id, on: connection)
+        try await outbox.append(
+            try updated.event(ContactEvents.contactUpdated, aggregateId: id, version: contact.version + 1), on: connection, logger: logger
+        )
+    }
+
+    private func record(_ tally: Tally, rows: Int, job: UUID, on connection: PostgresConnection) async throws {
+        if !tally.failures.isEmpty {
+            let reported = tally.failures
+            var sql = SQLBuilder()
+            sql.append("""
+                INSERT INTO \(schema.table("import_errors")) (job_id, row_number, reason, raw)
+                SELECT \(try sql.bind(job)), * FROM unnest(\(try sql.bind(reported.map(\.number)))::int8[],
+                    \(try sql.bind(reported.map(\.reason)))::text[], \(try sql.bind(reported.map(\.raw)))::text[])
+                ON CONFLICT DO NOTHING
+                """)
+            try await connection.query(sql.query, logger: logger)
+        }
+        let failed = Int64(tally.failures.count)
+        var sql = SQLBuilder()
+        sql.append("""
+            UPDATE \(jobs) SET rows_done = rows_done + \(try sql.bind(Int64(rows))), created = created + \(try sql.bind(tally.created)),
+                updated = updated + \(try sql.bind(tally.updated)), skipped = skipped + \(try sql.bind(tally.skipped)),
+                failed = failed + \(try sql.bind(failed)), lease_until = now() + interval '\(Self.lease)'
+            WHERE id = \(try sql.bind(job))
+            """)
+        try await connection.query(sql.query, logger: logger)
+    }
+}
+
+extension JSONValue {
+    static func decoded(from value: some Encodable) throws -> JSONValue {
+        try APICoding.decoder.decode(JSONValue.self, from: APICoding.encoder.encode(value))
+    }
+}
