@@ -82,6 +82,11 @@ var targets: [Target] = [
         name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "GatewayService", "ContactsService", "Storage", hummingbird, postgres],
         path: "Tests/GatewayTests", swiftSettings: swiftSettings
     ),
+    .testTarget(
+        name: "ContactsTests",
+        dependencies: ["TestSupport", "ContactsService", "Messaging", "Storage", hummingbird, postgres],
+        path: "Tests/ContactsTests", swiftSettings: swiftSettings
+    ),
     .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),
     .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ServiceKit", "TestSupport"], path: "Tests/AMQPTests", swiftSettings: swiftSettings),
     .testTarget(

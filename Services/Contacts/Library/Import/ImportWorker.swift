@@ -69,7 +69,17 @@ final class ImportWorker: Service, Sendable {
         return nil
     }
 
+    /// Works the job; on a failure the lease is given back, so this or another replica retries soon.
     private func work(_ job: Job) async throws {
+        do {
+            try await workLeased(job)
+        } catch {
+            try? await release(job.id)
+            throw error
+        }
+    }
+
+    private func workLeased(_ job: Job) async throws {
         logger.info("import started", metadata: ["job": "\(job.id)", "resume_after_row": "\(job.rowsDone)"])
         let definitions = try await client.withConnection { connection in
             try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
@@ -142,8 +152,9 @@ final class ImportWorker: Service, Sendable {
         var failures: [(number: Int64, reason: String, raw: String)] = []
     }
 
-    /// One batch in one transaction. If the transaction fails as a whole, each row is tried in a
-    /// transaction of its own, so one row the database rejects fails alone, with its reason.
+    /// One batch in one transaction. If the database refuses the batch (a row it will not take),
+    /// each row is tried in a transaction of its own, so that row fails alone, with its reason.
+    /// Any other failure (connection lost, shutdown) leaves the batch to be done again later.
     private func commit(
         _ batch: [(number: Int64, record: CSVParser.Record)], of job: Job, layout: ImportLayout, definitions: [CustomFieldDefinition]
     ) async throws {
@@ -152,20 +163,22 @@ final class ImportWorker: Service, Sendable {
                 let tally = try await apply(batch, job: job, layout: layout, definitions: definitions, on: connection)
                 try await record(tally, rows: batch.count, job: job.id, on: connection)
             }
-        } catch {
-            logger.warning("import batch failed; retrying row by row", metadata: ["job": "\(job.id)", "error": "\(String(reflecting: error))"])
-            for row in batch {
-                do {
-                    try await client.transaction(logger: logger) { connection in
-                        let tally = try await apply([row], job: job, layout: layout, definitions: definitions, on: connection)
-                        try await record(tally, rows: 1, job: job.id, on: connection)
-                    }
-                } catch {
-                    try await client.transaction(logger: logger) { connection in
-                        var tally = Tally()
-                        tally.failures = [(row.number, "the database refused the row: \(String(describing: error))", row.record.raw)]
-                        try await record(tally, rows: 1, job: job.id, on: connection)
-                    }
+            return
+        } catch let error as PSQLError where error.code == .server {
+            logger.warning("import batch refused; retrying row by row", metadata: ["job": "\(job.id)", "error": "\(String(reflecting: error))"])
+        }
+        for row in batch {
+            do {
+                try await client.transaction(logger: logger) { connection in
+                    let tally = try await apply([row], job: job, layout: layout, definitions: definitions, on: connection)
+                    try await record(tally, rows: 1, job: job.id, on: connection)
+                }
+            } catch let error as PSQLError where error.code == .server {
+                let reason = error.serverInfo?[.message] ?? String(describing: error)
+                try await client.transaction(logger: logger) { connection in
+                    var tally = Tally()
+                    tally.failures = [(row.number, "the database refused the row: \(reason)", row.record.raw)]
+                    try await record(tally, rows: 1, job: job.id, on: connection)
                 }
             }
         }
