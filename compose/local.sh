@@ -2,7 +2,8 @@
 # compose/local.sh — run Switchboard locally without Docker or an init system.
 #
 # Usage:
-#   compose/local.sh up                  build the package, start PostgreSQL, RabbitMQ and all services
+#   compose/local.sh up [--no-demo]      build the package, start PostgreSQL, RabbitMQ and all services;
+#                                        load demo data into an empty database unless --no-demo
 #   compose/local.sh down                stop the services, RabbitMQ and PostgreSQL started from this checkout
 #   compose/local.sh status              one line per server / service
 #   compose/local.sh logs SERVICE        tail -f a log (contacts, sales, ..., gateway, postgres, rabbitmq)
@@ -650,12 +651,19 @@ cmd_infra() {
     rmq_provision
 }
 
+LOAD_DEMO=1
+
 cmd_up() {
     cmd_infra
     swift_build
     local svc
     for svc in "${SERVICES[@]}"; do svc_start "$svc"; done
     for svc in "${SERVICES[@]}"; do svc_wait_ready "$svc"; done
+    if [ "$LOAD_DEMO" = 1 ]; then
+        say "loading demo data when the database has no contacts (skip with --no-demo)"
+        SWITCHBOARD_ADMIN_KEY="$SWITCHBOARD_ADMIN_KEY" "$(bin_path)/switchboard" demo \
+            --gateway "http://$HTTP_HOST:$SWITCHBOARD_GATEWAY_PORT" || warn "demo data could not be loaded"
+    fi
     say "gateway:       http://$HTTP_HOST:$SWITCHBOARD_GATEWAY_PORT"
     say "admin API key: $SWITCHBOARD_ADMIN_KEY"
 }
@@ -743,6 +751,7 @@ cmd_test() {
     trap 'exit 143' TERM
 
     UP_BUILD_ARGS=(--build-tests)
+    LOAD_DEMO=0  # tests make their own data
     cmd_up
 
     export SWITCHBOARD_PG_HOST SWITCHBOARD_PG_PORT
@@ -780,7 +789,14 @@ main() {
     local cmd=${1:-}
     [ $# -gt 0 ] && shift
     case "$cmd" in
-        up) cmd_up ;;
+        up)
+            case "${1:-}" in
+                --no-demo) LOAD_DEMO=0 ;;
+                "") ;;
+                *) die "up takes only --no-demo" ;;
+            esac
+            cmd_up
+            ;;
         down) cmd_down ;;
         status) cmd_status ;;
         logs) cmd_logs "$@" ;;
