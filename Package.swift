@@ -51,7 +51,10 @@ var targets: [Target] = [
     ),
     .target(
         name: "SwitchboardCommand",
-        dependencies: ["AMQP", "Messaging", "Storage", "ServiceKit", postgres, logging, argumentParser]
+        dependencies: [
+            "AMQP", "Messaging", "Storage", "ServiceKit", postgres, logging, argumentParser,
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]
             + services.map { .target(name: $0.library) },
         path: "Services/Switchboard/Library",
         swiftSettings: swiftSettings

@@ -230,24 +230,7 @@ struct MessagingBench: AsyncParsableCommand {
             COMMIT;
             """.write(to: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: script) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: pgbench)
-        process.arguments = [
-            "-n", "-M", "extended", "-c", "1", "-j", "1", "-t", String(pgbenchTransactions), "-f", script.path,
-            "-h", database.host, "-p", String(database.port), "-U", database.user, database.database,
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        environment["PGPASSWORD"] = database.password
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-            let tps = Double(line.dropFirst(6).prefix { $0 != " " })
-        else { throw ValidationError("pgbench printed no tps line:\n\(text)") }
-        return tps
+        return try pgbenchRate(executable: pgbench, script: script, clients: 1, transactions: pgbenchTransactions, database: database)
     }
 
     static func cleanUp(name: String, broker: AMQPConfiguration) async throws {
@@ -263,27 +246,4 @@ struct MessagingBench: AsyncParsableCommand {
 
 private final class CommitTimes: Sendable {
     let times = Mutex([UUID: Date]())
-}
-
-private func seconds(since start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-}
-
-private func count(_ sql: String, _ client: PostgresClient) async throws -> Int {
-    for try await value in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(Int.self) { return value }
-    return 0
-}
-
-private func waitUntil(timeout: Duration = .seconds(300), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw ValidationError("the benchmark did not finish within \(timeout)") }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
-private func percentile(_ sorted: [Double], _ p: Double) -> Double {
-    guard !sorted.isEmpty else { return .nan }
-    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
 }
