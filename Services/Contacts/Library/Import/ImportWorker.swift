@@ -73,6 +73,8 @@ final class ImportWorker: Service, Sendable {
     private func work(_ job: Job) async throws {
         do {
             try await workLeased(job)
+        } catch is JobStopped {
+            logger.info("import stopped: its status changed while it ran", metadata: ["job": "\(job.id)"])
         } catch {
             try? await release(job.id)
             throw error
@@ -212,17 +214,13 @@ final class ImportWorker: Service, Sendable {
             var lock = SQLBuilder()
             lock.append("SELECT pg_advisory_xact_lock(hashtext('contacts.identity:' || k)) FROM unnest(\(try lock.bind(keys))::text[]) AS k")
             try await connection.query(lock.query, logger: logger)
-            var sql = SQLBuilder()
-            let emails = try sql.bind(keys.filter { $0.hasPrefix("e:") }.map { String($0.dropFirst(2)) })
-            let phones = try sql.bind(keys.filter { $0.hasPrefix("p:") }.map { String($0.dropFirst(2)) })
-            sql.append("""
-                SELECT c.id::text, c.email_keys, c.phone_keys FROM \(schema.table("contacts")) c
-                WHERE c.deleted_at IS NULL AND (c.email_keys && \(emails)::text[] OR c.phone_keys && \(phones)::text[])
-                ORDER BY c.created_at
-                """)
-            for try await (id, emailKeys, phoneKeys) in try await connection.query(sql.query, logger: logger).decode((String, [String], [String]).self) {
-                for key in emailKeys.map({ "e:\($0)" }) + phoneKeys.map({ "p:\($0)" }) where existing[key] == nil {
-                    existing[key] = UUID(uuidString: id)
+            let holders = try await contacts.holders(
+                emailKeys: keys.filter { $0.hasPrefix("e:") }.map { String($0.dropFirst(2)) },
+                phoneKeys: keys.filter { $0.hasPrefix("p:") }.map { String($0.dropFirst(2)) }, excluding: [], on: connection
+            )
+            for holder in holders {
+                for key in holder.emailKeys.map({ "e:\($0)" }) + holder.phoneKeys.map({ "p:\($0)" }) where existing[key] == nil {
+                    existing[key] = holder.id
                 }
             }
         }
@@ -307,11 +305,17 @@ final class ImportWorker: Service, Sendable {
             UPDATE \(jobs) SET rows_done = rows_done + \(try sql.bind(Int64(rows))), created = created + \(try sql.bind(tally.created)),
                 updated = updated + \(try sql.bind(tally.updated)), skipped = skipped + \(try sql.bind(tally.skipped)),
                 failed = failed + \(try sql.bind(failed)), lease_until = now() + interval '\(Self.lease)'
-            WHERE id = \(try sql.bind(job))
+            WHERE id = \(try sql.bind(job)) AND status = 'running'
+            RETURNING 1
             """)
-        try await connection.query(sql.query, logger: logger)
+        guard try await !connection.texts(sql.query, logger: logger).isEmpty else {
+            throw JobStopped()  // rolls the batch back: the job was cancelled or failed meanwhile
+        }
     }
 }
+
+/// The job's row says it is no longer running (an operator cancelled it).
+struct JobStopped: Error {}
 
 extension JSONValue {
     static func decoded(from value: some Encodable) throws -> JSONValue {

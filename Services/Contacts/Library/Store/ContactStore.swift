@@ -200,6 +200,8 @@ struct ContactStore: Sendable {
         var lock = SQLBuilder()
         lock.append("SELECT pg_advisory_xact_lock(hashtext('contacts.identity:' || k)) FROM unnest(\(try lock.bind(keys))::text[]) AS k")
         try await connection.query(lock.query, logger: logger)
+        let holders = try await holders(emailKeys: valid.emailKeys, phoneKeys: valid.phoneKeys, excluding: excluding ?? [], on: connection)
+        guard let first = holders.first else { return }
         var sql = SQLBuilder()
         let emails = try sql.bind(valid.emailKeys)
         let phones = try sql.bind(valid.phoneKeys)
@@ -208,11 +210,8 @@ struct ContactStore: Sendable {
                 'id', c.id, 'name', concat_ws(' ', nullif(c.first_name, ''), nullif(c.last_name, '')),
                 'matched', to_jsonb(ARRAY(SELECT unnest(c.email_keys) INTERSECT SELECT unnest(\(emails)::text[]))
                     || ARRAY(SELECT unnest(c.phone_keys) INTERSECT SELECT unnest(\(phones)::text[]))))::text
-            FROM \(contacts) c
-            WHERE c.deleted_at IS NULL AND (c.email_keys && \(emails)::text[] OR c.phone_keys && \(phones)::text[])
+            FROM \(contacts) c WHERE c.id = \(try sql.bind(first.id))
             """)
-        if let excluding { sql.append(" AND c.id <> ALL(\(try sql.bind(excluding))::uuid[])") }
-        sql.append(" ORDER BY c.created_at LIMIT 1")
         guard let existing = try await connection.texts(sql.query, logger: logger).first else { return }
         let found = try APICoding.decoder.decode(JSONValue.self, from: Data(existing.utf8))
         guard case let .object(members) = found, case let .string(existingId)? = members["id"] else { return }
@@ -222,6 +221,39 @@ struct ContactStore: Sendable {
             "contact \(existingId) (\(name)) has the same e-mail or phone; send allow_duplicate=true to create another",
             extensions: ["existing_contact": found]
         )
+    }
+}
+
+extension ContactStore {
+    /// A live contact holding one of the normalized keys.
+    struct KeyHolder {
+        var id: UUID
+        var emailKeys: [String]
+        var phoneKeys: [String]
+    }
+
+    /// The live contacts holding any of the keys, oldest first. Probed key by key through the GIN
+    /// indexes: one overlap (`&&`) with a long array misleads the planner into reading the table.
+    func holders(emailKeys: [String], phoneKeys: [String], excluding: [UUID], on connection: PostgresConnection) async throws -> [KeyHolder] {
+        guard !emailKeys.isEmpty || !phoneKeys.isEmpty else { return [] }
+        var sql = SQLBuilder()
+        let excluded = try sql.bind(excluding)
+        sql.append("""
+            SELECT c.id::text, c.email_keys, c.phone_keys FROM (
+                SELECT c.id FROM unnest(\(try sql.bind(emailKeys))::text[]) AS k
+                    JOIN \(contacts) c ON c.email_keys @> ARRAY[k] AND c.deleted_at IS NULL
+                UNION
+                SELECT c.id FROM unnest(\(try sql.bind(phoneKeys))::text[]) AS k
+                    JOIN \(contacts) c ON c.phone_keys @> ARRAY[k] AND c.deleted_at IS NULL) AS found
+            JOIN \(contacts) c ON c.id = found.id
+            WHERE c.id <> ALL(\(excluded)::uuid[])
+            ORDER BY c.created_at, c.id
+            """)
+        var result: [KeyHolder] = []
+        for try await (id, emails, phones) in try await connection.query(sql.query, logger: logger).decode((String, [String], [String]).self) {
+            if let id = UUID(uuidString: id) { result.append(KeyHolder(id: id, emailKeys: emails, phoneKeys: phones)) }
+        }
+        return result
     }
 }
 

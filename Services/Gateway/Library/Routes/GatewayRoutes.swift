@@ -47,6 +47,15 @@ struct GatewayRoutes: Sendable {
         }
     }
 
+    /// JSON with sorted keys and no spacing, so the same request written another way has the same
+    /// fingerprint; a body that is not JSON as it is.
+    static func canonical(_ body: Data) -> Data {
+        guard let value = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]),
+            let canonical = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
+        else { return body }
+        return canonical
+    }
+
     /// The caller of a request with a valid key whose role the permission allows.
     func authorize(_ request: Request, _ permission: Permission) async throws -> Caller {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
@@ -100,7 +109,7 @@ struct GatewayRoutes: Sendable {
         }
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.description)\n".utf8))
-        if let bodyBytes { hasher.update(data: bodyBytes) }
+        if let bodyBytes { hasher.update(data: Self.canonical(bodyBytes)) }
         let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
 
         switch try await idempotency.start(caller: caller.id, key: idempotencyKey, fingerprint: fingerprint) {
