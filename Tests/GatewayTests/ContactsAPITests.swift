@@ -95,6 +95,9 @@ struct ContactsAPITests {
         expectProblem(try await api.get("/api/v1/contacts?limit=0"), 400, field: "limit", "bad limit")
         expectProblem(try await api.get("/api/v1/contacts?q=ab"), 400, field: "q", "short search")
         expectProblem(try await api.get("/api/v1/contacts/not-a-uuid"), 400, field: "id", "bad id")
+        let forged = Data(#"["yesterday","not-a-uuid"]"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
+        expectProblem(try await api.get("/api/v1/contacts?cursor=\(forged)"), 400, field: "cursor", "a cursor with values of the wrong kind")
+        expectProblem(try await api.post("/api/v1/contacts", ["last_name": "Nul\u{0}Byte"]), 422, field: "last_name", "a NUL character")
     }
 
     @Test("401 without a valid key, 403 outside the role, readonly reads, a revoked key stops working")

@@ -206,5 +206,14 @@ enum ContactsMigrations {
                 SELECT gin_clean_pending_list('contacts_phone_keys'::regclass);
                 """
         ),
+        Migration(
+            version: 103,
+            name: "import lease tokens",
+            sql: """
+                -- Each claim of a job gets a token; a worker writes progress only while its token is
+                -- the job's, so a replica whose lease ran out cannot commit beside the one that took over.
+                ALTER TABLE import_jobs ADD COLUMN lease_token uuid;
+                """
+        ),
     ]
 }

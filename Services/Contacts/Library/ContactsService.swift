@@ -23,7 +23,10 @@ public enum ContactsService {
                     logger: dependencies.logger
                 ),
                 customFields: CustomFieldStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
-                imports: ImportStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
+                imports: ImportStore(
+                    schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger,
+                    maximumBytes: Int64(dependencies.environment.int("import.max.bytes", default: 2 << 30))
+                ),
                 export: ContactExport(contacts: contacts, logger: dependencies.logger)
             ).register(on: router)
         },

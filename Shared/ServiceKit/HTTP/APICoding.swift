@@ -34,6 +34,15 @@ public enum APICoding {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
+    /// `T` from JSON bytes; a decoding failure is a `Problem` naming the field.
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: Data) throws -> T {
+        do {
+            return try decoder.decode(T.self, from: bytes)
+        } catch let error as DecodingError {
+            throw Problem.decoding(error)
+        }
+    }
+
     /// A response whose body is JSON text already.
     public static func rawResponse(_ json: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
@@ -46,12 +55,7 @@ extension Request {
     /// The body decoded as `T`: a missing, oversized or malformed body, or a field of the wrong type,
     /// is a `Problem` naming what is wrong.
     public func decodeJSON<T: Decodable>(_ type: T.Type, context: some RequestContext) async throws -> T {
-        let bytes = try await jsonBody(context: context)
-        do {
-            return try APICoding.decoder.decode(T.self, from: bytes)
-        } catch let error as DecodingError {
-            throw Problem.decoding(error)
-        }
+        try APICoding.decode(T.self, from: try await jsonBody(context: context))
     }
 
     /// The raw JSON body, checked for size and presence.

@@ -29,6 +29,19 @@ public struct RawPage: Sendable {
 public struct Cursor: Sendable, Equatable {
     public var values: [String]
 
+    /// What a position value must be, checked before it reaches SQL (where a bad cast is a 500).
+    public enum Kind: Sendable {
+        case text, uuid, timestamp
+
+        func accepts(_ value: String) -> Bool {
+            switch self {
+            case .text: !value.unicodeScalars.contains("\u{0}")
+            case .uuid: UUID(uuidString: value) != nil
+            case .timestamp: EventCoding.parseTimestamp(value) != nil
+            }
+        }
+    }
+
     public init(_ values: [String]) { self.values = values }
 
     public var token: String {
@@ -37,11 +50,11 @@ public struct Cursor: Sendable, Equatable {
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    public init(token: String, expectedCount: Int) throws(Problem) {
+    public init(token: String, kinds: [Kind]) throws(Problem) {
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let values = try? JSONDecoder().decode([String].self, from: data),
-            values.count == expectedCount
+            values.count == kinds.count, zip(kinds, values).allSatisfy({ $0.accepts($1) })
         else { throw Problem.badRequest("the cursor is not one this list gave out", field: "cursor") }
         self.values = values
     }
@@ -96,10 +109,10 @@ public struct QueryReader: Sendable {
         return limit
     }
 
-    public mutating func cursor(expectedCount: Int) -> Cursor? {
+    public mutating func cursor(_ kinds: [Cursor.Kind]) -> Cursor? {
         guard let text = string("cursor") else { return nil }
         do {
-            return try Cursor(token: text, expectedCount: expectedCount)
+            return try Cursor(token: text, kinds: kinds)
         } catch {
             errors.append(FieldError("cursor", "is not a cursor this list gave out"))
             return nil

@@ -35,7 +35,7 @@ struct ContactExport: Sendable {
                 }
                 try await writer.write(ByteBuffer(string: text))
                 guard let next = result.nextCursor else { break }
-                page.cursor = try Cursor(token: next, expectedCount: start.sort.keys.count)
+                page.cursor = try Cursor(token: next, kinds: start.sort.cursorKinds)
             }
             try await writer.finish(nil)
         }

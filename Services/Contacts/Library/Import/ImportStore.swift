@@ -22,6 +22,8 @@ struct ImportStore: Sendable {
     let logger: Logger
     /// The upload is stored in pieces of this size.
     static let chunkSize = 1 << 20
+    /// The largest file an upload may be (`SWITCHBOARD_IMPORT_MAX_BYTES`).
+    var maximumBytes: Int64 = 2 << 30
 
     var jobs: String { schema.table("import_jobs") }
     var document: String { "\(schema.quoted).import_job_document(j)::text" }
@@ -53,6 +55,9 @@ struct ImportStore: Sendable {
             }
             for try await buffer in body {
                 bytes += Int64(buffer.readableBytes)
+                if bytes > maximumBytes {
+                    throw Problem(.contentTooLarge, slug: "upload-too-large", detail: "an import file may be at most \(maximumBytes) bytes")
+                }
                 count(parser.feed(buffer.readableBytesView))
                 var incoming = buffer
                 pending.writeBuffer(&incoming)
@@ -98,6 +103,21 @@ struct ImportStore: Sendable {
         try await client.query(sql.query, logger: logger)
     }
 
+    /// Uploads that never finished (their connection, or the service, died) are failed and their
+    /// chunks dropped after an hour.
+    func sweepAbandonedUploads() async throws {
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                DELETE FROM \(schema.table("import_chunks")) WHERE job_id IN (
+                    SELECT id FROM \(jobs) WHERE status = 'uploading' AND created_at < now() - interval '1 hour')
+                """), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                UPDATE \(jobs) SET status = 'failed', error = 'the upload did not finish', finished_at = now()
+                WHERE status = 'uploading' AND created_at < now() - interval '1 hour'
+                """), logger: logger)
+        }
+    }
+
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(jobs) j WHERE j.id = \(try sql.bind(id))")
@@ -109,7 +129,7 @@ struct ImportStore: Sendable {
     func list(_ request: Request) async throws -> RawPage {
         var query = QueryReader(request)
         let limit = query.limit()
-        let cursor = query.cursor(expectedCount: 2)
+        let cursor = query.cursor([.timestamp, .uuid])
         try query.check()
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(j.created_at), j.id::text] FROM \(jobs) j")
@@ -157,7 +177,7 @@ struct ImportStore: Sendable {
 /// CSV output: a field is quoted when it holds a comma, quote or line break.
 enum CSVWriter {
     static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 

@@ -31,14 +31,21 @@ final class ImportWorker: Service, Sendable {
 
     struct Job {
         var id: UUID
+        /// This worker's claim: progress commits only while the job still carries it.
+        var token: UUID
         var mapping: [String: String]
         var onDuplicate: DuplicatePolicy
         var rowsDone: Int64
     }
 
     func run() async throws {
+        var lastSweep = ContinuousClock.now - .seconds(3600)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
+                if ContinuousClock.now - lastSweep > .seconds(600) {
+                    lastSweep = ContinuousClock.now
+                    try await ImportStore(schema: schema, client: client, logger: logger).sweepAbandonedUploads()
+                }
                 if let job = try await claim() {
                     try await work(job)
                     continue
@@ -54,15 +61,15 @@ final class ImportWorker: Service, Sendable {
 
     private func claim() async throws -> Job? {
         let query = PostgresQuery(unsafeSQL: """
-            UPDATE \(jobs) SET status = 'running', lease_until = now() + interval '\(Self.lease)',
+            UPDATE \(jobs) SET status = 'running', lease_until = now() + interval '\(Self.lease)', lease_token = gen_random_uuid(),
                 started_at = coalesce(started_at, date_trunc('milliseconds', now()))
             WHERE id = (SELECT id FROM \(jobs) WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
                         ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING id::text, mapping::text, on_duplicate, rows_done
+            RETURNING id::text, lease_token::text, mapping::text, on_duplicate, rows_done
             """)
-        for try await (id, mapping, policy, done) in try await client.query(query, logger: logger).decode((String, String, String, Int64).self) {
+        for try await (id, token, mapping, policy, done) in try await client.query(query, logger: logger).decode((String, String, String, String, Int64).self) {
             return Job(
-                id: UUID(uuidString: id)!, mapping: try JSONDecoder().decode([String: String].self, from: Data(mapping.utf8)),
+                id: UUID(uuidString: id)!, token: UUID(uuidString: token)!, mapping: try JSONDecoder().decode([String: String].self, from: Data(mapping.utf8)),
                 onDuplicate: DuplicatePolicy(rawValue: policy) ?? .skip, rowsDone: done
             )
         }
@@ -76,7 +83,7 @@ final class ImportWorker: Service, Sendable {
         } catch is JobStopped {
             logger.info("import stopped: its status changed while it ran", metadata: ["job": "\(job.id)"])
         } catch {
-            try? await release(job.id)
+            try? await release(job)
             throw error
         }
     }
@@ -113,20 +120,21 @@ final class ImportWorker: Service, Sendable {
         while let chunk = try await chunk(of: job.id, sequence: sequence) {
             sequence += 1
             guard try await take(parser.feed(chunk.readableBytesView)) else {
-                try await release(job.id)
+                try await release(job)
                 logger.info("import paused for shutdown", metadata: ["job": "\(job.id)", "row": "\(rowNumber)"])
                 return
             }
         }
-        guard try await take(parser.finish().map { [$0] } ?? []) else { return try await release(job.id) }
+        guard try await take(parser.finish().map { [$0] } ?? []) else { return try await release(job) }
         if let layout, !batch.isEmpty { try await commit(batch, of: job, layout: layout, definitions: definitions) }
         try await client.transaction(logger: logger) { connection in
             var done = SQLBuilder()
             done.append("""
                 UPDATE \(jobs) SET status = 'completed', finished_at = date_trunc('milliseconds', now()), lease_until = NULL
-                WHERE id = \(try done.bind(job.id))
+                WHERE id = \(try done.bind(job.id)) AND lease_token = \(try done.bind(job.token)) AND status = 'running'
+                RETURNING 1
                 """)
-            try await connection.query(done.query, logger: logger)
+            guard try await !connection.texts(done.query, logger: logger).isEmpty else { throw JobStopped() }
             var drop = SQLBuilder()
             drop.append("DELETE FROM \(schema.table("import_chunks")) WHERE job_id = \(try drop.bind(job.id))")
             try await connection.query(drop.query, logger: logger)
@@ -141,9 +149,9 @@ final class ImportWorker: Service, Sendable {
         return nil
     }
 
-    private func release(_ job: UUID) async throws {
+    private func release(_ job: Job) async throws {
         var sql = SQLBuilder()
-        sql.append("UPDATE \(jobs) SET lease_until = NULL WHERE id = \(try sql.bind(job))")
+        sql.append("UPDATE \(jobs) SET lease_until = NULL WHERE id = \(try sql.bind(job.id)) AND lease_token = \(try sql.bind(job.token))")
         try await client.query(sql.query, logger: logger)
     }
 
@@ -163,27 +171,34 @@ final class ImportWorker: Service, Sendable {
         do {
             try await client.transaction(logger: logger) { connection in
                 let tally = try await apply(batch, job: job, layout: layout, definitions: definitions, on: connection)
-                try await record(tally, rows: batch.count, job: job.id, on: connection)
+                try await record(tally, rows: batch.count, job: job, on: connection)
             }
             return
-        } catch let error as PSQLError where error.code == .server {
+        } catch let error as PSQLError where Self.isRefusal(error) {
             logger.warning("import batch refused; retrying row by row", metadata: ["job": "\(job.id)", "error": "\(String(reflecting: error))"])
         }
         for row in batch {
             do {
                 try await client.transaction(logger: logger) { connection in
                     let tally = try await apply([row], job: job, layout: layout, definitions: definitions, on: connection)
-                    try await record(tally, rows: 1, job: job.id, on: connection)
+                    try await record(tally, rows: 1, job: job, on: connection)
                 }
-            } catch let error as PSQLError where error.code == .server {
+            } catch let error as PSQLError where Self.isRefusal(error) {
                 let reason = error.serverInfo?[.message] ?? String(describing: error)
                 try await client.transaction(logger: logger) { connection in
                     var tally = Tally()
                     tally.failures = [(row.number, "the database refused the row: \(reason)", row.record.raw)]
-                    try await record(tally, rows: 1, job: job.id, on: connection)
+                    try await record(tally, rows: 1, job: job, on: connection)
                 }
             }
         }
+    }
+
+    /// A refusal of the data itself (SQLSTATE classes 22 data exception, 23 integrity violation,
+    /// 54 program limit): retrying cannot help. Deadlocks, timeouts and shutdowns are not refusals.
+    static func isRefusal(_ error: PSQLError) -> Bool {
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+        return ["22", "23", "54"].contains(String(state.prefix(2)))
     }
 
     private func apply(
@@ -191,7 +206,7 @@ final class ImportWorker: Service, Sendable {
         on connection: PostgresConnection
     ) async throws -> Tally {
         var tally = Tally()
-        var candidates: [(number: Int64, raw: String, valid: ValidContact)] = []
+        var candidates: [(number: Int64, raw: String, row: ContactFields, valid: ValidContact)] = []
         for (number, record) in batch {
             switch layout.fields(record.fields, definitions: definitions) {
             case let .failure(error):
@@ -200,7 +215,7 @@ final class ImportWorker: Service, Sendable {
                 do {
                     var valid = try fields.validated(definitions: definitions, previous: nil, now: Date())
                     if valid.fields.accountId != nil { try await contacts.linkAccount(&valid.fields, on: connection) }
-                    candidates.append((number, record.raw, valid))
+                    candidates.append((number, record.raw, fields, valid))
                 } catch let problem as Problem {
                     let reason = problem.errors.isEmpty ? (problem.detail ?? problem.title) : problem.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
                     tally.failures.append((number, reason, record.raw))
@@ -208,18 +223,15 @@ final class ImportWorker: Service, Sendable {
             }
         }
 
-        let keys = Set(candidates.flatMap { $0.valid.emailKeys.map { "e:\($0)" } + $0.valid.phoneKeys.map { "p:\($0)" } }).sorted()
         var existing: [String: UUID] = [:]
+        let keys = candidates.flatMap(\.valid.identityKeys)
         if !keys.isEmpty {
-            var lock = SQLBuilder()
-            lock.append("SELECT pg_advisory_xact_lock(hashtext('contacts.identity:' || k)) FROM unnest(\(try lock.bind(keys))::text[]) AS k")
-            try await connection.query(lock.query, logger: logger)
+            try await contacts.lockIdentities(keys, on: connection)
             let holders = try await contacts.holders(
-                emailKeys: keys.filter { $0.hasPrefix("e:") }.map { String($0.dropFirst(2)) },
-                phoneKeys: keys.filter { $0.hasPrefix("p:") }.map { String($0.dropFirst(2)) }, excluding: [], on: connection
+                emailKeys: candidates.flatMap(\.valid.emailKeys), phoneKeys: candidates.flatMap(\.valid.phoneKeys), excluding: [], on: connection
             )
             for holder in holders {
-                for key in holder.emailKeys.map({ "e:\($0)" }) + holder.phoneKeys.map({ "p:\($0)" }) where existing[key] == nil {
+                for key in holder.identityKeys where existing[key] == nil {
                     existing[key] = holder.id
                 }
             }
@@ -228,7 +240,7 @@ final class ImportWorker: Service, Sendable {
         var creates: [ValidContact] = []
         var firstRowOfKey: [String: Int64] = [:]
         for candidate in candidates {
-            let rowKeys = candidate.valid.emailKeys.map { "e:\($0)" } + candidate.valid.phoneKeys.map { "p:\($0)" }
+            let rowKeys = candidate.valid.identityKeys
             if rowKeys.contains(where: { firstRowOfKey[$0] != nil }) {
                 tally.skipped += 1  // the same person as an earlier row of this file
                 continue
@@ -240,7 +252,7 @@ final class ImportWorker: Service, Sendable {
                     tally.skipped += 1
                 case .update:
                     do {
-                        try await update(match, from: candidate.valid, on: connection)
+                        try await update(match, from: candidate.row, on: connection)
                         tally.updated += 1
                     } catch let problem as Problem {
                         tally.failures.append((candidate.number, "updating contact \(match.lowercased): \(problem)", candidate.raw))
@@ -258,26 +270,39 @@ final class ImportWorker: Service, Sendable {
         return tally
     }
 
-    /// The row's non-empty fields written onto the existing contact, as a merge patch would.
-    private func update(_ id: UUID, from row: ValidContact, on connection: PostgresConnection) async throws {
+    /// What the row holds (not what validation filled in, such as the default customer type)
+    /// written onto the existing contact as a merge patch: e-mails, phones and tags are added to
+    /// the contact's, an address changes only the parts the row gives.
+    private func update(_ id: UUID, from row: ContactFields, on connection: PostgresConnection) async throws {
         let current = try await contacts.lockForWrite(id, on: connection)
         let contact = try current.decode(Contact.self)
-        guard case var .object(base) = try current.json, case let .object(patch) = try JSONValue.decoded(from: row.fields) else { return }
-        for readOnly in ["id", "version", "created_at", "updated_at", "deleted_at"] { base[readOnly] = nil }
-        for (name, value) in patch {
+        guard case let .object(rowMembers) = try JSONValue.decoded(from: row), case let .object(existing) = try current.json else { return }
+        var patch: [String: JSONValue] = [:]
+        for (name, value) in rowMembers {
             switch value {
             case .null: continue
             case let .array(items) where items.isEmpty: continue
             case let .object(members) where members.isEmpty: continue
-            default: break
-            }
-            if name == "tags", case let .array(old)? = base[name], case let .array(new) = value {
-                base[name] = .array(old + new.filter { !old.contains($0) })
-            } else {
-                base[name] = value
+            case let .array(new) where ["emails", "phones", "tags"].contains(name):
+                guard case let .array(old)? = existing[name] else { patch[name] = value; continue }
+                let key = name == "emails" ? "address" : "number"
+                func identity(_ item: JSONValue) -> String? {
+                    if case let .string(text) = item { return text.lowercased() }
+                    guard case let .object(members) = item, case let .string(text)? = members[key] else { return nil }
+                    return name == "phones" ? Normalize.phone(text) : Normalize.email(text)
+                }
+                let known = Set(old.compactMap(identity))
+                let added = new.filter { identity($0).map { !known.contains($0) } ?? false }.map { item -> JSONValue in
+                    guard case var .object(members) = item else { return item }
+                    members["primary"] = .bool(false)  // the contact keeps its primary
+                    return .object(members)
+                }
+                patch[name] = .array(old + added)
+            default:
+                patch[name] = value
             }
         }
-        let fields = try APICoding.decoder.decode(ContactFields.self, from: APICoding.encoder.encode(JSONValue.object(base)))
+        let fields = try contacts.fields(applying: .object(patch), to: current)
         let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
         var valid = try fields.validated(definitions: definitions, previous: contact.fields.consent, now: Date())
         try await contacts.linkAccount(&valid.fields, on: connection)
@@ -287,13 +312,13 @@ final class ImportWorker: Service, Sendable {
         )
     }
 
-    private func record(_ tally: Tally, rows: Int, job: UUID, on connection: PostgresConnection) async throws {
+    private func record(_ tally: Tally, rows: Int, job: Job, on connection: PostgresConnection) async throws {
         if !tally.failures.isEmpty {
             let reported = tally.failures
             var sql = SQLBuilder()
             sql.append("""
                 INSERT INTO \(schema.table("import_errors")) (job_id, row_number, reason, raw)
-                SELECT \(try sql.bind(job)), * FROM unnest(\(try sql.bind(reported.map(\.number)))::int8[],
+                SELECT \(try sql.bind(job.id)), * FROM unnest(\(try sql.bind(reported.map(\.number)))::int8[],
                     \(try sql.bind(reported.map(\.reason)))::text[], \(try sql.bind(reported.map(\.raw)))::text[])
                 ON CONFLICT DO NOTHING
                 """)
@@ -305,16 +330,16 @@ final class ImportWorker: Service, Sendable {
             UPDATE \(jobs) SET rows_done = rows_done + \(try sql.bind(Int64(rows))), created = created + \(try sql.bind(tally.created)),
                 updated = updated + \(try sql.bind(tally.updated)), skipped = skipped + \(try sql.bind(tally.skipped)),
                 failed = failed + \(try sql.bind(failed)), lease_until = now() + interval '\(Self.lease)'
-            WHERE id = \(try sql.bind(job)) AND status = 'running'
+            WHERE id = \(try sql.bind(job.id)) AND status = 'running' AND lease_token = \(try sql.bind(job.token))
             RETURNING 1
             """)
         guard try await !connection.texts(sql.query, logger: logger).isEmpty else {
-            throw JobStopped()  // rolls the batch back: the job was cancelled or failed meanwhile
+            throw JobStopped()  // rolls the batch back: the job was cancelled, or another worker took it over
         }
     }
 }
 
-/// The job's row says it is no longer running (an operator cancelled it).
+/// The job's row says it is no longer this worker's to run (cancelled, or taken over after the lease ran out).
 struct JobStopped: Error {}
 
 extension JSONValue {

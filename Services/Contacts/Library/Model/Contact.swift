@@ -141,8 +141,4 @@ public struct Contact: Codable, Sendable, Hashable {
         try container.encode(deletedAt, forKey: .deletedAt)
         try fields.encode(to: encoder)
     }
-
-    public var displayName: String {
-        [fields.firstName, fields.lastName].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
-    }
 }

@@ -32,7 +32,7 @@ public struct CustomFieldDefinition: Codable, Sendable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decodeIfPresent(UUID.self, forKey: .id) ?? UUID()
+        id = UUID()  // the service names definitions; an id in a request is ignored
         entity = try container.decode(CustomFieldEntity.self, forKey: .entity)
         name = try container.decode(String.self, forKey: .name)
         label = try container.decodeIfPresent(String.self, forKey: .label) ?? name

@@ -21,8 +21,8 @@ struct ContactRoutes {
         }
         api.post("/contacts") { request, context in
             let body = try await request.jsonBody(context: context)
-            let fields = try decode(ContactFields.self, from: body)
-            let flags = try decode(WriteFlags.self, from: body)
+            let fields = try APICoding.decode(ContactFields.self, from: body)
+            let flags = try APICoding.decode(WriteFlags.self, from: body)
             let created = try await contacts.create(fields, allowDuplicate: request.flag("allow_duplicate") || flags.allowDuplicate == true)
             return try created.response(status: .created, location: "/api/v1/contacts/")
         }
@@ -79,10 +79,10 @@ struct ContactRoutes {
         api.patch("/contacts/:id") { request, context in
             let id = try context.uuidParameter("id")
             let body = try await request.jsonBody(context: context)
-            let flags = try decode(WriteFlags.self, from: body)
+            let flags = try APICoding.decode(WriteFlags.self, from: body)
             let version = try request.expectedVersion(bodyVersion: flags.version)
             let updated = try await contacts.update(
-                id, patch: try decode(JSONValue.self, from: body).removing(WriteFlags.members), expectedVersion: version,
+                id, patch: try APICoding.decode(JSONValue.self, from: body).removing(WriteFlags.members), expectedVersion: version,
                 allowDuplicate: request.flag("allow_duplicate") || flags.allowDuplicate == true
             )
             return try updated.response()
@@ -114,8 +114,8 @@ struct ContactRoutes {
         api.patch("/accounts/:id") { request, context in
             let id = try context.uuidParameter("id")
             let body = try await request.jsonBody(context: context)
-            let version = try request.expectedVersion(bodyVersion: try decode(WriteFlags.self, from: body).version)
-            let patch = try decode(JSONValue.self, from: body).removing(WriteFlags.members)
+            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(WriteFlags.self, from: body).version)
+            let patch = try APICoding.decode(JSONValue.self, from: body).removing(WriteFlags.members)
             return try await accounts.update(id, patch: patch, expectedVersion: version).response()
         }
         api.delete("/accounts/:id") { request, context in
@@ -143,14 +143,6 @@ struct ContactRoutes {
             return Response(status: .noContent)
         }
     }
-
-    private func decode<T: Decodable>(_ type: T.Type, from body: Data) throws -> T {
-        do {
-            return try APICoding.decoder.decode(T.self, from: body)
-        } catch let error as DecodingError {
-            throw Problem.decoding(error)
-        }
-    }
 }
 
 /// Members of a write body that steer the write rather than being fields of the resource.
@@ -176,8 +168,7 @@ extension JSONValue {
 extension Document {
     /// The document as the response body, with its version as the ETag; `location` + id for a 201.
     func response(status: HTTPResponse.Status = .ok, location: String? = nil) throws -> Response {
-        struct Identity: Decodable { var id: UUID; var version: Int64? }
-        let identity = try decode(Identity.self)
+        let identity = try identity
         var headers = HTTPFields()
         if let version = identity.version { headers[.eTag] = entityTag(version) }
         if let location { headers[.location] = location + identity.id.lowercased }

@@ -33,7 +33,7 @@ struct AccountStore: Sendable {
         let search = query.string("q")?.lowercased()
         if let search, search.count < 3 { query.fail("q", "needs at least 3 characters") }
         let limit = query.limit()
-        let cursor = query.cursor(expectedCount: 2)
+        let cursor = query.cursor([.text, .uuid])
         try query.check()
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[lower(a.name), a.id::text] FROM \(accounts) a WHERE a.deleted_at IS NULL")
@@ -78,17 +78,7 @@ struct AccountStore: Sendable {
             guard account.version == expectedVersion else {
                 throw Problem.versionMismatch(expected: expectedVersion, current: account.version)
             }
-            var base = try current.json
-            if case var .object(members) = base {
-                for readOnly in ["id", "version", "created_at", "updated_at", "deleted_at"] { members[readOnly] = nil }
-                base = .object(members)
-            }
-            let input: AccountFields
-            do {
-                input = try APICoding.decoder.decode(AccountFields.self, from: APICoding.encoder.encode(MergePatch.apply(patch, to: base)))
-            } catch let error as DecodingError {
-                throw Problem.decoding(error)
-            }
+            let input = try Document.writableFields(AccountFields.self, of: current, patchedWith: patch)
             let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
             let fields = try input.validated(definitions: definitions)
             try await checkParent(fields.parentAccountId, of: id, on: connection)
@@ -101,10 +91,20 @@ struct AccountStore: Sendable {
                 """)
             let updated = try await connection.document(sql.query, logger: logger)!
             if fields.name != account.fields.name {
-                // The contacts' company follows the account's name (derived, so no contact event).
+                // The contacts' company follows the account's name: each is a contact update, with its event.
                 var rename = SQLBuilder()
-                rename.append("UPDATE \(schema.table("contacts")) SET company = \(try rename.bind(fields.name)) WHERE account_id = \(try rename.bind(id))")
-                try await connection.query(rename.query, logger: logger)
+                rename.append("""
+                    UPDATE \(schema.table("contacts")) AS c SET company = \(try rename.bind(fields.name)), version = version + 1,
+                        updated_at = date_trunc('milliseconds', now())
+                    WHERE account_id = \(try rename.bind(id)) AND deleted_at IS NULL
+                    RETURNING \(schema.quoted).contact_document(c)::text
+                    """)
+                let events = try await connection.texts(rename.query, logger: logger).map { text in
+                    let document = Document(text: text)
+                    let identity = try document.identity
+                    return try document.event(ContactEvents.contactUpdated, aggregateId: identity.id, version: identity.version ?? 1)
+                }
+                try await outbox.append(events, on: connection, logger: logger)
             }
             try await outbox.append(
                 try updated.event(ContactEvents.accountUpdated, aggregateId: id, version: account.version + 1), on: connection, logger: logger

@@ -15,10 +15,20 @@ enum ContactSort: String, CaseIterable {
         }
     }
 
-    var cursorTypes: [String] {
+    var cursorKinds: [Cursor.Kind] {
         switch self {
-        case .created, .updated: ["timestamptz", "uuid"]
-        case .name: ["text", "text", "uuid"]
+        case .created, .updated: [.timestamp, .uuid]
+        case .name: [.text, .text, .uuid]
+        }
+    }
+
+    var cursorTypes: [String] {
+        cursorKinds.map {
+            switch $0 {
+            case .text: "text"
+            case .uuid: "uuid"
+            case .timestamp: "timestamptz"
+            }
         }
     }
 
@@ -49,8 +59,6 @@ struct ContactFilter: Sendable {
     var limit = 50
     var cursor: Cursor?
 
-    init() {}
-
     init(_ request: Request) throws {
         var query = QueryReader(request)
         accountId = query.uuid("account_id")
@@ -71,7 +79,7 @@ struct ContactFilter: Sendable {
         }
         sort = query.oneOf("sort", ContactSort.self) ?? .created
         limit = query.limit()
-        cursor = query.cursor(expectedCount: sort.keys.count)
+        cursor = query.cursor(sort.cursorKinds)
         try query.check()
     }
 

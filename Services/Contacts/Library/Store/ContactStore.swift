@@ -75,6 +75,11 @@ struct ContactStore: Sendable {
         }
     }
 
+    /// The writable fields of a stored contact with a JSON merge patch applied.
+    func fields(applying patch: JSONValue, to current: Document) throws -> ContactFields {
+        try Document.writableFields(ContactFields.self, of: current, patchedWith: patch)
+    }
+
     /// Inserts new contacts in one statement; the caller appends their events.
     func insert(_ contacts: [ValidContact], on connection: PostgresConnection) async throws -> [(id: UUID, document: Document)] {
         guard !contacts.isEmpty else { return [] }
@@ -92,10 +97,9 @@ struct ContactStore: Sendable {
             INSERT INTO \(self.contacts) AS c (id, \(names.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
             RETURNING \(document)
             """)
-        struct Identity: Decodable { var id: UUID }
         return try await connection.texts(sql.query, logger: logger).map { text in
             let document = Document(text: text)
-            return (try document.decode(Identity.self).id, document)
+            return (try document.identity.id, document)
         }
     }
 
@@ -109,18 +113,7 @@ struct ContactStore: Sendable {
             guard contact.version == expectedVersion else {
                 throw Problem.versionMismatch(expected: expectedVersion, current: contact.version)
             }
-            var base = try current.json
-            if case var .object(members) = base {
-                for readOnly in ["id", "version", "created_at", "updated_at", "deleted_at"] { members[readOnly] = nil }
-                base = .object(members)
-            }
-            let patched = MergePatch.apply(patch, to: base)
-            let fields: ContactFields
-            do {
-                fields = try APICoding.decoder.decode(ContactFields.self, from: APICoding.encoder.encode(patched))
-            } catch let error as DecodingError {
-                throw Problem.decoding(error)
-            }
+            let fields = try fields(applying: patch, to: current)
             let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
             var valid = try fields.validated(definitions: definitions, previous: contact.fields.consent, now: Date())
             try await linkAccount(&valid.fields, on: connection)
@@ -185,7 +178,8 @@ struct ContactStore: Sendable {
     func linkAccount(_ fields: inout ContactFields, on connection: PostgresConnection) async throws {
         guard let accountId = fields.accountId else { return }
         var sql = SQLBuilder()
-        sql.append("SELECT name FROM \(schema.table("accounts")) WHERE id = \(try sql.bind(accountId)) AND deleted_at IS NULL")
+        // FOR SHARE: an account being deleted meanwhile waits for this link, and then sees it.
+        sql.append("SELECT name FROM \(schema.table("accounts")) WHERE id = \(try sql.bind(accountId)) AND deleted_at IS NULL FOR SHARE")
         guard let name = try await connection.texts(sql.query, logger: logger).first else {
             throw Problem.validation([FieldError("account_id", "no account \(accountId.lowercased) exists")])
         }
@@ -195,11 +189,9 @@ struct ContactStore: Sendable {
     /// A contact sharing a normalized e-mail or phone with a live one is a duplicate. Advisory locks
     /// on the keys make two concurrent creates of the same person see each other.
     func rejectDuplicates(of valid: ValidContact, excluding: [UUID]?, on connection: PostgresConnection) async throws {
-        let keys = (valid.emailKeys.map { "e:\($0)" } + valid.phoneKeys.map { "p:\($0)" }).sorted()
+        let keys = valid.identityKeys
         guard !keys.isEmpty else { return }
-        var lock = SQLBuilder()
-        lock.append("SELECT pg_advisory_xact_lock(hashtext('contacts.identity:' || k)) FROM unnest(\(try lock.bind(keys))::text[]) AS k")
-        try await connection.query(lock.query, logger: logger)
+        try await lockIdentities(keys, on: connection)
         let holders = try await holders(emailKeys: valid.emailKeys, phoneKeys: valid.phoneKeys, excluding: excluding ?? [], on: connection)
         guard let first = holders.first else { return }
         var sql = SQLBuilder()
@@ -224,12 +216,27 @@ struct ContactStore: Sendable {
     }
 }
 
+extension ValidContact {
+    /// Its normalized e-mails and phones as one set of keys (`e:…`, `p:…`).
+    var identityKeys: [String] { emailKeys.map { "e:\($0)" } + phoneKeys.map { "p:\($0)" } }
+}
+
 extension ContactStore {
+    /// Transaction locks on identity keys, taken in sorted order so two writers never wait on
+    /// each other crosswise: two creates of the same person see each other.
+    func lockIdentities(_ keys: some Collection<String>, on connection: PostgresConnection) async throws {
+        var lock = SQLBuilder()
+        lock.append("SELECT pg_advisory_xact_lock(hashtext('contacts.identity:' || k)) FROM unnest(\(try lock.bind(Array(Set(keys)).sorted()))::text[]) AS k")
+        try await connection.query(lock.query, logger: logger)
+    }
+
     /// A live contact holding one of the normalized keys.
     struct KeyHolder {
         var id: UUID
         var emailKeys: [String]
         var phoneKeys: [String]
+
+        var identityKeys: [String] { emailKeys.map { "e:\($0)" } + phoneKeys.map { "p:\($0)" } }
     }
 
     /// The live contacts holding any of the keys, oldest first. Probed key by key through the GIN
@@ -238,19 +245,18 @@ extension ContactStore {
         guard !emailKeys.isEmpty || !phoneKeys.isEmpty else { return [] }
         var sql = SQLBuilder()
         let excluded = try sql.bind(excluding)
+        // Each branch returns its rows itself: joining the found ids back to the table made the
+        // planner hash the whole table.
         sql.append("""
-            SELECT c.id::text, c.email_keys, c.phone_keys FROM (
-                SELECT c.id FROM unnest(\(try sql.bind(emailKeys))::text[]) AS k
-                    JOIN \(contacts) c ON c.email_keys @> ARRAY[k] AND c.deleted_at IS NULL
-                UNION
-                SELECT c.id FROM unnest(\(try sql.bind(phoneKeys))::text[]) AS k
-                    JOIN \(contacts) c ON c.phone_keys @> ARRAY[k] AND c.deleted_at IS NULL) AS found
-            JOIN \(contacts) c ON c.id = found.id
-            WHERE c.id <> ALL(\(excluded)::uuid[])
-            ORDER BY c.created_at, c.id
+            SELECT c.id::text, c.email_keys, c.phone_keys, c.created_at FROM unnest(\(try sql.bind(emailKeys))::text[]) AS k
+                JOIN \(contacts) c ON c.email_keys @> ARRAY[k] AND c.deleted_at IS NULL AND c.id <> ALL(\(excluded)::uuid[])
+            UNION
+            SELECT c.id::text, c.email_keys, c.phone_keys, c.created_at FROM unnest(\(try sql.bind(phoneKeys))::text[]) AS k
+                JOIN \(contacts) c ON c.phone_keys @> ARRAY[k] AND c.deleted_at IS NULL AND c.id <> ALL(\(excluded)::uuid[])
+            ORDER BY 4, 1
             """)
         var result: [KeyHolder] = []
-        for try await (id, emails, phones) in try await connection.query(sql.query, logger: logger).decode((String, [String], [String]).self) {
+        for try await (id, emails, phones, _) in try await connection.query(sql.query, logger: logger).decode((String, [String], [String], Date).self) {
             if let id = UUID(uuidString: id) { result.append(KeyHolder(id: id, emailKeys: emails, phoneKeys: phones)) }
         }
         return result

@@ -18,6 +18,34 @@ struct Document: Sendable {
         try APICoding.decoder.decode(T.self, from: Data(text.utf8))
     }
 
+    struct Identity: Decodable {
+        var id: UUID
+        var version: Int64?
+    }
+
+    /// The resource's id and version.
+    var identity: Identity {
+        get throws { try decode(Identity.self) }
+    }
+
+    /// Members the service sets, never a client.
+    static let readOnlyMembers = ["id", "version", "created_at", "updated_at", "deleted_at"]
+
+    /// A resource's writable fields after a JSON merge patch: the current document without its
+    /// read-only members, the patch applied, decoded as `T` (a type mismatch is a field problem).
+    static func writableFields<T: Decodable>(_ type: T.Type, of current: Document, patchedWith patch: JSONValue) throws -> T {
+        var base = try current.json
+        if case var .object(members) = base {
+            for name in readOnlyMembers { members[name] = nil }
+            base = .object(members)
+        }
+        do {
+            return try APICoding.decoder.decode(T.self, from: APICoding.encoder.encode(MergePatch.apply(patch, to: base)))
+        } catch let error as DecodingError {
+            throw Problem.decoding(error)
+        }
+    }
+
     /// The event a change causes, with the document as its data.
     func event(_ type: String, aggregateId: UUID, version: Int64) throws -> EventEnvelope {
         EventEnvelope(type: type, producer: "contacts", aggregateId: aggregateId, aggregateVersion: version, data: try json)

@@ -26,7 +26,8 @@ struct InteractionStore: Sendable {
         let recordedBy = check.text(input.recordedBy, "recorded_by")
         try check.check()
         return try await client.transaction(logger: logger) { connection in
-            let contact = try await contacts.resolve(contactId, on: connection, lock: false).document.decode(Contact.self)
+            // Locked, so a merge running meanwhile finishes first and the interaction goes to its survivor.
+            let contact = try await contacts.resolve(contactId, on: connection, lock: true).document.decode(Contact.self)
             let id = UUID()
             var sql = SQLBuilder()
             sql.append("""
@@ -51,7 +52,7 @@ struct InteractionStore: Sendable {
         var query = QueryReader(request)
         let channel = query.oneOf("channel", Channel.self)
         let limit = query.limit()
-        let cursor = query.cursor(expectedCount: 2)
+        let cursor = query.cursor([.timestamp, .uuid])
         try query.check()
         let contact = try await contacts.get(contactId).document.decode(Contact.self)
         var sql = SQLBuilder()

@@ -100,7 +100,7 @@ struct MergeStore: Sendable {
     func duplicateGroups(_ request: Request) async throws -> RawPage {
         var query = QueryReader(request)
         let limit = query.limit(default: 50, maximum: 500)
-        let cursor = query.cursor(expectedCount: 2)
+        let cursor = query.cursor([.text, .text])
         try query.check()
         let contacts = schema.table("contacts")
         var sql = SQLBuilder()
@@ -140,7 +140,7 @@ struct MergeStore: Sendable {
         survivor: [String: JSONValue], others: [[String: JSONValue]], chosen: [String: [String: JSONValue]]
     ) -> [String: JSONValue] {
         var result = survivor
-        for readOnly in ["id", "version", "created_at", "updated_at", "deleted_at"] { result[readOnly] = nil }
+        for name in Document.readOnlyMembers { result[name] = nil }
         for field in choosableFields {
             if let source = chosen[field] {
                 result[field] = source[field] ?? .null

@@ -18,6 +18,7 @@ struct FieldChecker {
             return nil
         }
         if trimmed.count > maximum { fail(field, "must be at most \(maximum) characters") }
+        if Self.hasControlCharacters(trimmed) { fail(field, "must not hold control characters") }
         return trimmed
     }
 
@@ -65,7 +66,9 @@ struct FieldChecker {
                 fail("custom_fields.\(name)", "is not a custom field of \(entity.rawValue)s; an admin defines them at /api/v1/custom-fields")
                 continue
             }
-            if let problem = definition.problem(with: value) {
+            if case let .string(text) = value, Self.hasControlCharacters(text) {
+                fail("custom_fields.\(name)", "must not hold control characters")
+            } else if let problem = definition.problem(with: value) {
                 fail("custom_fields.\(name)", problem)
             } else if value != .null {
                 result[name] = value
@@ -75,6 +78,12 @@ struct FieldChecker {
             if values?[definition.name] == nil { fail("custom_fields.\(definition.name)", "is required") }
         }
         return result
+    }
+
+    /// NUL and other control characters (line breaks and tabs are text): PostgreSQL refuses NUL
+    /// in text, and the others are never meant.
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control && !["\n", "\r", "\t"].contains($0) }
     }
 
     func check() throws(Problem) {

@@ -5,7 +5,9 @@ enum Normalize {
     /// Lower case without surrounding space; nil when it is not an address.
     static func email(_ text: String) -> String? {
         let value = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        guard value.count <= 254, value.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s.]+/) != nil else { return nil }
+        guard value.count <= 254, value.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s.]+/) != nil,
+            !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return nil }
         return value
     }
 

@@ -7,8 +7,6 @@ public enum Role: String, APIEnum {
 
 /// What a route needs of its caller.
 enum Permission: Sendable {
-    /// Anybody, without a key (the OpenAPI document).
-    case none
     /// Any valid key.
     case read
     /// The customer base is everybody's work: admins and the sales, support and marketing roles write it.
@@ -18,7 +16,7 @@ enum Permission: Sendable {
 
     func allows(_ role: Role) -> Bool {
         switch self {
-        case .none, .read: true
+        case .read: true
         case .writeCustomers: role != .readonly
         case .admin: role == .admin
         }

@@ -12,6 +12,9 @@ struct IdempotencyStore: Sendable {
     let client: PostgresClient
     let logger: Logger
     static let lifetime = "24 hours"
+    /// A claim still without an answer after this long belongs to a gateway that died mid-request;
+    /// the next request with the key takes it over.
+    static let abandonedClaim = "5 minutes"
 
     struct Stored: Sendable {
         var status: Int
@@ -35,7 +38,8 @@ struct IdempotencyStore: Sendable {
         claim.append("""
             WITH expired AS (
                 DELETE FROM \(table) WHERE caller = \(callerPlaceholder) AND key = \(keyPlaceholder)
-                    AND created_at < now() - interval '\(Self.lifetime)')
+                    AND (created_at < now() - interval '\(Self.lifetime)'
+                         OR (status IS NULL AND created_at < now() - interval '\(Self.abandonedClaim)')))
             INSERT INTO \(table) (caller, key, fingerprint) VALUES (\(callerPlaceholder), \(keyPlaceholder), \(try claim.bind(fingerprint)))
             ON CONFLICT (caller, key) DO NOTHING RETURNING 'claimed'
             """)

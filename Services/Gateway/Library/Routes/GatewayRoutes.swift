@@ -130,10 +130,16 @@ struct GatewayRoutes: Sendable {
                 if response.status.code < 500 {
                     var headers: [String: String] = [:]
                     for field in response.headers { headers[field.name.rawName] = field.value }
-                    try await idempotency.complete(
-                        caller: caller.id, key: idempotencyKey,
-                        response: .init(status: response.status.code, headers: headers, body: Array(collected.readableBytesView))
-                    )
+                    do {
+                        try await idempotency.complete(
+                            caller: caller.id, key: idempotencyKey,
+                            response: .init(status: response.status.code, headers: headers, body: Array(collected.readableBytesView))
+                        )
+                    } catch {
+                        // The service has done the work: answer it. The claim stays open, so a retry
+                        // with the key is told it is in progress instead of doing the work twice.
+                        logger.error("could not keep an idempotent answer", metadata: ["key": "\(idempotencyKey)", "error": "\(String(reflecting: error))"])
+                    }
                 } else {
                     await idempotency.abandon(caller: caller.id, key: idempotencyKey)
                 }
