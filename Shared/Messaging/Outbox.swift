@@ -41,6 +41,29 @@ public struct Outbox: Sendable {
             ),
             logger: logger
         )
+        try await notify(on: connection, logger: logger)
+    }
+
+    /// Appends to `sql` a statement that writes one event per row of `source`, a query (or a
+    /// data-modifying CTE's name) giving `aggregate_id uuid, aggregate_version bigint, data jsonb`.
+    /// The envelope is built in the database, so a batch's state never passes through this
+    /// process to become events. Call `notify` after it in the same transaction.
+    public func appendEvents(from source: String, type: String, producer: String, into sql: inout SQLBuilder) throws {
+        let typePlaceholder = try sql.bind(type)
+        sql.append("""
+            INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, headers)
+            SELECT e.event_id, \(typePlaceholder), e.aggregate_id, e.aggregate_version,
+                jsonb_build_object('id', e.event_id, 'type', \(typePlaceholder)::text, 'version', 1,
+                    'occurred_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                    'producer', \(try sql.bind(producer))::text, 'aggregate_id', e.aggregate_id, 'aggregate_version', e.aggregate_version,
+                    'correlation_id', e.event_id, 'causation_id', NULL, 'data', e.data),
+                '{"x-event-version": 1}'::jsonb
+            FROM (SELECT gen_random_uuid() AS event_id, s.* FROM \(source) AS s) AS e
+            """)
+    }
+
+    /// Wakes the relay when the transaction commits.
+    public func notify(on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("SELECT pg_notify(\(notificationChannel), '')", logger: logger)
     }
 

@@ -68,6 +68,17 @@ struct ImportResumeTests {
             #expect(try await TestEnvironment.count("SELECT count(*) FROM \(schema.table("outbox")) WHERE type = 'contacts.contact.created'", client) == 2_970,
                     "one event per contact, none twice")
             #expect(try await TestEnvironment.count("SELECT count(*) FROM \(schema.table("import_errors"))", client) == 29)
+            // The events built in the database read like the ones built here.
+            let payload = try await client.texts(
+                PostgresQuery(unsafeSQL: "SELECT payload::text FROM \(schema.table("outbox")) ORDER BY seq LIMIT 1"), logger: TestEnvironment.logger
+            )[0]
+            let event = try EventEnvelope.decode(Array(payload.utf8))
+            let contact = try event.payload(as: Contact.self)
+            #expect(event.type == ContactEvents.contactCreated)
+            #expect(event.producer == "contacts")
+            #expect(event.aggregateId == contact.id)
+            #expect(event.aggregateVersion == 1)
+            #expect(event.correlationId == event.id)
             #expect(try await TestEnvironment.count("SELECT count(*) FROM \(schema.table("import_chunks"))", client) == 0, "the file is dropped when done")
             try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.quoted) CASCADE"))
         }

@@ -262,11 +262,7 @@ final class ImportWorker: Service, Sendable {
             }
             creates.append(candidate.valid)
         }
-        let created = try await contacts.insert(creates, on: connection)
-        try await outbox.append(
-            try created.map { try $0.document.event(ContactEvents.contactCreated, aggregateId: $0.id, version: 1) }, on: connection, logger: logger
-        )
-        tally.created = Int64(created.count)
+        tally.created = Int64(try await contacts.insertWithEvents(creates, on: connection))
         return tally
     }
 

@@ -84,23 +84,41 @@ struct ContactStore: Sendable {
     func insert(_ contacts: [ValidContact], on connection: PostgresConnection) async throws -> [(id: UUID, document: Document)] {
         guard !contacts.isEmpty else { return [] }
         var sql = SQLBuilder()
-        var names: [String] = []
-        var rows: [String] = []
-        for valid in contacts {
-            let id = UUID()
-            let idPlaceholder = try sql.bind(id)
-            let columns = try ContactColumns(valid, into: &sql)
-            names = columns.names
-            rows.append("(\(idPlaceholder), \(columns.placeholders.joined(separator: ", ")))")
-        }
-        sql.append("""
-            INSERT INTO \(self.contacts) AS c (id, \(names.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
-            RETURNING \(document)
-            """)
+        let values = try insertValues(contacts, into: &sql)
+        sql.append("\(values) RETURNING \(document)")
         return try await connection.texts(sql.query, logger: logger).map { text in
             let document = Document(text: text)
             return (try document.identity.id, document)
         }
+    }
+
+    /// Inserts new contacts and their `created` events in one statement, the events built in the
+    /// database from the stored rows (an import's batch never comes back to this process).
+    func insertWithEvents(_ contacts: [ValidContact], on connection: PostgresConnection) async throws -> Int {
+        guard !contacts.isEmpty else { return 0 }
+        var sql = SQLBuilder()
+        let values = try insertValues(contacts, into: &sql)
+        sql.append("""
+            WITH inserted AS (\(values) RETURNING c.id AS aggregate_id, c.version AS aggregate_version,
+                \(schema.quoted).contact_document(c) AS data)
+            """)
+        try outbox.appendEvents(from: "inserted", type: ContactEvents.contactCreated, producer: "contacts", into: &sql)
+        sql.append(" RETURNING 1")
+        let count = try await connection.texts(sql.query, logger: logger).count
+        try await outbox.notify(on: connection, logger: logger)
+        return count
+    }
+
+    private func insertValues(_ contacts: [ValidContact], into sql: inout SQLBuilder) throws -> String {
+        var names: [String] = []
+        var rows: [String] = []
+        for valid in contacts {
+            let idPlaceholder = try sql.bind(UUID())
+            let columns = try ContactColumns(valid, into: &sql)
+            names = columns.names
+            rows.append("(\(idPlaceholder), \(columns.placeholders.joined(separator: ", ")))")
+        }
+        return "INSERT INTO \(self.contacts) AS c (id, \(names.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))"
     }
 
     /// Applies a JSON merge patch. `expectedVersion` is required: without it two editors would
