@@ -262,7 +262,7 @@ final class ImportWorker: Service, Sendable {
             }
             creates.append(candidate.valid)
         }
-        tally.created = Int64(try await contacts.insertWithEvents(creates, on: connection))
+        tally.created = Int64(try await contacts.insertWithEvents(creates, documents: false, on: connection).count)
         return tally
     }
 

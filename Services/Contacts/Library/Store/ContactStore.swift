@@ -69,9 +69,7 @@ struct ContactStore: Sendable {
             var valid = try input.validated(definitions: definitions, previous: nil, now: Date())
             try await linkAccount(&valid.fields, on: connection)
             if !allowDuplicate { try await rejectDuplicates(of: valid, excluding: nil, on: connection) }
-            let created = try await insert([valid], on: connection)[0]
-            try await outbox.append(try created.document.event(ContactEvents.contactCreated, aggregateId: created.id, version: 1), on: connection, logger: logger)
-            return created.document
+            return try await insertWithEvents([valid], documents: true, on: connection).documents[0]
         }
     }
 
@@ -80,33 +78,24 @@ struct ContactStore: Sendable {
         try Document.writableFields(ContactFields.self, of: current, patchedWith: patch)
     }
 
-    /// Inserts new contacts in one statement; the caller appends their events.
-    func insert(_ contacts: [ValidContact], on connection: PostgresConnection) async throws -> [(id: UUID, document: Document)] {
-        guard !contacts.isEmpty else { return [] }
-        var sql = SQLBuilder()
-        let values = try insertValues(contacts, into: &sql)
-        sql.append("\(values) RETURNING \(document)")
-        return try await connection.texts(sql.query, logger: logger).map { text in
-            let document = Document(text: text)
-            return (try document.identity.id, document)
-        }
-    }
-
     /// Inserts new contacts and their `created` events in one statement, the events built in the
-    /// database from the stored rows (an import's batch never comes back to this process).
-    func insertWithEvents(_ contacts: [ValidContact], on connection: PostgresConnection) async throws -> Int {
-        guard !contacts.isEmpty else { return 0 }
+    /// database from the stored rows, so the documents are not parsed and encoded again here.
+    /// Returns the documents for an API answer, or with `documents: false` (an import's batch)
+    /// only how many were written.
+    func insertWithEvents(_ contacts: [ValidContact], documents: Bool, on connection: PostgresConnection) async throws -> (count: Int, documents: [Document]) {
+        guard !contacts.isEmpty else { return (0, []) }
         var sql = SQLBuilder()
         let values = try insertValues(contacts, into: &sql)
         sql.append("""
             WITH inserted AS (\(values) RETURNING c.id AS aggregate_id, c.version AS aggregate_version,
-                \(schema.quoted).contact_document(c) AS data)
+                \(schema.quoted).contact_document(c) AS data),
+            events AS (
             """)
         try outbox.appendEvents(from: "inserted", type: ContactEvents.contactCreated, producer: "contacts", into: &sql)
-        sql.append(" RETURNING 1")
-        let count = try await connection.texts(sql.query, logger: logger).count
+        sql.append(documents ? " RETURNING 1) SELECT data::text FROM inserted" : " RETURNING 1) SELECT count(*)::text FROM events")
+        let rows = try await connection.texts(sql.query, logger: logger)
         try await outbox.notify(on: connection, logger: logger)
-        return count
+        return documents ? (rows.count, rows.map(Document.init)) : (Int(rows.first ?? "0") ?? 0, [])
     }
 
     private func insertValues(_ contacts: [ValidContact], into sql: inout SQLBuilder) throws -> String {
