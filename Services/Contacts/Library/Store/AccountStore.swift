@@ -152,8 +152,11 @@ struct AccountStore: Sendable {
     }
 
     /// The parent must exist and must not be the account itself or one of its descendants.
+    /// Re-parentings take one lock in turn, so two of them cannot each pass the check and
+    /// together close a cycle.
     private func checkParent(_ parent: UUID?, of id: UUID, on connection: PostgresConnection) async throws {
         guard let parent else { return }
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext('contacts.account-tree'))", logger: logger)
         var sql = SQLBuilder()
         let parentPlaceholder = try sql.bind(parent)
         sql.append("""
