@@ -26,6 +26,7 @@
 #   SWITCHBOARD_ERP_BRIDGE_PORT      [8085]        HTTP port of the erp-bridge service
 #   SWITCHBOARD_ADMIN_KEY            [generated once, kept in .local/admin-key] admin API key
 #   SWITCHBOARD_BUILD_CONFIGURATION  [debug]       swift build configuration (debug or release)
+#   SWITCHBOARD_PG_SHARED_BUFFERS    [a quarter of RAM, 128MB to 4GB] PostgreSQL shared_buffers
 #
 # State lives in $REPO/.local (gitignored):
 #   pg/              PostgreSQL data directory (owned by the postgres user)
@@ -277,11 +278,16 @@ pg_start() {
             warn "it listens on port $port, not SWITCHBOARD_PG_PORT=$SWITCHBOARD_PG_PORT; run 'down' first to change ports"
         return 0
     fi
-    say "starting PostgreSQL on $SWITCHBOARD_PG_HOST:$SWITCHBOARD_PG_PORT"
+    # PostgreSQL's default of 128MB keeps a million contacts and their indexes out of its cache,
+    # and a search then reads most pages from the kernel.
+    local memory_kb shared_buffers
+    memory_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+    shared_buffers=${SWITCHBOARD_PG_SHARED_BUFFERS:-$(( memory_kb / 4 / 1024 < 128 ? 128 : (memory_kb / 4 / 1024 > 4096 ? 4096 : memory_kb / 4 / 1024) ))MB}
+    say "starting PostgreSQL on $SWITCHBOARD_PG_HOST:$SWITCHBOARD_PG_PORT (shared_buffers $shared_buffers)"
     if ! (
         close_extra_fds
         as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -w -t 60 -l "$PG_LOG" \
-            -o "-p $SWITCHBOARD_PG_PORT -k '$PG_SOCK' -c listen_addresses='$SWITCHBOARD_PG_HOST' -c max_connections=300" \
+            -o "-p $SWITCHBOARD_PG_PORT -k '$PG_SOCK' -c listen_addresses='$SWITCHBOARD_PG_HOST' -c max_connections=300 -c shared_buffers=$shared_buffers" \
             start </dev/null >/dev/null
     ); then
         tail -n 40 "$PG_LOG" >&2

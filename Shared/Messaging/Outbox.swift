@@ -23,6 +23,8 @@ public struct Outbox: Sendable {
         var versions: [Int64] = []
         var payloads: [String] = []
         var headers: [String] = []
+        var correlations: [UUID] = []
+        var eventVersions: [Int32] = []
         for event in events {
             ids.append(event.id)
             types.append(event.type)
@@ -30,14 +32,18 @@ public struct Outbox: Sendable {
             versions.append(event.aggregateVersion)
             payloads.append(String(decoding: try event.encoded(), as: UTF8.self))
             headers.append(#"{"x-event-version": \#(event.version)}"#)
+            correlations.append(event.correlationId)
+            eventVersions.append(Int32(event.version))
         }
         try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, headers)
-                    SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int8[], $5::text[]::jsonb[], $6::text[]::jsonb[])
+                    INSERT INTO \(schema.table("outbox"))
+                        (id, type, aggregate_id, aggregate_version, payload, headers, correlation_id, event_version)
+                    SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int8[], $5::text[]::json[], $6::text[]::jsonb[],
+                        $7::uuid[], $8::int4[])
                     """,
-                binds: try .of(ids, types, aggregates, versions, payloads, headers)
+                binds: try .of(ids, types, aggregates, versions, payloads, headers, correlations, eventVersions)
             ),
             logger: logger
         )
@@ -51,13 +57,13 @@ public struct Outbox: Sendable {
     public func appendEvents(from source: String, type: String, producer: String, into sql: inout SQLBuilder) throws {
         let typePlaceholder = try sql.bind(type)
         sql.append("""
-            INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, headers)
+            INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, headers, correlation_id, event_version)
             SELECT e.event_id, \(typePlaceholder), e.aggregate_id, e.aggregate_version,
-                jsonb_build_object('id', e.event_id, 'type', \(typePlaceholder)::text, 'version', 1,
+                json_build_object('id', e.event_id, 'type', \(typePlaceholder)::text, 'version', 1,
                     'occurred_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                     'producer', \(try sql.bind(producer))::text, 'aggregate_id', e.aggregate_id, 'aggregate_version', e.aggregate_version,
                     'correlation_id', e.event_id, 'causation_id', NULL, 'data', e.data),
-                '{"x-event-version": 1}'::jsonb
+                '{"x-event-version": 1}'::jsonb, e.event_id, 1
             FROM (SELECT gen_random_uuid() AS event_id, s.* FROM \(source) AS s) AS e
             """)
     }

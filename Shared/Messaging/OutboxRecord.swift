@@ -16,8 +16,7 @@ struct OutboxRecord: Sendable {
     static func selectUnpublished(_ schema: SchemaName, after seq: Int64, limit: Int) -> PostgresQuery {
         PostgresQuery(
             unsafeSQL: """
-                SELECT seq, id, type, payload::text, coalesce(payload->>'correlation_id', id::text),
-                       coalesce((payload->>'version')::int, 1), created_at
+                SELECT seq, id, type, payload::text, coalesce(correlation_id, id)::text, event_version, created_at
                 FROM \(schema.table("outbox"))
                 WHERE published_at IS NULL AND seq > \(seq) ORDER BY seq LIMIT \(limit)
                 """

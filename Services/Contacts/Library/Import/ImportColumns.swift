@@ -27,7 +27,7 @@ enum CSVColumn: String, CaseIterable {
     ]
 
     static func normalizedHeader(_ header: String) -> String {
-        header.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        header.trimmed.lowercased()
             .replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
     }
 }
@@ -68,10 +68,10 @@ struct ImportLayout {
         var fields = ContactFields()
         var problems: [String] = []
         func list(_ text: String) -> [String] {
-            text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            text.split(separator: ";").map { $0.trimmed }.filter { !$0.isEmpty }
         }
         func value<E: RawRepresentable<String> & CaseIterable>(_ text: String, _ column: CSVColumn, _: E.Type) -> E? {
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let trimmed = text.trimmed
             guard !trimmed.isEmpty else { return nil }
             guard let value = E(rawValue: trimmed.lowercased()) else {
                 problems.append("\(column.rawValue): '\(trimmed)' is not one of: \(E.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -80,7 +80,7 @@ struct ImportLayout {
             return value
         }
         func consent(_ text: String, _ column: CSVColumn) -> ConsentRecord? {
-            switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+            switch text.trimmed.lowercased() {
             case "": return nil
             case "true", "yes", "1", "y": return ConsentRecord(granted: true)
             case "false", "no", "0", "n": return ConsentRecord(granted: false)
@@ -97,7 +97,7 @@ struct ImportLayout {
         var consentRecords = Consent()
         for (index, text) in row.enumerated() {
             if let name = customFields[index] {
-                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                let trimmed = text.trimmed
                 guard !trimmed.isEmpty else { continue }
                 let type = definitions.first { $0.entity == .contact && $0.name == name }?.type
                 switch type {
@@ -116,7 +116,7 @@ struct ImportLayout {
             case .position: fields.position = text
             case .company: fields.company = text
             case .accountId:
-                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                let trimmed = text.trimmed
                 if !trimmed.isEmpty {
                     if let id = UUID(uuidString: trimmed) { fields.accountId = id } else { problems.append("account_id: '\(trimmed)' is not a UUID") }
                 }

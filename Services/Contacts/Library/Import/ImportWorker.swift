@@ -98,6 +98,16 @@ final class ImportWorker: Service, Sendable {
         var rowNumber: Int64 = 0
         var batch: [(number: Int64, record: CSVParser.Record)] = []
         var sequence: Int32 = 0
+        // One batch commits while the next is parsed and checked: the checking is this process's
+        // CPU and the commit is the database's, so neither waits for the other. Commits stay in
+        // file order, one at a time, so `rows_done` always names a prefix of the file.
+        var committing: Task<Void, any Error>?
+
+        func send(_ rows: [(number: Int64, record: CSVParser.Record)], layout: ImportLayout) async throws {
+            let prepared = prepare(rows, layout: layout, definitions: definitions)
+            try await committing?.value
+            committing = Task { try await self.commit(prepared, of: job) }
+        }
 
         func take(_ records: [CSVParser.Record]) async throws -> Bool {
             for record in records {
@@ -109,7 +119,7 @@ final class ImportWorker: Service, Sendable {
                 guard rowNumber > job.rowsDone else { continue }
                 batch.append((rowNumber, record))
                 if batch.count == batchSize {
-                    try await commit(batch, of: job, layout: currentLayout, definitions: definitions)
+                    try await send(batch, layout: currentLayout)
                     batch.removeAll(keepingCapacity: true)
                     if Task.isShuttingDownGracefully { return false }
                 }
@@ -117,16 +127,27 @@ final class ImportWorker: Service, Sendable {
             return true
         }
 
-        while let chunk = try await chunk(of: job.id, sequence: sequence) {
-            sequence += 1
-            guard try await take(parser.feed(chunk.readableBytesView)) else {
+        do {
+            var finished = true
+            while let chunk = try await chunk(of: job.id, sequence: sequence) {
+                sequence += 1
+                guard try await take(parser.feed(chunk.readableBytesView)) else {
+                    finished = false
+                    break
+                }
+            }
+            if finished { finished = try await take(parser.finish().map { [$0] } ?? []) }
+            if finished, let layout, !batch.isEmpty { try await send(batch, layout: layout) }
+            try await committing?.value
+            guard finished else {
                 try await release(job)
                 logger.info("import paused for shutdown", metadata: ["job": "\(job.id)", "row": "\(rowNumber)"])
                 return
             }
+        } catch {
+            _ = try? await committing?.value  // never leave a batch committing behind a released lease
+            throw error
         }
-        guard try await take(parser.finish().map { [$0] } ?? []) else { return try await release(job) }
-        if let layout, !batch.isEmpty { try await commit(batch, of: job, layout: layout, definitions: definitions) }
         try await client.transaction(logger: logger) { connection in
             var done = SQLBuilder()
             done.append("""
@@ -162,33 +183,78 @@ final class ImportWorker: Service, Sendable {
         var failures: [(number: Int64, reason: String, raw: String)] = []
     }
 
+    /// A batch read and checked, before any database work: rows to write and rows that failed.
+    struct Prepared: Sendable {
+        var rows: Int
+        var candidates: [Candidate] = []
+        var failures: [(number: Int64, reason: String, raw: String)] = []
+
+        /// The batch as single rows (the checking failures together), to find which row the
+        /// database refuses.
+        var singles: [Prepared] {
+            candidates.map { Prepared(rows: 1, candidates: [$0]) } + (failures.isEmpty ? [] : [Prepared(rows: failures.count, failures: failures)])
+        }
+    }
+
+    struct Candidate: Sendable {
+        var number: Int64
+        var raw: String
+        var row: ContactFields
+        var valid: ValidContact
+    }
+
+    /// Maps and checks every row; what is left to the database is only what needs it (the
+    /// account a row names, and duplicates).
+    private func prepare(
+        _ batch: [(number: Int64, record: CSVParser.Record)], layout: ImportLayout, definitions: [CustomFieldDefinition]
+    ) -> Prepared {
+        var prepared = Prepared(rows: batch.count)
+        let now = Date()
+        for (number, record) in batch {
+            switch layout.fields(record.fields, definitions: definitions) {
+            case let .failure(error):
+                prepared.failures.append((number, error.reason, record.raw))
+            case let .success(fields):
+                do {
+                    let valid = try fields.validated(definitions: definitions, previous: nil, now: now)
+                    prepared.candidates.append(Candidate(number: number, raw: record.raw, row: fields, valid: valid))
+                } catch {
+                    prepared.failures.append((number, Self.reason(error), record.raw))
+                }
+            }
+        }
+        return prepared
+    }
+
+    private static func reason(_ problem: Problem) -> String {
+        problem.errors.isEmpty ? (problem.detail ?? problem.title) : problem.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+    }
+
     /// One batch in one transaction. If the database refuses the batch (a row it will not take),
     /// each row is tried in a transaction of its own, so that row fails alone, with its reason.
     /// Any other failure (connection lost, shutdown) leaves the batch to be done again later.
-    private func commit(
-        _ batch: [(number: Int64, record: CSVParser.Record)], of job: Job, layout: ImportLayout, definitions: [CustomFieldDefinition]
-    ) async throws {
+    private func commit(_ batch: Prepared, of job: Job) async throws {
         do {
             try await client.transaction(logger: logger) { connection in
-                let tally = try await apply(batch, job: job, layout: layout, definitions: definitions, on: connection)
-                try await record(tally, rows: batch.count, job: job, on: connection)
+                let tally = try await apply(batch, job: job, on: connection)
+                try await record(tally, rows: batch.rows, job: job, on: connection)
             }
             return
         } catch let error as PSQLError where Self.isRefusal(error) {
             logger.warning("import batch refused; retrying row by row", metadata: ["job": "\(job.id)", "error": "\(String(reflecting: error))"])
         }
-        for row in batch {
+        for single in batch.singles {
             do {
                 try await client.transaction(logger: logger) { connection in
-                    let tally = try await apply([row], job: job, layout: layout, definitions: definitions, on: connection)
-                    try await record(tally, rows: 1, job: job, on: connection)
+                    let tally = try await apply(single, job: job, on: connection)
+                    try await record(tally, rows: single.rows, job: job, on: connection)
                 }
             } catch let error as PSQLError where Self.isRefusal(error) {
                 let reason = error.serverInfo?[.message] ?? String(describing: error)
                 try await client.transaction(logger: logger) { connection in
                     var tally = Tally()
-                    tally.failures = [(row.number, "the database refused the row: \(reason)", row.record.raw)]
-                    try await record(tally, rows: 1, job: job, on: connection)
+                    tally.failures = single.candidates.map { ($0.number, "the database refused the row: \(reason)", $0.raw) }
+                    try await record(tally, rows: single.rows, job: job, on: connection)
                 }
             }
         }
@@ -201,26 +267,20 @@ final class ImportWorker: Service, Sendable {
         return ["22", "23", "54"].contains(String(state.prefix(2)))
     }
 
-    private func apply(
-        _ batch: [(number: Int64, record: CSVParser.Record)], job: Job, layout: ImportLayout, definitions: [CustomFieldDefinition],
-        on connection: PostgresConnection
-    ) async throws -> Tally {
+    private func apply(_ batch: Prepared, job: Job, on connection: PostgresConnection) async throws -> Tally {
         var tally = Tally()
-        var candidates: [(number: Int64, raw: String, row: ContactFields, valid: ValidContact)] = []
-        for (number, record) in batch {
-            switch layout.fields(record.fields, definitions: definitions) {
-            case let .failure(error):
-                tally.failures.append((number, error.reason, record.raw))
-            case let .success(fields):
+        tally.failures = batch.failures
+        var candidates: [Candidate] = []
+        for var candidate in batch.candidates {
+            if candidate.valid.fields.accountId != nil {
                 do {
-                    var valid = try fields.validated(definitions: definitions, previous: nil, now: Date())
-                    if valid.fields.accountId != nil { try await contacts.linkAccount(&valid.fields, on: connection) }
-                    candidates.append((number, record.raw, fields, valid))
+                    try await contacts.linkAccount(&candidate.valid.fields, on: connection)
                 } catch let problem as Problem {
-                    let reason = problem.errors.isEmpty ? (problem.detail ?? problem.title) : problem.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-                    tally.failures.append((number, reason, record.raw))
+                    tally.failures.append((candidate.number, Self.reason(problem), candidate.raw))
+                    continue
                 }
             }
+            candidates.append(candidate)
         }
 
         var existing: [String: UUID] = [:]

@@ -47,7 +47,7 @@ public struct CustomFieldDefinition: Codable, Sendable, Hashable {
         case (_, .null): return required ? "is required" : nil
         case (.string, .string), (.number, .number), (.boolean, .bool): return nil
         case let (.date, .string(text)):
-            return text.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil ? nil : "must be a date such as 2026-01-31"
+            return TextShapes.isISODate(text) ? nil : "must be a date such as 2026-01-31"
         case let (.enum, .string(text)):
             return allowedValues.contains(text) ? nil : "'\(text)' is not one of: \(allowedValues.joined(separator: ", "))"
         case (.string, _): return "must be a string"

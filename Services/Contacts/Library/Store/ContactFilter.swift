@@ -6,12 +6,16 @@ import Storage
 /// The orders a contact list can take; each has an index ending in `id`, so keyset pages are stable.
 enum ContactSort: String, CaseIterable {
     case created, updated, name
+    /// In no meaningful order, but stable for paging and independent of what a search term
+    /// matches, so a common term is never clustered at the far end of it: a search's default.
+    case id
 
     var keys: [String] {
         switch self {
         case .created: ["c.created_at", "c.id"]
         case .updated: ["c.updated_at", "c.id"]
         case .name: ["lower(c.last_name)", "lower(c.first_name)", "c.id"]
+        case .id: ["c.id"]
         }
     }
 
@@ -19,6 +23,7 @@ enum ContactSort: String, CaseIterable {
         switch self {
         case .created, .updated: [.timestamp, .uuid]
         case .name: [.text, .text, .uuid]
+        case .id: [.uuid]
         }
     }
 
@@ -39,6 +44,7 @@ enum ContactSort: String, CaseIterable {
         case .created: "to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), c.id::text"
         case .updated: "to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), c.id::text"
         case .name: "lower(c.last_name), lower(c.first_name), c.id::text"
+        case .id: "c.id::text"
         }
     }
 }
@@ -55,6 +61,7 @@ struct ContactFilter: Sendable {
     var updatedSince: Date?
     /// Any part of a name, e-mail, phone or company; at least three characters.
     var search: String?
+    /// `created` by default, `id` by default for a search.
     var sort = ContactSort.created
     var limit = 50
     var cursor: Cursor?
@@ -77,7 +84,7 @@ struct ContactFilter: Sendable {
                 search = term
             }
         }
-        sort = query.oneOf("sort", ContactSort.self) ?? .created
+        sort = query.oneOf("sort", ContactSort.self) ?? (search == nil ? .created : .id)
         limit = query.limit()
         cursor = query.cursor(sort.cursorKinds)
         try query.check()
@@ -85,12 +92,12 @@ struct ContactFilter: Sendable {
 
     /// What the search column holds: lower case, and a phone-like term as digits only.
     static func searchTerm(_ text: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let trimmed = text.trimmed.lowercased()
         let phoneLike = trimmed.allSatisfy { $0.isNumber || " +-()./".contains($0) }
         return phoneLike ? trimmed.filter(\.isNumber) : trimmed
     }
 
-    func appendConditions(to sql: inout SQLBuilder) throws {
+    func appendConditions(to sql: inout SQLBuilder, search includeSearch: Bool) throws {
         if let accountId { sql.append(" AND c.account_id = \(try sql.bind(accountId))") }
         if let owner { sql.append(" AND c.owner = \(try sql.bind(owner))") }
         if let tag { sql.append(" AND c.tags @> ARRAY[\(try sql.bind(tag))]::text[]") }
@@ -99,7 +106,7 @@ struct ContactFilter: Sendable {
         if let customerType { sql.append(" AND c.customer_type = \(try sql.bind(customerType.rawValue))") }
         if let leadSource { sql.append(" AND c.lead_source = \(try sql.bind(leadSource.rawValue))") }
         if let updatedSince { sql.append(" AND c.updated_at >= \(try sql.bind(updatedSince))") }
-        if let search {
+        if includeSearch, let search {
             sql.append(" AND c.search LIKE \(try sql.bind(containsPattern(search)))")
         }
     }

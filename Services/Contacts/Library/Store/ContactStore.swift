@@ -47,18 +47,51 @@ struct ContactStore: Sendable {
     }
 
     func list(_ filter: ContactFilter) async throws -> RawPage {
+        guard filter.search != nil else { return try await client.page(try listQuery(filter, walking: nil), limit: filter.limit, logger: logger) }
+        // A search first walks a bounded stretch of the list's order and filters it: a term many
+        // contacts match fills the page there at once, while the trigram index would have to
+        // gather every match first. A page not filled there is a rarer term's, and comes from the
+        // index, where a rare term is cheap; the planner, whose guess at how many rows a pattern
+        // matches is often far off, is kept from walking the order again.
+        let walked = try await client.page(try listQuery(filter, walking: Self.searchWalk), limit: filter.limit, logger: logger)
+        if walked.nextCursor != nil { return walked }
+        let query = try listQuery(filter, walking: nil)
+        return try await client.transaction(logger: logger) { connection in
+            try await connection.query("SET LOCAL enable_indexscan TO off", logger: logger)
+            return try await connection.page(query, limit: filter.limit, logger: logger)
+        }
+    }
+
+    /// Rows of the list's order a search filters before it turns to the trigram index.
+    static let searchWalk = 5_000
+
+    /// The page query. With `walking`, only that many rows of the order (after the cursor) are
+    /// searched, so the answer is exact only when it fills the page.
+    private func listQuery(_ filter: ContactFilter, walking: Int?) throws -> PostgresQuery {
         var sql = SQLBuilder()
-        let keys = filter.sort.keys
-        sql.append("SELECT \(document), ARRAY[\(filter.sort.cursorValues)] FROM \(contacts) c WHERE c.deleted_at IS NULL")
-        try filter.appendConditions(to: &sql)
-        if let cursor = filter.cursor {
+        let keys = filter.sort.keys.joined(separator: ", ")
+        func appendPosition() throws {
+            guard let cursor = filter.cursor else { return }
             let placeholders = try zip(cursor.values, filter.sort.cursorTypes).map { value, type in
                 try sql.bind(value) + "::\(type)"
             }
-            sql.append(" AND (\(keys.joined(separator: ", "))) > (\(placeholders.joined(separator: ", ")))")
+            sql.append(" AND (\(keys)) > (\(placeholders.joined(separator: ", ")))")
         }
-        sql.append(" ORDER BY \(keys.joined(separator: ", ")) LIMIT \(filter.limit + 1)")
-        return try await client.page(sql.query, limit: filter.limit, logger: logger)
+        if let walking, let search = filter.search {
+            sql.append("""
+                SELECT \(schema.quoted).contact_document(c::\(contacts))::text, ARRAY[\(filter.sort.cursorValues)]
+                FROM (SELECT c.* FROM \(contacts) c WHERE c.deleted_at IS NULL
+                """)
+            try filter.appendConditions(to: &sql, search: false)
+            try appendPosition()
+            sql.append(" ORDER BY \(keys) LIMIT \(walking)) c WHERE c.search LIKE \(try sql.bind(containsPattern(search)))")
+        } else {
+            sql.append("SELECT \(document), ARRAY[\(filter.sort.cursorValues)] FROM \(contacts) c WHERE c.deleted_at IS NULL")
+            try filter.appendConditions(to: &sql, search: true)
+            try appendPosition()
+        }
+        sql.append(" ORDER BY \(keys) LIMIT \(filter.limit + 1)")
+        return sql.query
     }
 
     // MARK: Writes
@@ -99,15 +132,12 @@ struct ContactStore: Sendable {
     }
 
     private func insertValues(_ contacts: [ValidContact], into sql: inout SQLBuilder) throws -> String {
-        var names: [String] = []
-        var rows: [String] = []
-        for valid in contacts {
-            let idPlaceholder = try sql.bind(UUID())
-            let columns = try ContactColumns(valid, into: &sql)
-            names = columns.names
-            rows.append("(\(idPlaceholder), \(columns.placeholders.joined(separator: ", ")))")
-        }
-        return "INSERT INTO \(self.contacts) AS c (id, \(names.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))"
+        let rows = try ContactRow.bind(contacts.map { ContactRow($0, id: UUID()) }, into: &sql)
+        let columns = (["id"] + ContactRow.fieldColumns).joined(separator: ", ")
+        return """
+            INSERT INTO \(self.contacts) AS c (\(columns))
+            SELECT \(columns) FROM json_populate_recordset(NULL::\(self.contacts), \(rows))
+            """
     }
 
     /// Applies a JSON merge patch. `expectedVersion` is required: without it two editors would
@@ -172,9 +202,11 @@ struct ContactStore: Sendable {
 
     func write(_ valid: ValidContact, to id: UUID, on connection: PostgresConnection) async throws -> Document {
         var sql = SQLBuilder()
-        let columns = try ContactColumns(valid, into: &sql)
+        let row = try ContactRow.bind([ContactRow(valid)], into: &sql)
+        let columns = ContactRow.fieldColumns.joined(separator: ", ")
         sql.append("""
-            UPDATE \(contacts) AS c SET \(columns.assignments), version = version + 1,
+            UPDATE \(contacts) AS c SET (\(columns)) = (SELECT \(columns) FROM json_populate_recordset(NULL::\(contacts), \(row))),
+                version = version + 1,
                 updated_at = date_trunc('milliseconds', now())
             WHERE id = \(try sql.bind(id)) RETURNING \(document)
             """)

@@ -30,7 +30,7 @@ struct CustomFieldStore: Sendable {
 
     func create(_ definition: CustomFieldDefinition) async throws -> String {
         var check = FieldChecker()
-        if definition.name.wholeMatch(of: /[a-z][a-z0-9_]{0,62}/) == nil {
+        if !TextShapes.isIdentifier(definition.name) {
             check.fail("name", "must be snake_case: a lower-case letter, then letters, digits or _ (at most 63)")
         }
         _ = check.text(definition.label, "label", required: true)
@@ -45,7 +45,7 @@ struct CustomFieldStore: Sendable {
         sql.append("""
             INSERT INTO \(schema.table("custom_field_definitions")) (id, entity, name, label, type, allowed_values, required)
             VALUES (\(try sql.bind(definition.id)), \(try sql.bind(definition.entity.rawValue)), \(try sql.bind(definition.name)),
-                \(try sql.bind(definition.label.trimmingCharacters(in: .whitespaces))), \(try sql.bind(definition.type.rawValue)),
+                \(try sql.bind(definition.label.trimmed)), \(try sql.bind(definition.type.rawValue)),
                 \(try sql.bind(definition.allowedValues))::text[], \(try sql.bind(definition.required)))
             ON CONFLICT (entity, name) DO NOTHING RETURNING id
             """)

@@ -62,9 +62,21 @@ extension PostgresClient {
     /// Runs a keyset query that selects (document text, cursor values) with `LIMIT limit + 1`:
     /// the extra row only tells whether there is a next page.
     func page(_ query: PostgresQuery, limit: Int, logger: Logger) async throws -> RawPage {
+        try await RawPage.read(try await self.query(query, logger: logger), limit: limit)
+    }
+}
+
+extension PostgresConnection {
+    func page(_ query: PostgresQuery, limit: Int, logger: Logger) async throws -> RawPage {
+        try await RawPage.read(try await self.query(query, logger: logger), limit: limit)
+    }
+}
+
+extension RawPage {
+    static func read(_ rows: PostgresRowSequence, limit: Int) async throws -> RawPage {
         var items: [String] = []
         var last: [String] = []
-        for try await (text, position) in try await self.query(query, logger: logger).decode((String, [String]).self) {
+        for try await (text, position) in rows.decode((String, [String]).self) {
             if items.count == limit { return RawPage(items: items, nextCursor: Cursor(last).token) }
             items.append(text)
             last = position

@@ -32,7 +32,7 @@ extension ContactFields {
                 continue
             }
             emailKeys.append(key)
-            emails.append(EmailAddress(address: email.address.trimmingCharacters(in: .whitespaces),
+            emails.append(EmailAddress(address: email.address.trimmed,
                                        label: check.text(email.label, "emails[\(index)].label", maximum: 50), primary: email.primary))
         }
         result.emails = Self.withOnePrimary(emails, \.primary, field: "emails", check: &check)
@@ -49,7 +49,7 @@ extension ContactFields {
                 continue
             }
             phoneKeys.append(key)
-            phones.append(PhoneNumber(number: phone.number.trimmingCharacters(in: .whitespaces),
+            phones.append(PhoneNumber(number: phone.number.trimmed,
                                       label: check.text(phone.label, "phones[\(index)].label", maximum: 50), primary: phone.primary))
         }
         result.phones = Self.withOnePrimary(phones, \.primary, field: "phones", check: &check)
@@ -59,7 +59,7 @@ extension ContactFields {
         result.company = check.text(company, "company")
         result.address = check.address(address)
         if let language = check.text(preferredLanguage, "preferred_language", maximum: 35) {
-            if language.wholeMatch(of: /[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*/) == nil {
+            if !TextShapes.isLanguageTag(language) {
                 check.fail("preferred_language", "must be a language tag such as de or pt-BR")
             } else {
                 result.preferredLanguage = language

@@ -12,7 +12,7 @@ struct FieldChecker {
 
     /// Trimmed, nil when empty; an error when longer than `maximum` or when required and absent.
     mutating func text(_ value: String?, _ field: String, required: Bool = false, maximum: Int = 200) -> String? {
-        let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value?.trimmed
         guard let trimmed, !trimmed.isEmpty else {
             if required { fail(field, "is required") }
             return nil
@@ -27,7 +27,7 @@ struct FieldChecker {
         var seen = Set<String>()
         var result: [String] = []
         for (index, raw) in (values ?? []).enumerated() {
-            let tag = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let tag = raw.trimmed
             if tag.isEmpty || tag.count > 50 {
                 fail("\(field)[\(index)]", "must be 1 to 50 characters")
             } else if seen.insert(tag.lowercased()).inserted {
@@ -46,7 +46,7 @@ struct FieldChecker {
             postalCode: text(value.postalCode, "\(field).postal_code", maximum: 20),
             country: text(value.country, "\(field).country")?.uppercased()
         )
-        if let country = address.country, country.wholeMatch(of: /[A-Z]{2}/) == nil {
+        if let country = address.country, !TextShapes.isCountryCode(country) {
             fail("\(field).country", "must be an ISO 3166-1 alpha-2 code such as DE")
             address.country = nil
         }
@@ -83,7 +83,8 @@ struct FieldChecker {
     /// NUL and other control characters (line breaks and tabs are text): PostgreSQL refuses NUL
     /// in text, and the others are never meant.
     static func hasControlCharacters(_ text: String) -> Bool {
-        text.unicodeScalars.contains { $0.properties.generalCategory == .control && !["\n", "\r", "\t"].contains($0) }
+        // General category Cc is exactly U+0000–001F and U+007F–009F.
+        text.unicodeScalars.contains { ($0.value < 0x20 && !["\n", "\r", "\t"].contains($0)) || (0x7F...0x9F).contains($0.value) }
     }
 
     func check() throws(Problem) {

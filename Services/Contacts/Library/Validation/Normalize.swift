@@ -4,8 +4,8 @@ import Foundation
 enum Normalize {
     /// Lower case without surrounding space; nil when it is not an address.
     static func email(_ text: String) -> String? {
-        let value = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        guard value.count <= 254, value.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s.]+/) != nil,
+        let value = text.trimmed.lowercased()
+        guard value.count <= 254, TextShapes.isEmail(value),
             !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else { return nil }
         return value
@@ -15,7 +15,7 @@ enum Normalize {
     /// has too few or too many digits to be a phone number. Punctuation, spaces and an extension
     /// marker's letters are dropped.
     static func phone(_ text: String) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmed
         let allowed = trimmed.allSatisfy { $0.isNumber || " +-()./".contains($0) }
         guard allowed else { return nil }
         var digits = String(trimmed.filter(\.isASCII).filter(\.isNumber))
