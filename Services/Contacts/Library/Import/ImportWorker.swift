@@ -105,7 +105,8 @@ final class ImportWorker: Service, Sendable {
 
         func send(_ rows: [(number: Int64, record: CSVParser.Record)], layout: ImportLayout) async throws {
             let prepared = prepare(rows, layout: layout, definitions: definitions)
-            try await committing?.value
+            try await Self.finish(committing)
+            try Task.checkCancellation()
             committing = Task { try await self.commit(prepared, of: job) }
         }
 
@@ -138,14 +139,14 @@ final class ImportWorker: Service, Sendable {
             }
             if finished { finished = try await take(parser.finish().map { [$0] } ?? []) }
             if finished, let layout, !batch.isEmpty { try await send(batch, layout: layout) }
-            try await committing?.value
+            try await Self.finish(committing)
             guard finished else {
                 try await release(job)
                 logger.info("import paused for shutdown", metadata: ["job": "\(job.id)", "row": "\(rowNumber)"])
                 return
             }
         } catch {
-            _ = try? await committing?.value  // never leave a batch committing behind a released lease
+            try? await Self.finish(committing)  // never leave a batch committing behind a released lease
             throw error
         }
         try await client.transaction(logger: logger) { connection in
@@ -181,6 +182,12 @@ final class ImportWorker: Service, Sendable {
         var updated: Int64 = 0
         var skipped: Int64 = 0
         var failures: [(number: Int64, reason: String, raw: String)] = []
+    }
+
+    /// Waits for a batch's commit, which is cancelled (and rolls back) with the worker.
+    private static func finish(_ commit: Task<Void, any Error>?) async throws {
+        guard let commit else { return }
+        try await withTaskCancellationHandler { try await commit.value } onCancel: { commit.cancel() }
     }
 
     /// A batch read and checked, before any database work: rows to write and rows that failed.
