@@ -1,5 +1,4 @@
 import Foundation
-import ServiceKit
 import Storage
 
 /// The written columns of a contact as one JSON object keyed by column name. Insert, update and
@@ -79,6 +78,6 @@ struct ContactRow: Encodable {
 
     /// The rows as one JSON array, bound as `json`.
     static func bind(_ rows: [ContactRow], into sql: inout SQLBuilder) throws -> String {
-        try sql.bind(String(decoding: try APICoding.encoder.encode(rows), as: UTF8.self)) + "::json"
+        try sql.bind(jsonText(rows)) + "::json"
     }
 }
