@@ -23,7 +23,13 @@ public final class AMQPConsumer: Sendable {
     public var isConnected: Bool { thread.isConnected }
 
     public func ack(_ delivery: Delivery) {
-        _ = thread.send([.ack(delivery.deliveryTag, generation: delivery.connectionGeneration)])
+        ack([delivery])
+    }
+
+    /// Acks several deliveries with one wake-up of the connection's thread.
+    public func ack(_ deliveries: [Delivery]) {
+        guard !deliveries.isEmpty else { return }
+        _ = thread.send(deliveries.map { .ack($0.deliveryTag, generation: $0.connectionGeneration) })
     }
 
     public func nack(_ delivery: Delivery, requeue: Bool) {

@@ -1,18 +1,17 @@
-import AMQP
 import Synchronization
 
-/// Deliveries received but not yet applied, so the consumer can take all that arrived together.
-final class DeliveryBuffer: Sendable {
+/// Work received but not yet applied, so a lane can take all that arrived together.
+final class DeliveryBuffer<Item: Sendable>: Sendable {
     private struct State {
-        var deliveries: [Delivery] = []
+        var items: [Item] = []
         var finished = false
     }
 
     private let state = Mutex(State())
     private let arrived = WakeSignal()
 
-    func append(_ delivery: Delivery) {
-        state.withLock { $0.deliveries.append(delivery) }
+    func append(_ item: Item) {
+        state.withLock { $0.items.append(item) }
         arrived.fire()
     }
 
@@ -21,20 +20,20 @@ final class DeliveryBuffer: Sendable {
         arrived.fire()
     }
 
-    /// Up to `max` deliveries in arrival order; waits for the first; nil once finished and empty.
-    func take(max: Int) async -> [Delivery]? {
+    /// Up to `max` items in arrival order; waits for the first; nil once finished and empty.
+    func take(max: Int) async -> [Item]? {
         while true {
-            let taken: [Delivery]? = state.withLock { state in
-                if !state.deliveries.isEmpty {
-                    let count = min(max, state.deliveries.count)
-                    defer { state.deliveries.removeFirst(count) }
-                    return Array(state.deliveries.prefix(count))
+            let taken: [Item]? = state.withLock { state in
+                if !state.items.isEmpty {
+                    let count = min(max, state.items.count)
+                    defer { state.items.removeFirst(count) }
+                    return Array(state.items.prefix(count))
                 }
                 return state.finished ? nil : []
             }
             guard let taken else { return nil }
             if !taken.isEmpty { return taken }
-            await arrived.wait(timeout: .seconds(1))
+            await arrived.wait()
         }
     }
 }

@@ -10,8 +10,10 @@ import Storage
 /// with its inbox row; a duplicate is acked unchanged; a message that can never be applied goes to
 /// `crm.dlx` with `x-error` and `x-failed-by` and is then acked; a passing fault is nacked with
 /// requeue after a back-off, and the queue's delivery limit dead-letters it if it never succeeds.
-/// Deliveries are applied in the order they arrive (one consumer, no concurrency), so each
-/// aggregate's events apply in the order published; those that arrived together share a transaction.
+/// Deliveries are spread over lanes by aggregate: every event of one aggregate takes the same lane
+/// and applies in the order it arrived, so in the order published. Lanes apply side by side, each
+/// on its own connection, so under load the round trips of one aggregate's handler do not hold up
+/// all the others; the deliveries that arrived together in a lane share a transaction.
 public final class EventConsumer: Service, Sendable {
     public enum Outcome: Sendable, Equatable {
         case applied, duplicate, deadLettered(String), retried(String)
@@ -31,12 +33,14 @@ public final class EventConsumer: Service, Sendable {
     private let applyTimer: Metrics.Timer
     /// At most this many deliveries share a transaction (never more than the prefetch hands over).
     private let maximumBatch = 64
+    private let lanes: Int
 
     public init(
         service: String, schema: SchemaName, client: PostgresClient, consumer: AMQPConsumer,
-        publisher: AMQPPublisher, handlers: [EventHandler], logger: Logger
+        publisher: AMQPPublisher, handlers: [EventHandler], lanes: Int = 4, logger: Logger
     ) {
         self.service = service
+        self.lanes = max(1, lanes)
         outbox = Outbox(schema: schema)
         self.client = client
         self.consumer = consumer
@@ -57,65 +61,107 @@ public final class EventConsumer: Service, Sendable {
     }
 
     public func run() async throws {
-        let buffer = DeliveryBuffer()
+        let buffers = (0..<lanes).map { _ in DeliveryBuffer<Arrival>() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // On graceful shutdown stop taking deliveries; what is in hand finishes and is acked first.
-                for await delivery in self.consumer.deliveries.cancelOnGracefulShutdown() { buffer.append(delivery) }
-                buffer.finish()
+                for await delivery in self.consumer.deliveries.cancelOnGracefulShutdown() {
+                    let arrival = Arrival(delivery: delivery, prepared: self.prepare(delivery))
+                    buffers[self.lane(of: arrival)].append(arrival)
+                }
+                for buffer in buffers { buffer.finish() }
             }
-            while let batch = await buffer.take(max: maximumBatch) {
-                await process(batch: batch)
+            for buffer in buffers {
+                group.addTask {
+                    while let batch = await buffer.take(max: self.maximumBatch) { await self.applyTogether(batch) }
+                }
             }
             try await group.waitForAll()
         }
         await consumer.close()
     }
 
-    /// Applies the deliveries that arrived together in one transaction, in order: one commit for
-    /// many events instead of one each. If any of them fails, the transaction is rolled back and
-    /// each is applied on its own, so one bad event neither blocks nor takes down the others.
+    /// A delivery decoded and matched to its handler, or refused for good with the reason.
+    struct Arrival: Sendable {
+        var delivery: Delivery
+        var prepared: Result<(EventEnvelope, EventHandler), PermanentEventError>
+    }
+
+    /// Every event of an aggregate takes the same lane; one that cannot be decoded may take any.
+    private func lane(of arrival: Arrival) -> Int {
+        guard case let .success((envelope, _)) = arrival.prepared else { return 0 }
+        return Int(UInt(bitPattern: envelope.aggregateId.hashValue) % UInt(lanes))
+    }
+
+    /// Applies the deliveries that arrived together, as one lane does.
     func process(batch: [Delivery]) async {
-        guard batch.count > 1 else {
-            if let delivery = batch.first { await process(delivery) }
+        await applyTogether(batch.map { Arrival(delivery: $0, prepared: prepare($0)) })
+    }
+
+    /// Applies arrivals in one transaction, in order: one commit for many events instead of one
+    /// each. If any of them fails, the transaction is rolled back and each is applied on its own,
+    /// so one bad event neither blocks nor takes down the others.
+    private func applyTogether(_ arrivals: [Arrival]) async {
+        guard arrivals.count > 1 else {
+            if let arrival = arrivals.first { await process(arrival) }
             return
         }
         let start = ContinuousClock.now
-        var decoded: [(Delivery, EventEnvelope, EventHandler)] = []
-        for delivery in batch {
-            switch prepare(delivery) {
-            case let .success((envelope, handler)): decoded.append((delivery, envelope, handler))
-            case let .failure(reason): await settle(delivery, .deadLettered(reason.reason), since: start)
+        var decoded: [(Arrival, EventEnvelope, EventHandler)] = []
+        for arrival in arrivals {
+            switch arrival.prepared {
+            case let .success((envelope, handler)): decoded.append((arrival, envelope, handler))
+            case let .failure(reason): await settle(arrival.delivery, .deadLettered(reason.reason), since: start)
             }
         }
         guard !decoded.isEmpty else { return }
         do {
             let outcomes = try await client.withTransaction(logger: logger) { connection in
-                try await applyInTransaction(decoded.map { ($0.1, $0.2) }, on: connection)
+                // Handlers of two lanes that touch the same rows in opposite orders deadlock, and
+                // PostgreSQL looks for that only after a second. A batch that waits this long gives
+                // way instead and its events go one at a time, which cannot close such a cycle.
+                try await applyInTransaction(
+                    decoded.map { ($0.1, $0.2) }, lockTimeout: lanes > 1 ? "100ms" : nil, on: connection
+                )
             }
-            for ((delivery, _, _), outcome) in zip(decoded, outcomes) { await settle(delivery, outcome, since: start) }
+            // Applied or duplicate, each of them: acked together.
+            for outcome in outcomes { count(outcome, since: start) }
+            consumer.ack(decoded.map(\.0.delivery))
         } catch {
             logger.debug("batch failed, applying its events one by one", metadata: ["error": "\(error)"])
-            for (delivery, _, _) in decoded { await process(delivery) }
+            for (arrival, _, _) in decoded { await process(arrival) }
         }
     }
 
     /// Applies one delivery and settles it with the broker.
     @discardableResult
     public func process(_ delivery: Delivery) async -> Outcome {
-        let start = ContinuousClock.now
-        return await settle(delivery, await apply(delivery), since: start)
+        await process(Arrival(delivery: delivery, prepared: prepare(delivery)))
     }
 
     @discardableResult
-    private func settle(_ delivery: Delivery, _ outcome: Outcome, since start: ContinuousClock.Instant) async -> Outcome {
+    private func process(_ arrival: Arrival) async -> Outcome {
+        let start = ContinuousClock.now
+        return await settle(arrival.delivery, await outcome(of: arrival), since: start)
+    }
+
+    private func count(_ outcome: Outcome, since start: ContinuousClock.Instant) {
         switch outcome {
         case .applied:
             consumed.increment()
             applyTimer.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
-            consumer.ack(delivery)
         case .duplicate:
             duplicates.increment()
+        case .deadLettered, .retried:
+            break
+        }
+    }
+
+    @discardableResult
+    private func settle(_ delivery: Delivery, _ outcome: Outcome, since start: ContinuousClock.Instant) async -> Outcome {
+        count(outcome, since: start)
+        switch outcome {
+        case .applied, .duplicate:
             consumer.ack(delivery)
         case let .deadLettered(reason):
             do {
@@ -157,17 +203,21 @@ public final class EventConsumer: Service, Sendable {
 
     /// The inbox rows (one statement for all), then each new event's handler in order, on a
     /// connection inside a transaction. A message id the inbox returns is new, and applied once.
+    /// A `lockTimeout` holds for the rest of the transaction; the inbox statement sets it, which
+    /// spares a round trip.
     private func applyInTransaction(
-        _ events: [(EventEnvelope, EventHandler)], on connection: PostgresConnection
+        _ events: [(EventEnvelope, EventHandler)], lockTimeout: String? = nil, on connection: PostgresConnection
     ) async throws -> [Outcome] {
         var fresh = Set<UUID>()
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO \(outbox.schema.table("inbox")) (message_id, type)
-                    SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING message_id
+                    SELECT * FROM unnest($1::uuid[], $2::text[])
+                    WHERE $3 = '' OR set_config('lock_timeout', $3, true) IS NOT NULL
+                    ON CONFLICT DO NOTHING RETURNING message_id
                     """,
-                binds: try .of(events.map(\.0.id), events.map(\.0.type))
+                binds: try .of(events.map(\.0.id), events.map(\.0.type), lockTimeout ?? "")
             ),
             logger: logger
         )
@@ -184,10 +234,10 @@ public final class EventConsumer: Service, Sendable {
         return outcomes
     }
 
-    private func apply(_ delivery: Delivery) async -> Outcome {
+    private func outcome(of arrival: Arrival) async -> Outcome {
         let envelope: EventEnvelope
         let handler: EventHandler
-        switch prepare(delivery) {
+        switch arrival.prepared {
         case let .success(prepared): (envelope, handler) = prepared
         case let .failure(error): return .deadLettered(error.reason)
         }

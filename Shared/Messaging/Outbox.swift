@@ -35,19 +35,22 @@ public struct Outbox: Sendable {
             correlations.append(event.correlationId)
             eventVersions.append(Int32(event.version))
         }
+        // The NOTIFY rides in the same statement: one round trip fewer in every writing transaction.
         try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    INSERT INTO \(schema.table("outbox"))
-                        (id, type, aggregate_id, aggregate_version, payload, headers, correlation_id, event_version)
-                    SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int8[], $5::text[]::json[], $6::text[]::jsonb[],
-                        $7::uuid[], $8::int4[])
+                    WITH appended AS (
+                        INSERT INTO \(schema.table("outbox"))
+                            (id, type, aggregate_id, aggregate_version, payload, headers, correlation_id, event_version)
+                        SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int8[], $5::text[]::json[],
+                            $6::text[]::jsonb[], $7::uuid[], $8::int4[])
+                    )
+                    SELECT pg_notify($9, '')
                     """,
-                binds: try .of(ids, types, aggregates, versions, payloads, headers, correlations, eventVersions)
+                binds: try .of(ids, types, aggregates, versions, payloads, headers, correlations, eventVersions, notificationChannel)
             ),
             logger: logger
         )
-        try await notify(on: connection, logger: logger)
     }
 
     /// Appends to `sql` a statement that writes one event per row of `source`, a query (or a

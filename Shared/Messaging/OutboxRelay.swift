@@ -100,6 +100,7 @@ public final class OutboxRelay: Service, Sendable {
             try await measureLag()
             await pause(settings.pollInterval)
         }
+        try await connection.query("SET synchronous_commit TO off", logger: logger)
         setLeader(true)
         logger.info("outbox relay is the leader", metadata: ["schema": "\(schema)"])
         defer { setLeader(false) }
@@ -107,83 +108,70 @@ public final class OutboxRelay: Service, Sendable {
             group.addTask {
                 for try await _ in try await connection.listen(self.outbox.notificationChannel) { self.wake.fire() }
             }
-            group.addTask { try await self.publishUntilShutdown() }
+            group.addTask { try await self.publishUntilShutdown(marker: connection) }
             // Either the publishing loop ended (shutdown) or the listening connection broke.
             try await group.next()
             group.cancelAll()
         }
     }
 
-    /// Drains the outbox in `seq` order. While a batch awaits its confirms the next one is read,
-    /// and a batch is marked published while the next one is sent, so neither round trip to the
-    /// database stalls the broker. A cursor keeps rows whose marking is still running from being
-    /// read again; it goes back to the start when the outbox is drained, because a transaction that
-    /// took a lower `seq` can commit after a higher one.
-    private func publishUntilShutdown() async throws {
-        var attempt = 0
-        var after: Int64 = 0
-        var marking: Task<Void, any Error>?
-        var readAhead: Task<[OutboxRecord], any Error>?
-        while true {
-            let shuttingDown = Task.isShuttingDownGracefully || Task.isCancelled
-            let records: [OutboxRecord]
-            if let readAhead {
-                records = try await readAhead.value
-            } else {
-                records = try await fetch(after: after)
-            }
-            readAhead = nil
-            if after == 0 { recordLag(records.first.map { Date().timeIntervalSince($0.createdAt) } ?? 0) }
-            guard let last = records.last?.seq else {
-                try await marking?.value
-                marking = nil
-                if after != 0 {
-                    after = 0
+    /// Drains the outbox in `seq` order, keeping up to two batches in flight: the next batch is
+    /// read and sent while the broker confirms the last, so an event that commits meanwhile waits
+    /// for no confirm round trip but its own. No more than two, so that under load the events that
+    /// commit meanwhile gather into one batch rather than cost a read and a mark each. Rows stay in
+    /// the flight until their mark commits,
+    /// and every read starts at the lowest unpublished `seq` and skips them, so a transaction that
+    /// took a lower `seq` but committed after a higher one is still found at once.
+    private func publishUntilShutdown(marker connection: PostgresConnection) async throws {
+        let flight = Flight(wake: wake)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            while true {
+                let shuttingDown = Task.isShuttingDownGracefully || Task.isCancelled
+                let (inFlight, failures) = flight.snapshot
+                if failures > 0 {
+                    // Leave the rest for the next leader rather than hang the shutdown.
+                    if shuttingDown { break }
+                    await pause(min(.milliseconds(100) * (1 << min(failures, 10)), settings.maximumBackoff))
+                }
+                if flight.isFull {
+                    await pause(settings.pollInterval)
                     continue
                 }
-                if shuttingDown { return }  // drained: this was the flush
-                await pause(settings.pollInterval)
-                continue
-            }
-            if records.count == settings.batchSize {
-                readAhead = Task { try await self.fetch(after: last) }
-            }
-            let (confirmed, failure) = await publish(records)
-            try await marking?.value
-            marking = confirmed.isEmpty ? nil : Task { try await self.markPublished(confirmed) }
-            if let failure {
-                readAhead?.cancel()
-                readAhead = nil
-                try await marking?.value
-                marking = nil
-                after = 0
-                attempt += 1
-                failures.increment(by: Int64(records.count - confirmed.count))
-                state.withLock { $0.lastError = "\(failure)" }
-                logger.warning(
-                    "outbox publish failed; rows stay unpublished",
-                    metadata: ["failed": "\(records.count - confirmed.count)", "error": "\(failure)"]
-                )
-                if shuttingDown { return }  // leave the rest for the next leader rather than hang the shutdown
-                await pause(min(.milliseconds(100) * (1 << min(attempt, 10)), settings.maximumBackoff))
-                continue
-            }
-            attempt = 0
-            after = last
-            if records.count < settings.batchSize {
-                try await marking?.value
-                marking = nil
-                after = 0
-                if shuttingDown { return }
+                let records = try await fetch(excluding: inFlight, limit: settings.batchSize)
+                if let oldest = records.first {
+                    recordLag(Date().timeIntervalSince(oldest.createdAt))
+                    flight.send(records.map(\.seq))
+                    group.addTask { try await self.publishAndMark(records, flight: flight, marker: connection) }
+                    if records.count == settings.batchSize { continue }  // more are waiting
+                } else if inFlight.isEmpty {
+                    recordLag(0)
+                    if shuttingDown { break }  // drained: this was the flush
+                }
                 await pause(settings.pollInterval)
             }
+            try await group.waitForAll()
         }
     }
 
-    private func fetch(after seq: Int64) async throws -> [OutboxRecord] {
+    /// Sends a batch, marks what the broker confirmed, then lets its rows go from the flight.
+    private func publishAndMark(_ records: [OutboxRecord], flight: Flight, marker connection: PostgresConnection) async throws {
+        let (confirmed, failure) = await publish(records)
+        defer { flight.land(records.map(\.seq), failed: failure != nil) }
+        if !confirmed.isEmpty { try await markPublished(confirmed, on: connection) }
+        if let failure {
+            failures.increment(by: Int64(records.count - confirmed.count))
+            state.withLock { $0.lastError = "\(failure)" }
+            logger.warning(
+                "outbox publish failed; rows stay unpublished",
+                metadata: ["failed": "\(records.count - confirmed.count)", "error": "\(failure)"]
+            )
+        }
+    }
+
+    private func fetch(excluding inFlight: Set<Int64>, limit: Int) async throws -> [OutboxRecord] {
         try await OutboxRecord.decode(
             try await client.query(
-                OutboxRecord.selectUnpublished(schema, after: seq, limit: settings.batchSize), logger: logger
+                try OutboxRecord.selectUnpublished(schema, excluding: Array(inFlight), limit: limit), logger: logger
             )
         )
     }
@@ -202,20 +190,17 @@ public final class OutboxRelay: Service, Sendable {
         return (confirmed, failure)
     }
 
-    /// Without waiting for the WAL flush: a mark lost in a database crash only makes the event go
-    /// out once more, which consumers' inboxes absorb, and the flush it saves is the scarcest thing
-    /// the writers of the outbox and the consumers need.
-    private func markPublished(_ seqs: [Int64]) async throws {
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SET LOCAL synchronous_commit TO off", logger: logger)
-            try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: "UPDATE \(schema.table("outbox")) SET published_at = now() WHERE seq = ANY($1)",
-                    binds: try .of(seqs)
-                ),
-                logger: logger
-            )
-        }
+    /// On the leader's own connection, whose commits do not wait for the WAL flush: a mark lost in
+    /// a database crash only makes the event go out once more, which consumers' inboxes absorb, and
+    /// the flush it saves is the scarcest thing the writers of the outbox and the consumers need.
+    private func markPublished(_ seqs: [Int64], on connection: PostgresConnection) async throws {
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "UPDATE \(schema.table("outbox")) SET published_at = now() WHERE seq = ANY($1)",
+                binds: try .of(seqs)
+            ),
+            logger: logger
+        )
         published.increment(by: Int64(seqs.count))
     }
 
@@ -250,5 +235,55 @@ public final class OutboxRelay: Service, Sendable {
         } onGracefulShutdown: {
             self.wake.fire()
         }
+    }
+}
+
+/// The batches a leader has sent and not yet marked, and how many in a row failed. A batch that
+/// lands wakes the publishing loop when it failed, when the loop waits for room, or when it was the
+/// last one out during a shutdown; otherwise only a `NOTIFY` does.
+private final class Flight: Sendable {
+    private struct State {
+        var seqs: Set<Int64> = []
+        var batches = 0
+        var failures = 0
+        var waitingForRoom = false
+    }
+
+    static let maximumBatches = 2
+
+    private let state = Mutex(State())
+    private let wake: WakeSignal
+
+    init(wake: WakeSignal) {
+        self.wake = wake
+    }
+
+    var snapshot: (seqs: Set<Int64>, failures: Int) { state.withLock { ($0.seqs, $0.failures) } }
+
+    func send(_ seqs: [Int64]) {
+        state.withLock { state in
+            state.seqs.formUnion(seqs)
+            state.batches += 1
+        }
+    }
+
+    /// True when the loop must wait for a batch to land before it sends another.
+    var isFull: Bool {
+        state.withLock { state in
+            state.waitingForRoom = state.batches >= Self.maximumBatches
+            return state.waitingForRoom
+        }
+    }
+
+    func land(_ seqs: [Int64], failed: Bool) {
+        let shuttingDown = Task.isShuttingDownGracefully
+        let fire = state.withLock { state in
+            state.seqs.subtract(seqs)
+            state.batches -= 1
+            state.failures = failed ? state.failures + 1 : 0
+            defer { state.waitingForRoom = false }
+            return failed || state.waitingForRoom || (shuttingDown && state.seqs.isEmpty)
+        }
+        if fire { wake.fire() }
     }
 }

@@ -28,6 +28,11 @@ final class WakeSignal: Sendable {
             if !Task.isCancelled { fire() }
         }
         defer { timer.cancel() }
+        await wait()
+    }
+
+    /// Returns when fired.
+    func wait() async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
                 if state.pending {

@@ -49,7 +49,7 @@ public enum ServiceRunner {
                 configuration: environment.broker(defaultUser: definition.name, connectionName: "\(name) consumer"),
                 topology: EventConsumer.topology(service: definition.name, handlers: handlers),
                 queues: [CRMTopology.eventsQueue(definition.name)],
-                prefetch: UInt16(environment.int("amqp.prefetch", default: 32)),
+                prefetch: UInt16(environment.int("amqp.prefetch", default: 128)),
                 logger: logger
             )
             let relay = OutboxRelay(
@@ -58,7 +58,7 @@ public enum ServiceRunner {
             )
             let eventConsumer = EventConsumer(
                 service: definition.name, schema: schema, client: client, consumer: consumer, publisher: publisher,
-                handlers: handlers, logger: logger
+                handlers: handlers, lanes: environment.int("consumer.lanes", default: 4), logger: logger
             )
 
             let router = Router()

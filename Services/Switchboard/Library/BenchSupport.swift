@@ -15,12 +15,29 @@ func count(_ sql: String, _ client: PostgresClient) async throws -> Int {
     return 0
 }
 
+/// Polls `condition` every 100 ms. A check is a query that competes with what is measured, so
+/// rates come from timestamps the work itself writes (`secondsBetween`), not from this loop.
 func waitUntil(timeout: Duration = .seconds(300), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw ValidationError("the benchmark did not finish within \(timeout)") }
-        try await Task.sleep(for: .milliseconds(10))
+        try await Task.sleep(for: .milliseconds(100))
     }
+}
+
+/// The database's clock, the one the timestamps the measured work writes are taken by.
+func databaseNow(_ client: PostgresClient) async throws -> Date {
+    for try await now in try await client.query("SELECT clock_timestamp()").decode(Date.self) { return now }
+    throw ValidationError("the database did not tell its time")
+}
+
+/// Seconds from `start` to the latest `column` in `table` (both by the database's clock).
+func secondsBetween(_ start: Date, latest column: String, in table: String, _ client: PostgresClient) async throws -> Double {
+    let rows = try await client.query(
+        PostgresQuery(unsafeSQL: "SELECT extract(epoch FROM max(\(column)) - $1)::float8 FROM \(table)", binds: try .of(start))
+    )
+    for try await seconds in rows.decode(Double.self) { return seconds }
+    throw ValidationError("\(table) has no \(column)")
 }
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
@@ -29,14 +46,18 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 /// Runs pgbench with a script file; returns its transactions per second.
-func pgbenchRate(executable: String, script: URL, clients: Int, transactions: Int, database: DatabaseConfiguration) throws -> Double {
+/// `transactions` is the total, shared among the clients; `rate` throttles pgbench to that many
+/// transactions per second, started on a Poisson schedule.
+func pgbenchRate(
+    executable: String, script: URL, clients: Int, transactions: Int, rate: Int? = nil, database: DatabaseConfiguration
+) throws -> Double {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     // A count (-t), not a duration (-T): pgbench's timer is a signal, which a child of this process may have blocked.
     process.arguments = [
-        "-n", "-M", "extended", "-c", String(clients), "-j", String(min(clients, 2)), "-t", String(transactions), "-f", script.path,
-        "-h", database.host, "-p", String(database.port), "-U", database.user, database.database,
-    ]
+        "-n", "-M", "extended", "-c", String(clients), "-j", String(min(clients, 2)), "-t", String(max(1, transactions / clients)),
+        "-f", script.path, "-h", database.host, "-p", String(database.port), "-U", database.user, database.database,
+    ] + (rate.map { ["--rate", String($0)] } ?? [])
     var environment = ProcessInfo.processInfo.environment
     environment["PGPASSWORD"] = database.password
     process.environment = environment
