@@ -56,7 +56,7 @@ public struct Outbox: Sendable {
     /// Appends to `sql` a statement that writes one event per row of `source`, a query (or a
     /// data-modifying CTE's name) giving `aggregate_id uuid, aggregate_version bigint, data jsonb`.
     /// The envelope is built in the database, so a batch's state never passes through this
-    /// process to become events. Call `notify` after it in the same transaction.
+    /// process to become events. Join the statement's result with `notification` to wake the relay.
     public func appendEvents(from source: String, type: String, producer: String, into sql: inout SQLBuilder) throws {
         let typePlaceholder = try sql.bind(type)
         sql.append("""
@@ -71,9 +71,10 @@ public struct Outbox: Sendable {
             """)
     }
 
-    /// Wakes the relay when the transaction commits.
-    public func notify(on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT pg_notify(\(notificationChannel), '')", logger: logger)
+    /// A one-row FROM item that sends the `NOTIFY` waking the relay at commit: joined into the
+    /// statement that writes the events, it spares the round trip of a statement of its own.
+    public func notification(into sql: inout SQLBuilder) throws -> String {
+        "(SELECT pg_notify(\(try sql.bind(notificationChannel)), '')) AS notified"
     }
 
     public func append(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {

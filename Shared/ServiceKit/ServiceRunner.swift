@@ -15,6 +15,7 @@ public enum ServiceRunner {
     /// Runs the service; a failure to start (bad configuration, a migration that fails) is printed
     /// as one line and exits with status 1.
     public static func main(_ definition: ServiceDefinition) async {
+        EventLoopExecutor.install()
         do {
             try await run(definition)
         } catch {

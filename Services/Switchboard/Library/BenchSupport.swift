@@ -50,6 +50,24 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 /// transactions per second, started on a Poisson schedule.
 func pgbenchRate(
     executable: String, script: URL, clients: Int, transactions: Int, rate: Int? = nil, database: DatabaseConfiguration
+) async throws -> Double {
+    try await onOwnThread {
+        try runPgbench(
+            executable: executable, script: script, clients: clients, transactions: transactions, rate: rate, database: database
+        )
+    }
+}
+
+/// Runs a blocking call (waiting for a child process) on a thread of its own: on an executor
+/// thread it would stall every task and connection that thread serves.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+private func runPgbench(
+    executable: String, script: URL, clients: Int, transactions: Int, rate: Int?, database: DatabaseConfiguration
 ) throws -> Double {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)

@@ -72,7 +72,7 @@ struct ContactsBench: AsyncParsableCommand {
             let file = try writeCSV(run: run)
             defer { try? FileManager.default.removeItem(at: file) }
             let (importSeconds, peakRSS) = try await importThroughGateway(api, file: file)
-            let copySeconds = try copy(file, client: client, database: database, run: run)
+            let copySeconds = try await copy(file, client: client, database: database, run: run)
             print(String(format: "import of %d CSV rows             %8.1f s  (%.0f rows/s), contacts RSS peak %.0f MiB (target <= 512)",
                          importRows, importSeconds, Double(importRows) / importSeconds, peakRSS))
             print(String(format: "COPY of the same file             %8.1f s  import/COPY %.1f (target <= 4)", copySeconds, importSeconds / copySeconds))
@@ -131,7 +131,7 @@ struct ContactsBench: AsyncParsableCommand {
         defer {
             try? FileManager.default.removeItem(at: script)
         }
-        let rate = try pgbenchRate(executable: pgbench, script: script, clients: concurrency, transactions: creates / concurrency, database: database)
+        let rate = try await pgbenchRate(executable: pgbench, script: script, clients: concurrency, transactions: creates, database: database)
         try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(run) CASCADE"))
         return rate
     }
@@ -256,7 +256,7 @@ struct ContactsBench: AsyncParsableCommand {
     }
 
     /// COPY of the same file into a table of its columns, through psql's \copy.
-    func copy(_ file: URL, client: PostgresClient, database: DatabaseConfiguration, run: String) throws -> Double {
+    func copy(_ file: URL, client: PostgresClient, database: DatabaseConfiguration, run: String) async throws -> Double {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: psql)
         let table = "public.\(run)_copy"
@@ -271,8 +271,11 @@ struct ContactsBench: AsyncParsableCommand {
         process.environment = environment
         let start = ContinuousClock.now
         try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchFailure("psql \\copy failed") }
+        let status = try await onOwnThread {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        guard status == 0 else { throw BenchFailure("psql \\copy failed") }
         return seconds(since: start)
     }
 

@@ -26,6 +26,7 @@ struct MessagingBench: AsyncParsableCommand {
     @Option(help: "Transactions of the pgbench run.") var pgbenchTransactions = 20_000
 
     func run() async throws {
+        EventLoopExecutor.install()  // as the services run the relay and the consumer
         let name = "bench_\(UUID().uuidString.prefix(8).lowercased())"
         let schema = try SchemaName(name)
         let environment = SwitchboardEnvironment()
@@ -117,12 +118,12 @@ struct MessagingBench: AsyncParsableCommand {
                 let consumerTask = Task { try await eventConsumer.run() }
                 try await waitUntil { try await count("SELECT count(*)::int8 FROM \(schema.table("inbox"))", client) == events }
                 let applyRate = Double(events) / (try await secondsBetween(since, latest: "applied_at", in: schema.table("bench_applied"), client))
-                let pgbenchRate = try runPgbench(schema: schema, database: database)
+                let pgbenchRate = try await runPgbench(schema: schema, database: database)
 
                 // 5. Latency from outbox commit to handler commit at a fixed rate. The writers are pgbench
                 // clients, as the producing service is another process than the consuming one.
                 let total = rate * latencySeconds
-                let achieved = try runWriters(schema: schema, producer: name, eventType: eventType, total: total, database: database)
+                let achieved = try await runWriters(schema: schema, producer: name, eventType: eventType, total: total, database: database)
                 try await waitUntil {
                     try await count("SELECT count(*)::int8 FROM \(schema.table("inbox")) WHERE type = '\(eventType)'", client) == events + total
                 }
@@ -201,7 +202,7 @@ struct MessagingBench: AsyncParsableCommand {
 
     /// Writes `total` events at `rate` per second, each in its own transaction with its `NOTIFY`, as
     /// `Outbox.append` does, from 8 pgbench clients; returns the rate achieved.
-    func runWriters(schema: SchemaName, producer: String, eventType: String, total: Int, database: DatabaseConfiguration) throws -> Double {
+    func runWriters(schema: SchemaName, producer: String, eventType: String, total: Int, database: DatabaseConfiguration) async throws -> Double {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("\(schema.rawValue)-writers.sql")
         // No colons in the time format: pgbench would read `:MI` as a variable.
         let time = "to_char(t, 'YYYY-MM-DD\"T\"HH24') || chr(58) || to_char(t, 'MI') || chr(58) || to_char(t, 'SS.MS\"Z\"')"
@@ -221,14 +222,14 @@ struct MessagingBench: AsyncParsableCommand {
             COMMIT;
             """.write(to: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: script) }
-        return try pgbenchRate(
+        return try await pgbenchRate(
             executable: pgbench, script: script, clients: 8, transactions: total, rate: rate, database: database
         )
     }
 
     /// The same transaction as the consumer's (inbox insert, then the handler's statement), with as
     /// many clients as the consumer has lanes.
-    func runPgbench(schema: SchemaName, database: DatabaseConfiguration) throws -> Double {
+    func runPgbench(schema: SchemaName, database: DatabaseConfiguration) async throws -> Double {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("\(schema.rawValue).sql")
         try """
             \\set agg random(0, 99)
@@ -238,7 +239,7 @@ struct MessagingBench: AsyncParsableCommand {
             COMMIT;
             """.write(to: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: script) }
-        return try pgbenchRate(executable: pgbench, script: script, clients: lanes, transactions: pgbenchTransactions, database: database)
+        return try await pgbenchRate(executable: pgbench, script: script, clients: lanes, transactions: pgbenchTransactions, database: database)
     }
 
     static func cleanUp(name: String, broker: AMQPConfiguration) async throws {

@@ -125,9 +125,13 @@ struct ContactStore: Sendable {
             events AS (
             """)
         try outbox.appendEvents(from: "inserted", type: ContactEvents.contactCreated, producer: "contacts", into: &sql)
-        sql.append(documents ? " RETURNING 1) SELECT data::text FROM inserted" : " RETURNING 1) SELECT count(*)::text FROM events")
+        let notified = try outbox.notification(into: &sql)
+        sql.append(
+            documents
+                ? " RETURNING 1) SELECT data::text FROM inserted, \(notified)"
+                : " RETURNING 1) SELECT count(*)::text FROM events, \(notified)"
+        )
         let rows = try await connection.texts(sql.query, logger: logger)
-        try await outbox.notify(on: connection, logger: logger)
         return documents ? (rows.count, rows.map(Document.init)) : (Int(rows.first ?? "0") ?? 0, [])
     }
 
