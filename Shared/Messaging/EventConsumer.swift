@@ -119,7 +119,7 @@ public final class EventConsumer: Service, Sendable {
             let outcomes = try await client.withTransaction(logger: logger) { connection in
                 // Handlers of two lanes that touch the same rows in opposite orders deadlock, and
                 // PostgreSQL looks for that only after a second. A batch that waits this long gives
-                // way instead and its events go one at a time, which cannot close such a cycle.
+                // way instead and its events go one at a time, each holding far fewer locks.
                 try await applyInTransaction(
                     decoded.map { ($0.1, $0.2) }, lockTimeout: lanes > 1 ? "100ms" : nil, on: connection
                 )
