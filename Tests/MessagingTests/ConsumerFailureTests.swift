@@ -238,3 +238,104 @@ extension ConsumerBatchTests {
         }
     }
 }
+
+extension ConsumerBatchTests {
+    @Test("two lanes whose batches lock the same rows in opposite orders both finish, each event applied once")
+    func crossedLocks() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let (x, y) = (UUID(), UUID())
+            try await client.query(
+                PostgresQuery(
+                    unsafeSQL: "INSERT INTO \(fixture.schema.table("projection")) (id, version) VALUES ($1, 0), ($2, 0)",
+                    binds: try .of(x, y)
+                )
+            )
+            // Each batch's first event takes its row and waits until the other batch has taken its
+            // own: then each batch's second event wants the row the other holds.
+            let bothHoldOne = Barrier(parties: 2)
+            let projection = fixture.schema.table("projection")
+            let handler = EventHandler(type: fixture.eventType) { envelope, context in
+                guard case let .object(data) = envelope.data, case let .string(row) = data["row"] else {
+                    throw PermanentEventError("no row")
+                }
+                try await context.connection.query(
+                    PostgresQuery(unsafeSQL: "UPDATE \(projection) SET applied = applied + 1 WHERE id = $1::uuid", binds: try .of(row)),
+                    logger: context.logger
+                )
+                if data["first"] == .bool(true) { await bothHoldOne.arrive() }
+            }
+            func event(row: UUID, first: Bool) -> EventEnvelope {
+                EventEnvelope(
+                    type: fixture.eventType, producer: fixture.service, aggregateId: UUID(), aggregateVersion: 1,
+                    data: .object(["row": .string(row.uuidString), "first": .bool(first)])
+                )
+            }
+            let batchA = [event(row: x, first: true), event(row: y, first: false)]
+            let batchB = [event(row: y, first: true), event(row: x, first: false)]
+            let publisher = fixture.publisher()
+            let consumer = fixture.consumer()
+            try await fixture.waitUntilBound(consumer)
+            for envelope in batchA + batchB {
+                try await publisher.publish(
+                    OutgoingMessage(
+                        exchange: CRMTopology.eventsExchange, routingKey: fixture.eventType, body: Array(try envelope.encoded()),
+                        properties: MessageProperties(messageId: envelope.id.uuidString)
+                    )
+                )
+            }
+            var deliveries: [String: Delivery] = [:]
+            for await delivery in consumer.deliveries {
+                deliveries[delivery.properties.messageId ?? ""] = delivery
+                if deliveries.count == 4 { break }
+            }
+            let eventConsumer = EventConsumer(
+                service: fixture.service, schema: fixture.schema, client: client, consumer: consumer,
+                publisher: publisher, handlers: [handler], lanes: 2, logger: TestEnvironment.logger
+            )
+            let laneA = batchA.compactMap { deliveries[$0.id.uuidString] }
+            let laneB = batchB.compactMap { deliveries[$0.id.uuidString] }
+            async let a: Void = eventConsumer.process(batch: laneA)
+            async let b: Void = eventConsumer.process(batch: laneB)
+            _ = await (a, b)
+
+            var applied: [UUID: Int] = [:]
+            for try await (id, count) in try await client.query(
+                PostgresQuery(unsafeSQL: "SELECT id, applied FROM \(projection)")
+            ).decode((UUID, Int).self) {
+                applied[id] = count
+            }
+            #expect(applied == [x: 2, y: 2], "each event's write committed once")
+            #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(fixture.schema.table("inbox"))", client) == 4)
+            let dead = try await AMQPOneShot.run(TestEnvironment.broker()) { channel in
+                try channel.get(queue: CRMTopology.deadQueue(fixture.service))
+            }
+            #expect(dead == nil, "nothing was dead-lettered")
+            await consumer.close()
+            await publisher.close()
+            try await fixture.drop()
+        }
+    }
+}
+
+/// Opens once `parties` tasks have arrived; after that, arriving does not wait.
+private actor Barrier {
+    private let parties: Int
+    private var arrived = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(parties: Int) {
+        self.parties = parties
+    }
+
+    func arrive() async {
+        arrived += 1
+        guard arrived < parties else {
+            for waiter in waiting { waiter.resume() }
+            waiting = []
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+}
