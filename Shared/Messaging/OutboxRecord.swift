@@ -8,8 +8,8 @@ struct OutboxRecord: Sendable {
     var seq: Int64
     var id: UUID
     var type: String
-    var payload: String
-    var correlationId: String
+    var payload: [UInt8]
+    var correlationId: UUID
     var eventVersion: Int
     var createdAt: Date
 
@@ -19,7 +19,7 @@ struct OutboxRecord: Sendable {
     static func selectUnpublished(_ schema: SchemaName, excluding excluded: [Int64], limit: Int) throws -> PostgresQuery {
         PostgresQuery(
             unsafeSQL: """
-                SELECT seq, id, type, payload::text, coalesce(correlation_id, id)::text, event_version, created_at
+                SELECT seq, id, type, payload::text, coalesce(correlation_id, id), event_version, created_at
                 FROM \(schema.table("outbox"))
                 WHERE published_at IS NULL AND seq NOT IN (SELECT unnest($1::int8[])) ORDER BY seq LIMIT \(limit)
                 """,
@@ -30,11 +30,12 @@ struct OutboxRecord: Sendable {
     static func decode(_ rows: PostgresRowSequence) async throws -> [OutboxRecord] {
         var records: [OutboxRecord] = []
         for try await (seq, id, type, payload, correlation, version, createdAt) in rows.decode(
-            (Int64, UUID, String, String, String, Int, Date).self
+            (Int64, UUID, String, ByteBuffer, UUID, Int, Date).self
         ) {
             records.append(
                 OutboxRecord(
-                    seq: seq, id: id, type: type, payload: payload, correlationId: correlation, eventVersion: version,
+                    seq: seq, id: id, type: type, payload: Array(payload.readableBytesView), correlationId: correlation,
+                    eventVersion: version,
                     createdAt: createdAt
                 )
             )
@@ -46,14 +47,14 @@ struct OutboxRecord: Sendable {
         OutgoingMessage(
             exchange: CRMTopology.eventsExchange,
             routingKey: type,
-            body: Array(payload.utf8),
+            body: payload,
             properties: MessageProperties(
                 contentType: "application/json",
                 persistent: true,
-                messageId: id.uuidString.lowercased(),
+                messageId: Self.lowercase(id),
                 type: type,
                 timestamp: createdAt,
-                correlationId: correlationId,
+                correlationId: Self.lowercase(correlationId),
                 appId: producer,
                 headers: [
                     "x-event-version": .int(Int64(eventVersion)),
@@ -65,10 +66,34 @@ struct OutboxRecord: Sendable {
     }
 
     /// W3C trace context derived from the correlation id (trace) and the event id (span), so a chain
-    /// of events caused by one request shares one trace.
-    static func traceparent(correlation: String, span: UUID) -> String {
-        let trace = correlation.lowercased().replacingOccurrences(of: "-", with: "")
-        let parent = String(span.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))
-        return "00-\(trace)-\(parent)-01"
+    /// of events caused by one request shares one trace. Written byte by byte: Foundation's
+    /// `replacingOccurrences` took 30% of the relay's CPU.
+    static func traceparent(correlation: UUID, span: UUID) -> String {
+        var text: [UInt8] = Array("00-".utf8)
+        text.reserveCapacity(55)
+        appendHex(of: correlation, bytes: 16, dashes: false, to: &text)
+        text.append(UInt8(ascii: "-"))
+        appendHex(of: span, bytes: 8, dashes: false, to: &text)
+        text.append(contentsOf: "-01".utf8)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The UUID as PostgreSQL prints it, lowercase with dashes.
+    static func lowercase(_ uuid: UUID) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        appendHex(of: uuid, bytes: 16, dashes: true, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func appendHex(of uuid: UUID, bytes count: Int, dashes: Bool, to text: inout [UInt8]) {
+        let digits = Array("0123456789abcdef".utf8)
+        withUnsafeBytes(of: uuid.uuid) { bytes in
+            for index in 0..<count {
+                if dashes, [4, 6, 8, 10].contains(index) { text.append(UInt8(ascii: "-")) }
+                text.append(digits[Int(bytes[index] >> 4)])
+                text.append(digits[Int(bytes[index] & 0x0f)])
+            }
+        }
     }
 }

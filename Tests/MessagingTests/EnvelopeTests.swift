@@ -1,5 +1,5 @@
 import Foundation
-import Messaging
+@testable import Messaging
 import Testing
 
 @Suite("Event envelope wire format")
@@ -57,5 +57,16 @@ struct EnvelopeTests {
         )
         #expect(try envelope.payload(as: Contact.self) == Contact(name: "Ada", tags: ["vip"]))
         #expect(envelope.correlationId == envelope.id, "a first event correlates with itself")
+    }
+
+    @Test("the relay's message id, correlation id and traceparent are the ids in lowercase hex")
+    func relayIdentifiers() throws {
+        let correlation = try #require(UUID(uuidString: "0AF76519-16CD-43DD-8448-EB211C80319C"))
+        let span = try #require(UUID(uuidString: "B7AD6B71-6920-4333-9D1E-0123456789AB"))
+        #expect(OutboxRecord.lowercase(correlation) == "0af76519-16cd-43dd-8448-eb211c80319c")
+        #expect(
+            OutboxRecord.traceparent(correlation: correlation, span: span)
+                == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169204333-01"
+        )
     }
 }
