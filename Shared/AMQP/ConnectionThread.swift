@@ -7,7 +7,8 @@ protocol ConnectionHandler: AnyObject {
     associatedtype Command: Sendable
     /// The session is open: declare, enable confirms or start consuming.
     func connected(_ session: Session, generation: Int) throws(AMQPError)
-    func execute(_ command: Command, on session: Session) throws(AMQPError)
+    /// The commands that arrived together, in order.
+    func execute(_ commands: [Command], on session: Session) throws(AMQPError)
     func receive(_ event: Session.Event) throws(AMQPError)
     /// The connection broke: settle what cannot survive it.
     func disconnected(because error: AMQPError)
@@ -169,7 +170,7 @@ final class ConnectionThread<Handler: ConnectionHandler>: Sendable {
         var lastInbound = ContinuousClock.now
         while true {
             let (commands, stopping, deadline) = take(max: handler.capacity)
-            for command in commands { try handler.execute(command, on: session) }
+            if !commands.isEmpty { try handler.execute(commands, on: session) }
             if stopping, handler.isSettled || deadline.map({ .now >= $0 }) ?? true { return }
 
             while true {

@@ -53,6 +53,8 @@ final class ConsumerHandler: ConnectionHandler {
     private let prefetch: UInt16
     private let continuation: AsyncStream<Delivery>.Continuation
     private var generation = 0
+    /// Delivery tags handed out and not yet settled, oldest first.
+    private var outstanding: [UInt64] = []
 
     init(topology: Topology, queues: [String], prefetch: UInt16, continuation: AsyncStream<Delivery>.Continuation) {
         self.topology = topology
@@ -66,25 +68,45 @@ final class ConsumerHandler: ConnectionHandler {
 
     func connected(_ session: Session, generation: Int) throws(AMQPError) {
         self.generation = generation
+        outstanding = []
         try session.declare(topology)
         try session.qos(prefetch: prefetch)
         for queue in queues { try session.consume(queue: queue) }
     }
 
-    func execute(_ command: Command, on session: Session) throws(AMQPError) {
-        switch command {
-        case let .ack(tag, generation) where generation == self.generation:
+    /// Acks that settle the oldest outstanding deliveries go out as one `multiple` ack: each ack
+    /// is a command the quorum queue writes to its log, and a batch's acks usually arrive together.
+    /// The others go one by one; none waits for a later one.
+    func execute(_ commands: [Command], on session: Session) throws(AMQPError) {
+        var acking = Set<UInt64>()
+        for command in commands {
+            switch command {
+            case let .ack(tag, generation) where generation == self.generation:
+                acking.insert(tag)
+            case let .nack(tag, generation, requeue) where generation == self.generation:
+                try session.nack(tag, requeue: requeue)
+                outstanding.removeAll { $0 == tag }
+            default:
+                break  // the broker already requeued deliveries of a closed connection
+            }
+        }
+        guard !acking.isEmpty else { return }
+        var prefix = 0
+        while prefix < outstanding.count, acking.remove(outstanding[prefix]) != nil { prefix += 1 }
+        if prefix > 0 {
+            try session.ack(outstanding[prefix - 1], multiple: prefix > 1)
+            outstanding.removeFirst(prefix)
+        }
+        for tag in acking.sorted() {
             try session.ack(tag)
-        case let .nack(tag, generation, requeue) where generation == self.generation:
-            try session.nack(tag, requeue: requeue)
-        default:
-            break  // the broker already requeued deliveries of a closed connection
+            outstanding.removeAll { $0 == tag }
         }
     }
 
     func receive(_ event: Session.Event) throws(AMQPError) {
         switch event {
         case let .delivery(delivery):
+            outstanding.append(delivery.deliveryTag)
             continuation.yield(delivery)
         case .cancelled:
             throw .operationFailed(operation: "basic.consume", reason: "the broker cancelled the consumer")

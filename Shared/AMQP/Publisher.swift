@@ -103,7 +103,11 @@ final class PublisherHandler: ConnectionHandler {
         nextTag = 1
     }
 
-    func execute(_ command: Command, on session: Session) throws(AMQPError) {
+    func execute(_ commands: [Command], on session: Session) throws(AMQPError) {
+        for command in commands { try execute(command, on: session) }
+    }
+
+    private func execute(_ command: Command, on session: Session) throws(AMQPError) {
         var command = command
         // A return names no delivery tag; the message id is how it finds its message.
         if command.message.properties.messageId == nil {

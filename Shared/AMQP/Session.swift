@@ -143,8 +143,9 @@ final class Session {
         try checkStatus(status, "basic.publish to '\(message.exchange)' with '\(message.routingKey)'")
     }
 
-    func ack(_ tag: UInt64) throws(AMQPError) {
-        try checkStatus(amqp_basic_ack(state, channel, tag, 0), "basic.ack")
+    /// With `multiple`, every unacknowledged delivery up to and including `tag`.
+    func ack(_ tag: UInt64, multiple: Bool = false) throws(AMQPError) {
+        try checkStatus(amqp_basic_ack(state, channel, tag, multiple ? 1 : 0), "basic.ack")
     }
 
     func nack(_ tag: UInt64, requeue: Bool) throws(AMQPError) {

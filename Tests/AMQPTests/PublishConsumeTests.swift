@@ -55,6 +55,40 @@ struct PublishConsumeTests {
         await publisher.close()
     }
 
+    @Test("acks that arrive together settle exactly their deliveries, whether or not they are the oldest")
+    func acksTogether() async throws {
+        let name = TestEnvironment.uniqueName("amqp")
+        let publisher = AMQPPublisher(
+            configuration: TestEnvironment.broker(), topology: topology(name), logger: TestEnvironment.logger
+        )
+        let messages = (1...5).map { OutgoingMessage(exchange: "\(name).x", routingKey: "k", body: Array("m\($0)".utf8)) }
+        #expect(await publisher.publish(messages).allSatisfy { (try? $0.get()) != nil })
+        let consumer = AMQPConsumer(
+            configuration: TestEnvironment.broker(), topology: topology(name), queues: ["\(name).q"], prefetch: 16,
+            logger: TestEnvironment.logger
+        )
+        var received: [Delivery] = []
+        for await delivery in consumer.deliveries {
+            received.append(delivery)
+            if received.count == 5 { break }
+        }
+        consumer.ack([received[0], received[1]])  // the two oldest: one ack for both
+        consumer.ack([received[4], received[2]])  // not the oldest outstanding (m4 is): each on its own
+        await consumer.close()  // m4, never acked, goes back to the queue
+
+        let left = try await AMQPOneShot.run(TestEnvironment.broker()) { channel in
+            var bodies: [String] = []
+            while let delivery = try channel.get(queue: "\(name).q") {
+                bodies.append(String(decoding: delivery.body, as: UTF8.self))
+                try channel.ack(delivery)
+            }
+            try channel.deleteQueue("\(name).q")
+            return bodies
+        }
+        #expect(left == ["m4"])
+        await publisher.close()
+    }
+
     @Test("a mandatory publish to a key no queue is bound to throws 'returned'")
     func unroutableThrows() async throws {
         let name = TestEnvironment.uniqueName("amqp")
