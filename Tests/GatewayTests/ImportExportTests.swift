@@ -134,4 +134,34 @@ struct ImportExportTests {
             #expect(((copy["consent"] as? [String: Any])?["sms"] as? [String: Any])?["granted"] as? Bool == false)
         }
     }
+
+    @Test("export neutralises cells a spreadsheet would run as formulas, and import restores them")
+    func exportNeutralisesFormulas() async throws {
+        let tag = TestEnvironment.uniqueName("fx")
+        // Numbers of this run only: the copy must not be skipped as a duplicate of another contact.
+        let (phone, copyPhone) = (Int.random(in: 1_000_000...4_999_999), Int.random(in: 5_000_000...9_999_999))
+        let created = try await api.post("/api/v1/contacts", [
+            "first_name": "=HYPERLINK(\"http://evil.example\",\"x\")", "last_name": "@SUM(A1)", "position": "-2+3",
+            "phones": [["number": "+49 30 \(phone)"]], "tags": [tag],
+        ])
+        #expect(created.status == 201)
+        let export = try await api.get("/api/v1/contacts/export?tag=\(tag)")
+        let lines = export.text.split(separator: "\r\n")
+        let row = try #require(lines.last)
+        #expect(row.contains(#""'=HYPERLINK(""http://evil.example"",""x"")""#), "\(row)")
+        #expect(row.contains(",'@SUM(A1),"), "\(row)")
+        #expect(row.contains(",'+49 30 \(phone),"), "\(row)")
+        #expect(row.contains(",'-2+3,"), "\(row)")
+
+        let copyTag = tag + "_copy"
+        let job = try await finished(try #require(try await upload(
+            export.text.replacingOccurrences(of: tag, with: copyTag).replacingOccurrences(of: "\(phone)", with: "\(copyPhone)")
+        )["id"] as? String))
+        #expect(job["created"] as? Int == 1, "\(job)")
+        let copy = try #require(try await api.get("/api/v1/contacts?tag=\(copyTag)").items.first)
+        #expect(copy["first_name"] as? String == "=HYPERLINK(\"http://evil.example\",\"x\")")
+        #expect(copy["last_name"] as? String == "@SUM(A1)")
+        #expect(copy["position"] as? String == "-2+3")
+        #expect(((copy["phones"] as? [[String: Any]])?.first?["number"] as? String) == "+49 30 \(copyPhone)")
+    }
 }

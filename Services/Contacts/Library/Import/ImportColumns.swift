@@ -95,7 +95,8 @@ struct ImportLayout {
         var custom: [String: CustomFieldValue] = [:]
         var address = PostalAddress()
         var consentRecords = Consent()
-        for (index, text) in row.enumerated() {
+        for (index, cell) in row.enumerated() {
+            let text = SpreadsheetSafety.restored(cell)
             if let name = customFields[index] {
                 let trimmed = text.trimmed
                 guard !trimmed.isEmpty else { continue }

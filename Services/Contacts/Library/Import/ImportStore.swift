@@ -174,9 +174,11 @@ struct ImportStore: Sendable {
     }
 }
 
-/// CSV output: a field is quoted when it holds a comma, quote or line break.
+/// CSV output: a field is quoted when it holds a comma, quote or line break, and neutralised
+/// against spreadsheet formulas (`SpreadsheetSafety`).
 enum CSVWriter {
-    static func field(_ text: String) -> String {
+    static func field(_ value: String) -> String {
+        let text = SpreadsheetSafety.neutralized(value)
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
