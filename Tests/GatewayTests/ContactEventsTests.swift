@@ -121,3 +121,60 @@ struct ContactEventsTests {
         #expect(NSDictionary(dictionary: merged["survivor"] as? [String: Any] ?? [:]).isEqual(to: survivor))
     }
 }
+
+extension ContactEventsTests {
+    @Test("deleting a custom field gives each live contact that held a value a new version and an updated event without it")
+    func customFieldDeletionIsPublished() async throws {
+        let queue = TestEnvironment.uniqueName("outsider")
+        let topology = Topology(
+            exchanges: [], queues: [.init(name: queue)],
+            bindings: [.init(queue: queue, exchange: CRMTopology.eventsExchange, routingKey: ContactEvents.contactUpdated)]
+        )
+        try await AMQPOneShot.run(TestEnvironment.broker()) { try $0.declare(topology) }
+        let name = TestEnvironment.uniqueName("tier")
+        let defined = try await api.post("/api/v1/custom-fields", ["entity": "contact", "name": name, "label": "Tier", "type": "string"])
+        let field = try #require(defined.json["id"] as? String)
+        var holders: [String] = []
+        for index in 0..<2 {
+            let created = try await api.post("/api/v1/contacts", ["last_name": "Tiered \(index)", "custom_fields": [name: "gold"]])
+            holders.append(try #require(created.json["id"] as? String))
+        }
+        let without = try #require(try await api.post("/api/v1/contacts", ["last_name": "Untiered"]).json["id"] as? String)
+        #expect(try await api.send("DELETE", "/api/v1/custom-fields/\(field)").status == 204)
+
+        for id in holders {
+            let contact = try await api.get("/api/v1/contacts/\(id)").json
+            #expect((contact["custom_fields"] as? [String: Any])?[name] == nil)
+            #expect(contact["version"] as? Int == 2)
+        }
+        #expect(try await api.get("/api/v1/contacts/\(without)").json["version"] as? Int == 1)
+
+        var updated: [String: [String: Any]] = [:]
+        let mine = Set(holders + [without])
+        let complete = try await TestEnvironment.eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+            let batch = try await AMQPOneShot.run(TestEnvironment.broker()) { channel -> [Delivery] in
+                var deliveries: [Delivery] = []
+                while let delivery = try channel.get(queue: queue) {
+                    try channel.ack(delivery)
+                    deliveries.append(delivery)
+                }
+                return deliveries
+            }
+            for delivery in batch {
+                guard let event = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any],
+                    let subject = event["aggregate_id"] as? String, mine.contains(subject)
+                else { continue }
+                updated[subject] = event
+            }
+            return updated.count >= holders.count
+        }
+        try await AMQPOneShot.run(TestEnvironment.broker()) { try $0.deleteQueue(queue) }
+        #expect(complete, "updated events for \(updated.keys.sorted())")
+        #expect(Set(updated.keys) == Set(holders), "only the contacts that held a value")
+        for (_, event) in updated {
+            #expect(event["aggregate_version"] as? Int == 2)
+            let data = try #require(event["data"] as? [String: Any])
+            #expect((data["custom_fields"] as? [String: Any])?[name] == nil)
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Messaging
 import PostgresNIO
 import ServiceKit
 import Storage
@@ -58,7 +59,9 @@ struct CustomFieldStore: Sendable {
     }
 
     /// Removes the definition and its values from every record of the entity, so that later
-    /// writes of those records do not fail on a field that no longer exists.
+    /// writes of those records do not fail on a field that no longer exists. Each live record that
+    /// held a value gets a new version and an `updated` event with its state, in the same
+    /// transaction, so consumers' replicas lose the value too.
     func delete(_ id: UUID) async throws {
         try await client.transaction(logger: logger) { connection in
             var sql = SQLBuilder()
@@ -67,11 +70,27 @@ struct CustomFieldStore: Sendable {
                 throw Problem.notFound("custom field \(id.lowercased)")
             }
             let parts = deleted.split(separator: " ", maxSplits: 1).map(String.init)
-            let table = parts[0] == CustomFieldEntity.account.rawValue ? "accounts" : "contacts"
+            let (table, document, event) = parts[0] == CustomFieldEntity.account.rawValue
+                ? ("accounts", "account_document", ContactEvents.accountUpdated)
+                : ("contacts", "contact_document", ContactEvents.contactUpdated)
+            let outbox = Outbox(schema: schema)
             var strip = SQLBuilder()
             let name = try strip.bind(parts[1])
-            strip.append("UPDATE \(schema.table(table)) SET custom_fields = custom_fields - \(name) WHERE custom_fields ? \(name)")
-            try await connection.query(strip.query, logger: logger)
+            strip.append("""
+                WITH stripped AS (
+                    UPDATE \(schema.table(table)) AS r SET custom_fields = r.custom_fields - \(name), version = r.version + 1,
+                        updated_at = date_trunc('milliseconds', now())
+                    WHERE r.custom_fields ? \(name)
+                    RETURNING r.id AS aggregate_id, r.version AS aggregate_version, \(schema.quoted).\(document)(r) AS data,
+                        r.deleted_at IS NOT NULL AS deleted),
+                events AS (
+                """)
+            try outbox.appendEvents(
+                from: "(SELECT aggregate_id, aggregate_version, data FROM stripped WHERE NOT deleted)", type: event,
+                producer: "contacts", into: &strip
+            )
+            strip.append(" RETURNING 1) SELECT count(*)::text FROM events, \(try outbox.notification(into: &strip))")
+            _ = try await connection.texts(strip.query, logger: logger)
         }
     }
 }
