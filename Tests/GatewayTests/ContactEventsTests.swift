@@ -37,6 +37,18 @@ struct ContactEventsTests {
     }
 
     /// Keys of each object level, so a renamed or dropped member fails the test.
+    /// Takes (and acks) every message waiting in `queue`.
+    static func drain(_ queue: String) async throws -> [Delivery] {
+        try await AMQPOneShot.run(TestEnvironment.broker()) { channel -> [Delivery] in
+            var deliveries: [Delivery] = []
+            while let delivery = try channel.get(queue: queue) {
+                try channel.ack(delivery)
+                deliveries.append(delivery)
+            }
+            return deliveries
+        }
+    }
+
     static func shape(_ value: Any, path: String = "") -> Set<String> {
         guard let object = value as? [String: Any] else { return [] }
         var keys = Set<String>()
@@ -76,14 +88,7 @@ struct ContactEventsTests {
         var events: [[String: Any]] = []
         let mine: Set<String> = [accountId, id, otherId]
         let complete = try await TestEnvironment.eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-            let batch = try await AMQPOneShot.run(TestEnvironment.broker()) { channel -> [Delivery] in
-                var deliveries: [Delivery] = []
-                while let delivery = try channel.get(queue: queue) {
-                    try channel.ack(delivery)
-                    deliveries.append(delivery)
-                }
-                return deliveries
-            }
+            let batch = try await Self.drain(queue)
             for delivery in batch {
                 guard let event = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any] else { continue }
                 let data = event["data"] as? [String: Any] ?? [:]
@@ -152,14 +157,7 @@ extension ContactEventsTests {
         var updated: [String: [String: Any]] = [:]
         let mine = Set(holders + [without])
         let complete = try await TestEnvironment.eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-            let batch = try await AMQPOneShot.run(TestEnvironment.broker()) { channel -> [Delivery] in
-                var deliveries: [Delivery] = []
-                while let delivery = try channel.get(queue: queue) {
-                    try channel.ack(delivery)
-                    deliveries.append(delivery)
-                }
-                return deliveries
-            }
+            let batch = try await Self.drain(queue)
             for delivery in batch {
                 guard let event = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any],
                     let subject = event["aggregate_id"] as? String, mine.contains(subject)
