@@ -82,7 +82,11 @@ public enum ServiceRunner {
                 ),
                 logger: logger
             )
-            app.addServices(PublisherService(publisher), relay, eventConsumer)
+            var retentionSettings = Retention.Settings()
+            retentionSettings.outbox = .seconds(86_400 * environment.int("outbox.retention.days", default: 7))
+            retentionSettings.inbox = .seconds(86_400 * environment.int("inbox.retention.days", default: 30))
+            let retention = Retention(schema: schema, client: client, settings: retentionSettings, logger: logger)
+            app.addServices(PublisherService(publisher), relay, eventConsumer, retention)
             app.addServices(definition.services(dependencies))
             try await app.runService()
             group.cancelAll()
