@@ -119,9 +119,9 @@ public final class OutboxRelay: Service, Sendable {
     /// read and sent while the broker confirms the last, so an event that commits meanwhile waits
     /// for no confirm round trip but its own. No more than two, so that under load the events that
     /// commit meanwhile gather into one batch rather than cost a read and a mark each. Rows stay in
-    /// the flight until their mark commits,
-    /// and every read starts at the lowest unpublished `seq` and skips them, so a transaction that
-    /// took a lower `seq` but committed after a higher one is still found at once.
+    /// the flight until their mark commits, and every read starts at the lowest unpublished `seq`
+    /// and skips them, so a transaction that took a lower `seq` but committed after a higher one
+    /// is still found at once.
     private func publishUntilShutdown(marker connection: PostgresConnection) async throws {
         let flight = Flight(wake: wake)
         try await withThrowingTaskGroup(of: Void.self) { group in
