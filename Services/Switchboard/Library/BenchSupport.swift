@@ -45,15 +45,19 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
 }
 
-/// Runs pgbench with a script file; returns its transactions per second.
-/// `transactions` is the total, shared among the clients; `rate` throttles pgbench to that many
-/// transactions per second, started on a Poisson schedule.
+/// Runs pgbench with `script`, kept in a temporary file `name`.sql for the run; returns its
+/// transactions per second. `transactions` is the total, shared among the clients; `rate`
+/// throttles pgbench to that many transactions per second, started on a Poisson schedule.
 func pgbenchRate(
-    executable: String, script: URL, clients: Int, transactions: Int, rate: Int? = nil, database: DatabaseConfiguration
+    executable: String, script: String, name: String, clients: Int, transactions: Int, rate: Int? = nil,
+    database: DatabaseConfiguration
 ) async throws -> Double {
-    try await onOwnThread {
-        try runPgbench(
-            executable: executable, script: script, clients: clients, transactions: transactions, rate: rate, database: database
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).sql")
+    try script.write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    return try await onOwnThread {
+        try runPgbenchProcess(
+            executable: executable, script: file, clients: clients, transactions: transactions, rate: rate, database: database
         )
     }
 }
@@ -66,7 +70,7 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
     }
 }
 
-private func runPgbench(
+private func runPgbenchProcess(
     executable: String, script: URL, clients: Int, transactions: Int, rate: Int?, database: DatabaseConfiguration
 ) throws -> Double {
     let process = Process()

@@ -119,19 +119,17 @@ struct ContactsBench: AsyncParsableCommand {
         ] {
             try await client.query(PostgresQuery(unsafeSQL: statement))
         }
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("\(run).sql")
-        try """
+        let script = """
             \\set n random(1, 2000000000)
             BEGIN;
             INSERT INTO \(run).contacts (id, first_name, last_name, emails, phones, email_keys, phone_keys, address, region, country, lead_source, customer_type, consent, tags, custom_fields) VALUES (gen_random_uuid(), 'Bench', 'Create ' || :n, ('[{"address": "p' || :n || '@example.com", "primary": true}]')::jsonb, ('[{"number": "+1 ' || :n || '", "primary": true}]')::jsonb, ARRAY['p' || :n || '@example.com'], ARRAY['+1' || :n], '{"city": "Berlin", "country": "DE"}', NULL, 'DE', 'web', 'prospect', '{}', ARRAY['bench'], '{}');
             INSERT INTO \(run).outbox (id, type, aggregate_id, aggregate_version, payload) VALUES (gen_random_uuid(), 'contacts.contact.created', gen_random_uuid(), 1, '{"data": {}}');
             SELECT pg_notify('\(run)', '');
             COMMIT;
-            """.write(to: script, atomically: true, encoding: .utf8)
-        defer {
-            try? FileManager.default.removeItem(at: script)
-        }
-        let rate = try await pgbenchRate(executable: pgbench, script: script, clients: concurrency, transactions: creates, database: database)
+            """
+        let rate = try await pgbenchRate(
+            executable: pgbench, script: script, name: run, clients: concurrency, transactions: creates, database: database
+        )
         try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(run) CASCADE"))
         return rate
     }

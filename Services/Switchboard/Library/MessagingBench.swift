@@ -203,10 +203,9 @@ struct MessagingBench: AsyncParsableCommand {
     /// Writes `total` events at `rate` per second, each in its own transaction with its `NOTIFY`, as
     /// `Outbox.append` does, from 8 pgbench clients; returns the rate achieved.
     func runWriters(schema: SchemaName, producer: String, eventType: String, total: Int, database: DatabaseConfiguration) async throws -> Double {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("\(schema.rawValue)-writers.sql")
         // No colons in the time format: pgbench would read `:MI` as a variable.
         let time = "to_char(t, 'YYYY-MM-DD\"T\"HH24') || chr(58) || to_char(t, 'MI') || chr(58) || to_char(t, 'SS.MS\"Z\"')"
-        try """
+        let script = """
             BEGIN;
             WITH e AS (SELECT gen_random_uuid() AS id, gen_random_uuid() AS aggregate_id, clock_timestamp() AT TIME ZONE 'UTC' AS t),
             appended AS (
@@ -220,26 +219,27 @@ struct MessagingBench: AsyncParsableCommand {
             )
             SELECT pg_notify('\(Outbox(schema: schema).notificationChannel)', '');
             COMMIT;
-            """.write(to: script, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: script) }
+            """
         return try await pgbenchRate(
-            executable: pgbench, script: script, clients: 8, transactions: total, rate: rate, database: database
+            executable: pgbench, script: script, name: "\(schema.rawValue)-writers", clients: 8, transactions: total, rate: rate,
+            database: database
         )
     }
 
     /// The same transaction as the consumer's (inbox insert, then the handler's statement), with as
     /// many clients as the consumer has lanes.
     func runPgbench(schema: SchemaName, database: DatabaseConfiguration) async throws -> Double {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("\(schema.rawValue).sql")
-        try """
+        let script = """
             \\set agg random(0, 99)
             BEGIN;
             INSERT INTO \(schema.table("inbox")) (message_id, type) VALUES (gen_random_uuid(), 'bench') ON CONFLICT DO NOTHING;
             \(Self.upsertSQL(schema, aggregate: "md5(:agg::text)::uuid", event: "gen_random_uuid()").replacingOccurrences(of: "\n", with: " "));
             COMMIT;
-            """.write(to: script, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: script) }
-        return try await pgbenchRate(executable: pgbench, script: script, clients: lanes, transactions: pgbenchTransactions, database: database)
+            """
+        return try await pgbenchRate(
+            executable: pgbench, script: script, name: schema.rawValue, clients: lanes, transactions: pgbenchTransactions,
+            database: database
+        )
     }
 
     static func cleanUp(name: String, broker: AMQPConfiguration) async throws {
