@@ -86,13 +86,14 @@ struct OutboxRecord: Sendable {
         return String(decoding: text, as: UTF8.self)
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     private static func appendHex(of uuid: UUID, bytes count: Int, dashes: Bool, to text: inout [UInt8]) {
-        let digits = Array("0123456789abcdef".utf8)
         withUnsafeBytes(of: uuid.uuid) { bytes in
             for index in 0..<count {
                 if dashes, [4, 6, 8, 10].contains(index) { text.append(UInt8(ascii: "-")) }
-                text.append(digits[Int(bytes[index] >> 4)])
-                text.append(digits[Int(bytes[index] & 0x0f)])
+                text.append(hexDigits[Int(bytes[index] >> 4)])
+                text.append(hexDigits[Int(bytes[index] & 0x0f)])
             }
         }
     }
