@@ -143,6 +143,26 @@ struct ContactsAPITests {
         #expect(allowed.status == 201)
     }
 
+    @Test("of twelve creates of one person at once, one is created and eleven are 409 naming it")
+    func concurrentDuplicates() async throws {
+        let email = Self.email("same")
+        let api = api
+        let answers = try await withThrowingTaskGroup(of: APIClient.Answer.self) { group in
+            for index in 0..<12 {
+                group.addTask { try await api.post("/api/v1/contacts", ["last_name": "Twin \(index)", "emails": [["address": email]]]) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let created = answers.filter { $0.status == 201 }
+        try #require(created.count == 1, "\(answers.map(\.status))")
+        let id = try #require(created[0].json["id"] as? String)
+        let refused = answers.filter { $0.status == 409 }
+        #expect(refused.count == 11, "\(answers.map(\.status))")
+        for answer in refused {
+            #expect((answer.json["existing_contact"] as? [String: Any])?["id"] as? String == id, "\(answer.text)")
+        }
+    }
+
     @Test("the duplicate scan groups contacts that share an e-mail; a merge moves interactions and the merged id resolves to the survivor")
     func scanAndMerge() async throws {
         let email = Self.email("dup")
@@ -239,6 +259,8 @@ struct ContactsAPITests {
     @Test("custom fields are checked against their definitions")
     func customFields() async throws {
         let name = TestEnvironment.uniqueName("tier")
+        // The service now holds the definitions in memory; a new one must count at once all the same.
+        _ = try await create(["last_name": "Before the field"])
         let defined = try await api.post("/api/v1/custom-fields", [
             "entity": "contact", "name": name, "label": "Tier", "type": "enum", "allowed_values": ["gold", "silver"],
         ])
@@ -252,6 +274,8 @@ struct ContactsAPITests {
         #expect(again.status == 409)
         let id = try #require(defined.json["id"] as? String)
         #expect(try await api.send("DELETE", "/api/v1/custom-fields/\(id)").status == 204)
+        let removed = try await api.post("/api/v1/contacts", ["last_name": "Custom", "custom_fields": [name: "gold"]])
+        #expect(removed.status == 422, "a deleted field is refused at once: \(removed.text)")
     }
 
     @Test("accounts: contacts take the account's name as company and follow a rename; an account with contacts is not deleted")
@@ -260,6 +284,8 @@ struct ContactsAPITests {
         #expect(account.status == 201, "\(account.text)")
         let accountId = try #require(account.json["id"] as? String)
         #expect(account.json["website"] as? String == "https://engines.example.org")
+        let nowhere = try await api.post("/api/v1/contacts", ["last_name": "Nobody", "account_id": UUID().uuidString.lowercased()])
+        #expect(nowhere.status == 422 && nowhere.text.contains("account_id"), "\(nowhere.text)")
         let contact = try await create(["last_name": "Babbage", "account_id": accountId, "emails": [["address": Self.email()]]])
         #expect(contact["company"] as? String == "Difference Engines")
         let renamed = try await api.send("PATCH", "/api/v1/accounts/\(accountId)", json: ["name": "Analytical Engines", "version": 1])

@@ -291,16 +291,12 @@ final class ImportWorker: Service, Sendable {
         }
 
         var existing: [String: UUID] = [:]
-        let keys = candidates.flatMap(\.valid.identityKeys)
-        if !keys.isEmpty {
-            try await contacts.lockIdentities(keys, on: connection)
-            let holders = try await contacts.holders(
-                emailKeys: candidates.flatMap(\.valid.emailKeys), phoneKeys: candidates.flatMap(\.valid.phoneKeys), excluding: [], on: connection
-            )
-            for holder in holders {
-                for key in holder.identityKeys where existing[key] == nil {
-                    existing[key] = holder.id
-                }
+        let holders = try await contacts.claimHolders(
+            emailKeys: candidates.flatMap(\.valid.emailKeys), phoneKeys: candidates.flatMap(\.valid.phoneKeys), on: connection
+        )
+        for holder in holders {
+            for key in holder.identityKeys where existing[key] == nil {
+                existing[key] = holder.id
             }
         }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import Messaging
 import PostgresNIO
@@ -11,6 +12,7 @@ struct ContactStore: Sendable {
     let client: PostgresClient
     let outbox: Outbox
     let logger: Logger
+    let customFields = CustomFieldCache()
 
     var contacts: String { schema.table("contacts") }
     var document: String { "\(schema.quoted).contact_document(c)::text" }
@@ -97,12 +99,67 @@ struct ContactStore: Sendable {
     // MARK: Writes
 
     func create(_ input: ContactFields, allowDuplicate: Bool) async throws -> Document {
-        try await client.transaction(logger: logger) { connection in
-            let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
-            var valid = try input.validated(definitions: definitions, previous: nil, now: Date())
-            try await linkAccount(&valid.fields, on: connection)
-            if !allowDuplicate { try await rejectDuplicates(of: valid, excluding: nil, on: connection) }
-            return try await insertWithEvents([valid], documents: true, on: connection).documents[0]
+        var known = try await customFields.snapshot(schema: schema, client: client, logger: logger)
+        for _ in 0..<3 {
+            let checked = Result { [known] () throws(Problem) in try input.validated(definitions: known.definitions, previous: nil, now: Date()) }
+            if case let .failure(problem) = checked, problem.errors.contains(where: { $0.field.hasPrefix("custom_fields") }) {
+                // The definitions held here may be older than the request: judge by the current ones.
+                let current = try await customFields.reload(schema: schema, client: client, logger: logger)
+                guard current.generation != known.generation else { throw problem }
+                known = current
+                continue
+            }
+            if let created = try await createInOneStatement(try checked.get(), allowDuplicate: allowDuplicate, generation: known.generation) {
+                return created
+            }
+            known = try await customFields.reload(schema: schema, client: client, logger: logger)
+        }
+        throw Problem(.serviceUnavailable, detail: "the custom field definitions changed during the create three times; try again")
+    }
+
+    /// The create as one statement, so one round trip and no explicit transaction: the account
+    /// link (its row locked FOR SHARE, so a delete of the account waits and then sees the link),
+    /// the duplicate check under the identity locks, the insert and its event. A failed check
+    /// leaves the insert empty and the answer says which. Nil: the definitions it was validated
+    /// against are no longer current.
+    private func createInOneStatement(_ valid: ValidContact, allowDuplicate: Bool, generation: Int64) async throws -> Document? {
+        var sql = SQLBuilder()
+        let accounts = schema.table("accounts")
+        if let accountId = valid.fields.accountId {
+            sql.append("WITH account AS (SELECT name FROM \(accounts) WHERE id = \(try sql.bind(accountId)) AND deleted_at IS NULL FOR SHARE), ")
+        } else {
+            sql.append("WITH account AS (SELECT NULL::text AS name), ")
+        }
+        if !allowDuplicate && !valid.identityKeys.isEmpty {
+            let claim = try claimIdentities(emailKeys: valid.emailKeys, phoneKeys: valid.phoneKeys, excluding: [], into: &sql)
+            sql.append("duplicate AS (SELECT h.* FROM \(claim) h ORDER BY h.created_at, h.id LIMIT 1), ")
+        } else {
+            sql.append("duplicate AS (SELECT NULL::uuid AS id, NULL AS name, NULL::text[] AS email_keys, NULL::text[] AS phone_keys WHERE false), ")
+        }
+        sql.append("""
+            verdict AS (SELECT CASE
+                WHEN (SELECT generation FROM \(schema.table("custom_field_generation"))) <> \(try sql.bind(generation)) THEN 'stale'
+                WHEN NOT EXISTS (SELECT FROM account) THEN 'no-account'
+                WHEN EXISTS (SELECT FROM duplicate) THEN 'duplicate'
+                END AS refusal),
+            """)
+        let notified = try appendInsertWithEvents(
+            [valid], into: &sql, company: "(SELECT name FROM account)", condition: "(SELECT refusal FROM verdict) IS NULL"
+        )
+        let duplicate = try duplicateDocument(of: "d", valid, into: &sql)
+        sql.append("""
+             SELECT 'created', data::text FROM inserted, \(notified)
+            UNION ALL
+            SELECT v.refusal, \(duplicate) FROM verdict v LEFT JOIN duplicate d ON true WHERE v.refusal IS NOT NULL
+            """)
+        var answer: (String, String?)?
+        for try await row in try await client.query(sql.query, logger: logger).decode((String, String?).self) { answer = row }
+        switch answer {
+        case ("created", let document?)?: return Document(text: document)
+        case ("stale", _)?: return nil
+        case ("no-account", _)?: throw Self.noAccount(valid.fields.accountId)
+        case ("duplicate", let existing?)?: throw try Self.duplicateProblem(existing)
+        default: throw UnexpectedAnswer(statement: "create", answer: String(describing: answer))
         }
     }
 
@@ -117,31 +174,36 @@ struct ContactStore: Sendable {
     /// only how many were written.
     func insertWithEvents(_ contacts: [ValidContact], documents: Bool, on connection: PostgresConnection) async throws -> (count: Int, documents: [Document]) {
         guard !contacts.isEmpty else { return (0, []) }
-        var sql = SQLBuilder()
-        let values = try insertValues(contacts, into: &sql)
-        sql.append("""
-            WITH inserted AS (\(values) RETURNING c.id AS aggregate_id, c.version AS aggregate_version,
-                \(schema.quoted).contact_document(c) AS data),
-            events AS (
-            """)
-        try outbox.appendEvents(from: "inserted", type: ContactEvents.contactCreated, producer: "contacts", into: &sql)
-        let notified = try outbox.notification(into: &sql)
+        var sql = SQLBuilder("WITH ")
+        let notified = try appendInsertWithEvents(contacts, into: &sql)
         sql.append(
             documents
-                ? " RETURNING 1) SELECT data::text FROM inserted, \(notified)"
-                : " RETURNING 1) SELECT count(*)::text FROM events, \(notified)"
+                ? " SELECT data::text FROM inserted, \(notified)"
+                : " SELECT count(*)::text FROM events, \(notified)"
         )
         let rows = try await connection.texts(sql.query, logger: logger)
         return documents ? (rows.count, rows.map(Document.init)) : (Int(rows.first ?? "0") ?? 0, [])
     }
 
-    private func insertValues(_ contacts: [ValidContact], into sql: inout SQLBuilder) throws -> String {
+    /// The CTEs `inserted` (aggregate id, version and document of each new row) and `events`
+    /// (their outbox rows); returns the FROM item that sends the `NOTIFY`. `company` replaces the
+    /// rows' company (an account's name); rows are inserted only where `condition` holds.
+    private func appendInsertWithEvents(
+        _ contacts: [ValidContact], into sql: inout SQLBuilder, company: String? = nil, condition: String = "true"
+    ) throws -> String {
         let rows = try ContactRow.bind(contacts.map { ContactRow($0, id: UUID()) }, into: &sql)
-        let columns = (["id"] + ContactRow.fieldColumns).joined(separator: ", ")
-        return """
-            INSERT INTO \(self.contacts) AS c (\(columns))
-            SELECT \(columns) FROM json_populate_recordset(NULL::\(self.contacts), \(rows))
-            """
+        let columns = ["id"] + ContactRow.fieldColumns
+        let values = columns.map { column in column == "company" ? company.map { "coalesce(\($0), r.company)" } ?? "r.company" : "r.\(column)" }
+        sql.append("""
+            inserted AS (
+                INSERT INTO \(self.contacts) AS c (\(columns.joined(separator: ", ")))
+                SELECT \(values.joined(separator: ", ")) FROM json_populate_recordset(NULL::\(self.contacts), \(rows)) AS r WHERE \(condition)
+                RETURNING c.id AS aggregate_id, c.version AS aggregate_version, \(schema.quoted).contact_document(c) AS data),
+            events AS (
+            """)
+        try outbox.appendEvents(from: "inserted", type: ContactEvents.contactCreated, producer: "contacts", into: &sql)
+        sql.append(" RETURNING 1)")
+        return try outbox.notification(into: &sql)
     }
 
     /// Applies a JSON merge patch. `expectedVersion` is required: without it two editors would
@@ -224,53 +286,57 @@ struct ContactStore: Sendable {
         // FOR SHARE: an account being deleted meanwhile waits for this link, and then sees it.
         sql.append("SELECT name FROM \(schema.table("accounts")) WHERE id = \(try sql.bind(accountId)) AND deleted_at IS NULL FOR SHARE")
         guard let name = try await connection.texts(sql.query, logger: logger).first else {
-            throw Problem.validation([FieldError("account_id", "no account \(accountId.lowercased) exists")])
+            throw Self.noAccount(accountId)
         }
         fields.company = name
     }
 
-    /// A contact sharing a normalized e-mail or phone with a live one is a duplicate. Advisory locks
-    /// on the keys make two concurrent creates of the same person see each other.
+    /// A contact sharing a normalized e-mail or phone with a live one is a duplicate. The identity
+    /// keys' advisory locks make two concurrent writes of the same person see each other.
     func rejectDuplicates(of valid: ValidContact, excluding: [UUID]?, on connection: PostgresConnection) async throws {
-        let keys = valid.identityKeys
-        guard !keys.isEmpty else { return }
-        try await lockIdentities(keys, on: connection)
-        let holders = try await holders(emailKeys: valid.emailKeys, phoneKeys: valid.phoneKeys, excluding: excluding ?? [], on: connection)
-        guard let first = holders.first else { return }
-        var sql = SQLBuilder()
+        guard !valid.identityKeys.isEmpty else { return }
+        var sql = SQLBuilder("WITH ")
+        let claim = try claimIdentities(emailKeys: valid.emailKeys, phoneKeys: valid.phoneKeys, excluding: excluding ?? [], into: &sql)
+        sql.append("duplicate AS (SELECT h.* FROM \(claim) h ORDER BY h.created_at, h.id LIMIT 1) ")
+        sql.append("SELECT \(try duplicateDocument(of: "d", valid, into: &sql)) FROM duplicate d")
+        if let existing = try await connection.texts(sql.query, logger: logger).first {
+            throw try Self.duplicateProblem(existing)
+        }
+    }
+
+    /// A holder row of `claim_identities` as a 409 answer shows it: id, name, and which of
+    /// `valid`'s keys it holds.
+    private func duplicateDocument(of holder: String, _ valid: ValidContact, into sql: inout SQLBuilder) throws -> String {
         let emails = try sql.bind(valid.emailKeys)
         let phones = try sql.bind(valid.phoneKeys)
-        sql.append("""
-            SELECT jsonb_build_object(
-                'id', c.id, 'name', concat_ws(' ', nullif(c.first_name, ''), nullif(c.last_name, '')),
-                'matched', to_jsonb(ARRAY(SELECT unnest(c.email_keys) INTERSECT SELECT unnest(\(emails)::text[]))
-                    || ARRAY(SELECT unnest(c.phone_keys) INTERSECT SELECT unnest(\(phones)::text[]))))::text
-            FROM \(contacts) c WHERE c.id = \(try sql.bind(first.id))
-            """)
-        guard let existing = try await connection.texts(sql.query, logger: logger).first else { return }
+        return """
+            jsonb_build_object('id', \(holder).id, 'name', \(holder).name,
+                'matched', to_jsonb(ARRAY(SELECT unnest(\(holder).email_keys) INTERSECT SELECT unnest(\(emails)::text[]))
+                    || ARRAY(SELECT unnest(\(holder).phone_keys) INTERSECT SELECT unnest(\(phones)::text[]))))::text
+            """
+    }
+
+    private static func duplicateProblem(_ existing: String) throws -> Problem {
         let found = try APICoding.decoder.decode(JSONValue.self, from: Data(existing.utf8))
-        guard case let .object(members) = found, case let .string(existingId)? = members["id"] else { return }
+        guard case let .object(members) = found, case let .string(existingId)? = members["id"] else {
+            throw UnexpectedAnswer(statement: "duplicate check", answer: existing)
+        }
         let name: String = if case let .string(name)? = members["name"] { name } else { "" }
-        throw Problem.conflict(
+        return Problem.conflict(
             "duplicate-contact",
             "contact \(existingId) (\(name)) has the same e-mail or phone; send allow_duplicate=true to create another",
             extensions: ["existing_contact": found]
         )
     }
-}
 
-extension ValidContact {
-    /// Its normalized e-mails and phones as one set of keys (`e:…`, `p:…`).
-    var identityKeys: [String] { emailKeys.map { "e:\($0)" } + phoneKeys.map { "p:\($0)" } }
-}
+    private static func noAccount(_ id: UUID?) -> Problem {
+        Problem.validation([FieldError("account_id", "no account \(id?.lowercased ?? "") exists")])
+    }
 
-extension ContactStore {
-    /// Transaction locks on identity keys, taken in sorted order so two writers never wait on
-    /// each other crosswise: two creates of the same person see each other.
-    func lockIdentities(_ keys: some Collection<String>, on connection: PostgresConnection) async throws {
-        var lock = SQLBuilder()
-        lock.append("SELECT pg_advisory_xact_lock(hashtext('contacts.identity:' || k)) FROM unnest(\(try lock.bind(Array(Set(keys)).sorted()))::text[]) AS k")
-        try await connection.query(lock.query, logger: logger)
+    /// The FROM item of `claim_identities`: it locks the keys, then reads their live holders on a
+    /// snapshot taken after the locks (ContactsMigrations 104).
+    private func claimIdentities(emailKeys: [String], phoneKeys: [String], excluding: [UUID], into sql: inout SQLBuilder) throws -> String {
+        "\(schema.quoted).claim_identities(\(try sql.bind(emailKeys))::text[], \(try sql.bind(phoneKeys))::text[], \(try sql.bind(excluding))::uuid[])"
     }
 
     /// A live contact holding one of the normalized keys.
@@ -282,28 +348,32 @@ extension ContactStore {
         var identityKeys: [String] { emailKeys.map { "e:\($0)" } + phoneKeys.map { "p:\($0)" } }
     }
 
-    /// The live contacts holding any of the keys, oldest first. Probed key by key through the GIN
-    /// indexes: one overlap (`&&`) with a long array misleads the planner into reading the table.
-    func holders(emailKeys: [String], phoneKeys: [String], excluding: [UUID], on connection: PostgresConnection) async throws -> [KeyHolder] {
+    /// Locks the keys (until the transaction ends) and returns the live contacts holding any of
+    /// them, oldest first.
+    func claimHolders(emailKeys: [String], phoneKeys: [String], on connection: PostgresConnection) async throws -> [KeyHolder] {
         guard !emailKeys.isEmpty || !phoneKeys.isEmpty else { return [] }
         var sql = SQLBuilder()
-        let excluded = try sql.bind(excluding)
-        // Each branch returns its rows itself: joining the found ids back to the table made the
-        // planner hash the whole table.
-        sql.append("""
-            SELECT c.id::text, c.email_keys, c.phone_keys, c.created_at FROM unnest(\(try sql.bind(emailKeys))::text[]) AS k
-                JOIN \(contacts) c ON c.email_keys @> ARRAY[k] AND c.deleted_at IS NULL AND c.id <> ALL(\(excluded)::uuid[])
-            UNION
-            SELECT c.id::text, c.email_keys, c.phone_keys, c.created_at FROM unnest(\(try sql.bind(phoneKeys))::text[]) AS k
-                JOIN \(contacts) c ON c.phone_keys @> ARRAY[k] AND c.deleted_at IS NULL AND c.id <> ALL(\(excluded)::uuid[])
-            ORDER BY 4, 1
-            """)
+        let claim = try claimIdentities(emailKeys: emailKeys, phoneKeys: phoneKeys, excluding: [], into: &sql)
+        sql.append("SELECT h.id::text, h.email_keys, h.phone_keys FROM \(claim) h ORDER BY h.created_at, h.id")
         var result: [KeyHolder] = []
-        for try await (id, emails, phones, _) in try await connection.query(sql.query, logger: logger).decode((String, [String], [String], Date).self) {
+        for try await (id, emails, phones) in try await connection.query(sql.query, logger: logger).decode((String, [String], [String]).self) {
             if let id = UUID(uuidString: id) { result.append(KeyHolder(id: id, emailKeys: emails, phoneKeys: phones)) }
         }
         return result
     }
+}
+
+/// A statement answered in a shape its code does not know: a bug, logged as a 500.
+struct UnexpectedAnswer: Error, CustomStringConvertible {
+    var statement: String
+    var answer: String
+
+    var description: String { "the \(statement) statement answered \(answer)" }
+}
+
+extension ValidContact {
+    /// Its normalized e-mails and phones as one set of keys (`e:…`, `p:…`).
+    var identityKeys: [String] { emailKeys.map { "e:\($0)" } + phoneKeys.map { "p:\($0)" } }
 }
 
 extension UUID {

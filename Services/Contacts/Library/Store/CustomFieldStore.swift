@@ -25,6 +25,13 @@ struct CustomFieldStore: Sendable {
         }
     }
 
+    /// A CTE that moves `custom_field_generation` on when the CTE `changed` has a row, in the
+    /// statement that changes the definitions: creates validated against older ones are refused
+    /// from then on (`CustomFieldCache`).
+    static func bumpGeneration(_ schema: SchemaName, when changed: String) -> String {
+        "bumped AS (UPDATE \(schema.table("custom_field_generation")) SET generation = generation + 1 WHERE EXISTS (SELECT FROM \(changed)))"
+    }
+
     func list() async throws -> RawPage {
         RawPage(items: try await client.texts(PostgresQuery(unsafeSQL: Self.documentSQL(schema) + " ORDER BY d.entity, d.name"), logger: logger), nextCursor: nil)
     }
@@ -44,11 +51,14 @@ struct CustomFieldStore: Sendable {
         try check.check()
         var sql = SQLBuilder()
         sql.append("""
-            INSERT INTO \(schema.table("custom_field_definitions")) (id, entity, name, label, type, allowed_values, required)
-            VALUES (\(try sql.bind(definition.id)), \(try sql.bind(definition.entity.rawValue)), \(try sql.bind(definition.name)),
-                \(try sql.bind(definition.label.trimmed)), \(try sql.bind(definition.type.rawValue)),
-                \(try sql.bind(definition.allowedValues))::text[], \(try sql.bind(definition.required)))
-            ON CONFLICT (entity, name) DO NOTHING RETURNING id
+            WITH added AS (
+                INSERT INTO \(schema.table("custom_field_definitions")) (id, entity, name, label, type, allowed_values, required)
+                VALUES (\(try sql.bind(definition.id)), \(try sql.bind(definition.entity.rawValue)), \(try sql.bind(definition.name)),
+                    \(try sql.bind(definition.label.trimmed)), \(try sql.bind(definition.type.rawValue)),
+                    \(try sql.bind(definition.allowedValues))::text[], \(try sql.bind(definition.required)))
+                ON CONFLICT (entity, name) DO NOTHING RETURNING id),
+            \(Self.bumpGeneration(schema, when: "added"))
+            SELECT id FROM added
             """)
         guard try await !client.texts(sql.query, logger: logger).isEmpty else {
             throw Problem.conflict("custom-field-exists", "\(definition.entity.rawValue)s already have a custom field '\(definition.name)'")
@@ -65,7 +75,11 @@ struct CustomFieldStore: Sendable {
     func delete(_ id: UUID) async throws {
         try await client.transaction(logger: logger) { connection in
             var sql = SQLBuilder()
-            sql.append("DELETE FROM \(schema.table("custom_field_definitions")) WHERE id = \(try sql.bind(id)) RETURNING entity || ' ' || name")
+            sql.append("""
+                WITH removed AS (DELETE FROM \(schema.table("custom_field_definitions")) WHERE id = \(try sql.bind(id)) RETURNING entity || ' ' || name AS removed),
+                \(Self.bumpGeneration(schema, when: "removed"))
+                SELECT removed FROM removed
+                """)
             guard let deleted = try await connection.texts(sql.query, logger: logger).first else {
                 throw Problem.notFound("custom field \(id.lowercased)")
             }
