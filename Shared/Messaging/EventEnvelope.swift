@@ -14,7 +14,7 @@ public struct EventEnvelope: Sendable, Hashable, Codable {
     public var data: JSONValue
 
     public init(
-        id: UUID = UUID(), type: String, version: Int = 1, occurredAt: Date = Date(), producer: String,
+        id: UUID = .timeOrdered(), type: String, version: Int = 1, occurredAt: Date = Date(), producer: String,
         aggregateId: UUID, aggregateVersion: Int64, correlationId: UUID? = nil, causationId: UUID? = nil,
         data: JSONValue
     ) {
@@ -32,7 +32,7 @@ public struct EventEnvelope: Sendable, Hashable, Codable {
 
     /// Builds an envelope whose `data` is `payload` encoded with the wire coding.
     public init(
-        id: UUID = UUID(), type: String, version: Int = 1, occurredAt: Date = Date(), producer: String,
+        id: UUID = .timeOrdered(), type: String, version: Int = 1, occurredAt: Date = Date(), producer: String,
         aggregateId: UUID, aggregateVersion: Int64, correlationId: UUID? = nil, causationId: UUID? = nil,
         payload: some Encodable
     ) throws {

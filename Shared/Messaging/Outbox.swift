@@ -67,7 +67,7 @@ public struct Outbox: Sendable {
                     'producer', \(try sql.bind(producer))::text, 'aggregate_id', e.aggregate_id, 'aggregate_version', e.aggregate_version,
                     'correlation_id', e.event_id, 'causation_id', NULL, 'data', e.data),
                 '{"x-event-version": 1}'::jsonb, e.event_id, 1
-            FROM (SELECT gen_random_uuid() AS event_id, s.* FROM \(source) AS s) AS e
+            FROM (SELECT \(schema.quoted).time_ordered_uuid() AS event_id, s.* FROM \(source) AS s) AS e
             """)
     }
 

@@ -69,4 +69,21 @@ struct EnvelopeTests {
                 == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169204333-01"
         )
     }
+
+    @Test("event ids are version 7 UUIDs: the millisecond first, so ids made later sort later")
+    func timeOrderedIds() throws {
+        // Half a millisecond in, so that binary floating point cannot round to the one before.
+        func instant(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: (Double(milliseconds) + 0.5) / 1000) }
+        let start: Int64 = 1_795_000_000_123
+        let id = UUID.timeOrdered(at: instant(start))
+        let hex = id.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        #expect(UInt64(hex.prefix(12), radix: 16) == 1_795_000_000_123)
+        #expect(Array(hex)[12] == "7", "version 7: \(id)")
+        #expect("89ab".contains(Array(hex)[16]), "RFC 9562 variant: \(id)")
+        let later = (1...50).map { UUID.timeOrdered(at: instant(start + $0)) }
+        let strings = ([id] + later).map { $0.uuidString }
+        #expect(strings == strings.sorted())
+        #expect(Set(later + (0..<50).map { _ in UUID.timeOrdered(at: instant(start)) }).count == 100, "the random part tells apart ids of one millisecond")
+        #expect(EventEnvelope(type: "t", producer: "p", aggregateId: id, aggregateVersion: 1, data: .null).id.uuidString.lowercased().dropFirst(14).first == "7")
+    }
 }

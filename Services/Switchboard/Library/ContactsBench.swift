@@ -123,7 +123,7 @@ struct ContactsBench: AsyncParsableCommand {
             \\set n random(1, 2000000000)
             BEGIN;
             INSERT INTO \(run).contacts (id, first_name, last_name, emails, phones, email_keys, phone_keys, address, region, country, lead_source, customer_type, consent, tags, custom_fields) VALUES (gen_random_uuid(), 'Bench', 'Create ' || :n, ('[{"address": "p' || :n || '@example.com", "primary": true}]')::jsonb, ('[{"number": "+1 ' || :n || '", "primary": true}]')::jsonb, ARRAY['p' || :n || '@example.com'], ARRAY['+1' || :n], '{"city": "Berlin", "country": "DE"}', NULL, 'DE', 'web', 'prospect', '{}', ARRAY['bench'], '{}');
-            INSERT INTO \(run).outbox (id, type, aggregate_id, aggregate_version, payload) VALUES (gen_random_uuid(), 'contacts.contact.created', gen_random_uuid(), 1, '{"data": {}}');
+            INSERT INTO \(run).outbox (id, type, aggregate_id, aggregate_version, payload) VALUES (contacts.time_ordered_uuid(), 'contacts.contact.created', gen_random_uuid(), 1, '{"data": {}}');
             SELECT pg_notify('\(run)', '');
             COMMIT;
             """

@@ -207,7 +207,7 @@ struct MessagingBench: AsyncParsableCommand {
         let time = "to_char(t, 'YYYY-MM-DD\"T\"HH24') || chr(58) || to_char(t, 'MI') || chr(58) || to_char(t, 'SS.MS\"Z\"')"
         let script = """
             BEGIN;
-            WITH e AS (SELECT gen_random_uuid() AS id, gen_random_uuid() AS aggregate_id, clock_timestamp() AT TIME ZONE 'UTC' AS t),
+            WITH e AS (SELECT \(schema.quoted).time_ordered_uuid() AS id, gen_random_uuid() AS aggregate_id, clock_timestamp() AT TIME ZONE 'UTC' AS t),
             appended AS (
                 INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, headers, correlation_id, event_version)
                 SELECT id, '\(eventType)', aggregate_id, 1,
@@ -232,8 +232,8 @@ struct MessagingBench: AsyncParsableCommand {
         let script = """
             \\set agg random(0, 99)
             BEGIN;
-            INSERT INTO \(schema.table("inbox")) (message_id, type) VALUES (gen_random_uuid(), 'bench') ON CONFLICT DO NOTHING;
-            \(Self.upsertSQL(schema, aggregate: "md5(:agg::text)::uuid", event: "gen_random_uuid()").replacingOccurrences(of: "\n", with: " "));
+            INSERT INTO \(schema.table("inbox")) (message_id, type) VALUES (\(schema.quoted).time_ordered_uuid(), 'bench') ON CONFLICT DO NOTHING;
+            \(Self.upsertSQL(schema, aggregate: "md5(:agg::text)::uuid", event: "\(schema.quoted).time_ordered_uuid()").replacingOccurrences(of: "\n", with: " "));
             COMMIT;
             """
         return try await pgbenchRate(
