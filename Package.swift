@@ -89,7 +89,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "ContactsTests",
-        dependencies: ["TestSupport", "ContactsService", "Messaging", "Storage", hummingbird, postgres],
+        dependencies: ["TestSupport", "ContactsService", "Messaging", "Storage", "ServiceKit", hummingbird, postgres],
         path: "Tests/ContactsTests", swiftSettings: swiftSettings
     ),
     .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),

@@ -66,12 +66,6 @@ extension PostgresClient {
     }
 }
 
-extension PostgresConnection {
-    func page(_ query: PostgresQuery, limit: Int, logger: Logger) async throws -> RawPage {
-        try await RawPage.read(try await self.query(query, logger: logger), limit: limit)
-    }
-}
-
 extension RawPage {
     static func read(_ rows: PostgresRowSequence, limit: Int) async throws -> RawPage {
         var items: [String] = []
