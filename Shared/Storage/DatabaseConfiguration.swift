@@ -44,6 +44,7 @@ public struct DatabaseConfiguration: Sendable {
             host: host, port: port, username: user, password: password, database: database, tls: .disable
         )
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = Self.sessionSettings
         return try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
     }
 }
