@@ -106,7 +106,9 @@ public final class OutboxRelay: Service, Sendable {
         defer { setLeader(false) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await _ in try await connection.listen(self.outbox.notificationChannel) { self.wake.fire() }
+                try await connection.listen(on: self.outbox.notificationChannel) { notifications in
+                    for try await _ in notifications { self.wake.fire() }
+                }
             }
             group.addTask { try await self.publishUntilShutdown(marker: connection) }
             // Either the publishing loop ended (shutdown) or the listening connection broke.
@@ -124,6 +126,12 @@ public final class OutboxRelay: Service, Sendable {
     /// is still found at once.
     private func publishUntilShutdown(marker connection: PostgresConnection) async throws {
         let flight = Flight(wake: wake)
+        // The polling fallback: one timer for as long as this relay leads. A timer per wait cost
+        // a task and a timer for every event that woke the relay.
+        let ticker = Task { [wake, interval = settings.pollInterval] in
+            while (try? await Task.sleep(for: interval)) != nil { wake.fire() }
+        }
+        defer { ticker.cancel() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             while true {
                 let shuttingDown = Task.isShuttingDownGracefully || Task.isCancelled
@@ -134,7 +142,7 @@ public final class OutboxRelay: Service, Sendable {
                     await pause(min(.milliseconds(100) * (1 << min(failures, 10)), settings.maximumBackoff))
                 }
                 if flight.isFull {
-                    await pause(settings.pollInterval)
+                    await idle()
                     continue
                 }
                 let records = try await fetch(excluding: inFlight, limit: settings.batchSize)
@@ -147,7 +155,7 @@ public final class OutboxRelay: Service, Sendable {
                     recordLag(0)
                     if shuttingDown { break }  // drained: this was the flush
                 }
-                await pause(settings.pollInterval)
+                await idle()
             }
             try await group.waitForAll()
         }
@@ -232,6 +240,15 @@ public final class OutboxRelay: Service, Sendable {
     private func pause(_ duration: Duration) async {
         await withGracefulShutdownHandler {
             await wake.wait(timeout: duration)
+        } onGracefulShutdown: {
+            self.wake.fire()
+        }
+    }
+
+    /// Sleeps until a `NOTIFY`, a landed batch, the polling ticker or a graceful shutdown.
+    private func idle() async {
+        await withGracefulShutdownHandler {
+            await wake.wait()
         } onGracefulShutdown: {
             self.wake.fire()
         }

@@ -122,4 +122,30 @@ struct RelayTests {
             try await fixture.drop()
         }
     }
+
+    @Test("rows that commit without a NOTIFY still go out: the relay polls while it waits")
+    func pollsWithoutNotify() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let publisher = fixture.publisher()
+            let relay = fixture.relay(publisher)
+            let task = Task { try await relay.run() }
+            #expect(try await TestEnvironment.eventually(timeout: .seconds(10)) { relay.status.isLeader })
+            for version in 1...3 {
+                // appendEvents alone, without the notification a service's statement joins in.
+                var sql = SQLBuilder()
+                sql.append("WITH source AS (SELECT \(try sql.bind(UUID()))::uuid AS aggregate_id, \(version)::int8 AS aggregate_version, '{}'::json AS data) ")
+                try fixture.outbox.appendEvents(from: "source", type: fixture.eventType, producer: fixture.service, into: &sql)
+                try await client.query(sql.query)
+                #expect(
+                    try await TestEnvironment.eventually(timeout: .seconds(5)) { try await unpublished(fixture) == 0 },
+                    "event \(version) waited for a poll (every second) and went out"
+                )
+            }
+            task.cancel()
+            await publisher.close()
+            try await fixture.drop()
+        }
+    }
 }

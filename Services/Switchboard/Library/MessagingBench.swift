@@ -243,7 +243,7 @@ struct MessagingBench: AsyncParsableCommand {
     }
 
     static func cleanUp(name: String, broker: AMQPConfiguration) async throws {
-        try await OperatorContext.withClient { client in
+        _ = try await OperatorContext.withClient { client in
             try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \"\(name)\" CASCADE"), logger: OperatorContext.logger)
         }
         try await AMQPOneShot.run(broker) { channel in
