@@ -356,12 +356,10 @@ struct ContactStore: Sendable {
     }
 
     /// A live contact holding one of the normalized keys.
-    struct KeyHolder {
+    struct KeyHolder: HoldsIdentityKeys {
         var id: UUID
         var emailKeys: [String]
         var phoneKeys: [String]
-
-        var identityKeys: [String] { emailKeys.map { "e:\($0)" } + phoneKeys.map { "p:\($0)" } }
     }
 
     /// Locks the keys (until the transaction ends) and returns the live contacts holding any of
@@ -387,10 +385,18 @@ struct UnexpectedAnswer: Error, CustomStringConvertible {
     var description: String { "the \(statement) statement answered \(answer)" }
 }
 
-extension ValidContact {
-    /// Its normalized e-mails and phones as one set of keys (`e:…`, `p:…`).
+/// A contact to write, or one that holds keys already: its normalized e-mails and phones.
+protocol HoldsIdentityKeys {
+    var emailKeys: [String] { get }
+    var phoneKeys: [String] { get }
+}
+
+extension HoldsIdentityKeys {
+    /// The normalized e-mails and phones as one set of keys (`e:…`, `p:…`), as `claim_identities` locks them.
     var identityKeys: [String] { emailKeys.map { "e:\($0)" } + phoneKeys.map { "p:\($0)" } }
 }
+
+extension ValidContact: HoldsIdentityKeys {}
 
 extension UUID {
     /// The wire form: lower case.
