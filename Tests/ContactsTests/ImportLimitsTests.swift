@@ -11,20 +11,9 @@ import TestSupport
 
 @Suite("Import limits and cancellation", .timeLimit(.minutes(2)))
 struct ImportLimitsTests {
-    /// A contacts schema of the test's own, dropped afterwards.
-    func withSchema(_ body: (SchemaName, PostgresClient) async throws -> Void) async throws {
-        let schema = try SchemaName(TestEnvironment.uniqueName("contacts_limits"))
-        try await TestEnvironment.withClient { client in
-            try await Migrator(schema: schema, migrations: MessagingMigrations.all + ContactsMigrations.all)
-                .migrate(client, logger: TestEnvironment.logger)
-            try await body(schema, client)
-            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.quoted) CASCADE"))
-        }
-    }
-
     @Test("an upload over the size limit is a 413 problem; its job is failed and its stored pieces dropped")
     func uploadLimit() async throws {
-        try await withSchema { schema, client in
+        try await withContactsSchema("contacts_limits") { schema, client in
             var imports = ImportStore(schema: schema, client: client, logger: TestEnvironment.logger)
             imports.maximumBytes = 1_000
             let csv = "last_name\n" + String(repeating: "Somebody\n", count: 200)
@@ -41,7 +30,7 @@ struct ImportLimitsTests {
 
     @Test("a job whose status an operator changes stops at the next batch and keeps that status")
     func cancelled() async throws {
-        try await withSchema { schema, client in
+        try await withContactsSchema("contacts_limits") { schema, client in
             let outbox = Outbox(schema: schema)
             let contacts = ContactStore(schema: schema, client: client, outbox: outbox, logger: TestEnvironment.logger)
             let imports = ImportStore(schema: schema, client: client, logger: TestEnvironment.logger)

@@ -13,10 +13,7 @@ import TestSupport
 struct ImportResumeTests {
     @Test("a worker killed mid-file leaves whole batches; another resumes after the lease and every row is applied once")
     func resumeAfterCrash() async throws {
-        let schema = try SchemaName(TestEnvironment.uniqueName("contacts_import"))
-        try await TestEnvironment.withClient { client in
-            try await Migrator(schema: schema, migrations: MessagingMigrations.all + ContactsMigrations.all)
-                .migrate(client, logger: TestEnvironment.logger)
+        try await withContactsSchema("contacts_import") { schema, client in
             let outbox = Outbox(schema: schema)
             let contacts = ContactStore(schema: schema, client: client, outbox: outbox, logger: TestEnvironment.logger)
             let imports = ImportStore(schema: schema, client: client, logger: TestEnvironment.logger)
@@ -80,7 +77,6 @@ struct ImportResumeTests {
             #expect(event.aggregateVersion == 1)
             #expect(event.correlationId == event.id)
             #expect(try await TestEnvironment.count("SELECT count(*) FROM \(schema.table("import_chunks"))", client) == 0, "the file is dropped when done")
-            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.quoted) CASCADE"))
         }
     }
 }

@@ -16,10 +16,7 @@ import TestSupport
 struct SearchPathsTests {
     @Test("every page of a common, a middling and a rare term holds exactly the next matches in id order")
     func exactPages() async throws {
-        let schema = try SchemaName(TestEnvironment.uniqueName("contacts_search"))
-        try await TestEnvironment.withClient { client in
-            try await Migrator(schema: schema, migrations: MessagingMigrations.all + ContactsMigrations.all)
-                .migrate(client, logger: TestEnvironment.logger)
+        try await withContactsSchema("contacts_search") { schema, client in
             let contacts = ContactStore(schema: schema, client: client, outbox: Outbox(schema: schema), logger: TestEnvironment.logger)
             // 3,000 contacts: 'alpha' in every name, 'beta' in every 40th, 'gamma' in three, one
             // 'beta' deleted (a search never shows it).
@@ -58,7 +55,6 @@ struct SearchPathsTests {
                     #expect(seen == expected, "'\(term)' in pages of \(limit)")
                 }
             }
-            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.quoted) CASCADE"))
         }
     }
 }
