@@ -142,7 +142,7 @@ public final class OutboxRelay: Service, Sendable {
                     await pause(min(.milliseconds(100) * (1 << min(failures, 10)), settings.maximumBackoff))
                 }
                 if flight.isFull {
-                    await idle()
+                    await pause()
                     continue
                 }
                 let records = try await fetch(excluding: inFlight, limit: settings.batchSize)
@@ -155,7 +155,7 @@ public final class OutboxRelay: Service, Sendable {
                     recordLag(0)
                     if shuttingDown { break }  // drained: this was the flush
                 }
-                await idle()
+                await pause()
             }
             try await group.waitForAll()
         }
@@ -236,19 +236,15 @@ public final class OutboxRelay: Service, Sendable {
         leaderGauge.record(leader ? 1 : 0)
     }
 
-    /// Sleeps until a `NOTIFY`, the timeout or a graceful shutdown, whichever comes first.
-    private func pause(_ duration: Duration) async {
+    /// Sleeps until a `NOTIFY`, a landed batch, the polling ticker (while leading), `timeout` if
+    /// there is one, or a graceful shutdown, whichever comes first.
+    private func pause(_ timeout: Duration? = nil) async {
         await withGracefulShutdownHandler {
-            await wake.wait(timeout: duration)
-        } onGracefulShutdown: {
-            self.wake.fire()
-        }
-    }
-
-    /// Sleeps until a `NOTIFY`, a landed batch, the polling ticker or a graceful shutdown.
-    private func idle() async {
-        await withGracefulShutdownHandler {
-            await wake.wait()
+            if let timeout {
+                await wake.wait(timeout: timeout)
+            } else {
+                await wake.wait()
+            }
         } onGracefulShutdown: {
             self.wake.fire()
         }
@@ -257,7 +253,7 @@ public final class OutboxRelay: Service, Sendable {
 
 /// The batches a leader has sent and not yet marked, and how many in a row failed. A batch that
 /// lands wakes the publishing loop when it failed, when the loop waits for room, or when it was the
-/// last one out during a shutdown; otherwise only a `NOTIFY` does.
+/// last one out during a shutdown; otherwise only a `NOTIFY` or the polling ticker does.
 private final class Flight: Sendable {
     private struct State {
         var seqs: Set<Int64> = []

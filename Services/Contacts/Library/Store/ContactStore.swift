@@ -87,22 +87,18 @@ struct ContactStore: Sendable {
             }
             sql.append(" AND (\(keys)) > (\(placeholders.joined(separator: ", ")))")
         }
-        if let walking, let search = filter.search {
+        if let search = filter.search {
             sql.append("""
                 SELECT \(schema.quoted).contact_document(c::\(contacts))::text, ARRAY[\(filter.sort.cursorValues)]
                 FROM (SELECT c.* FROM \(contacts) c WHERE c.deleted_at IS NULL
                 """)
-            try filter.appendConditions(to: &sql, search: false)
+            try filter.appendConditions(to: &sql, search: walking == nil)
             try appendPosition()
-            sql.append(" ORDER BY \(keys) LIMIT \(walking)) c WHERE c.search LIKE \(try sql.bind(containsPattern(search)))")
-        } else if filter.search != nil {
-            sql.append("""
-                SELECT \(schema.quoted).contact_document(c::\(contacts))::text, ARRAY[\(filter.sort.cursorValues)]
-                FROM (SELECT c.* FROM \(contacts) c WHERE c.deleted_at IS NULL
-                """)
-            try filter.appendConditions(to: &sql, search: true)
-            try appendPosition()
-            sql.append(" OFFSET 0) c")
+            if let walking {
+                sql.append(" ORDER BY \(keys) LIMIT \(walking)) c WHERE c.search LIKE \(try sql.bind(containsPattern(search)))")
+            } else {
+                sql.append(" OFFSET 0) c")
+            }
         } else {
             sql.append("SELECT \(document), ARRAY[\(filter.sort.cursorValues)] FROM \(contacts) c WHERE c.deleted_at IS NULL")
             try filter.appendConditions(to: &sql, search: false)
