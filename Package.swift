@@ -84,12 +84,12 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .testTarget(
-        name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "GatewayService", "ContactsService", "Storage", hummingbird, postgres],
+        name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "Contracts", "GatewayService", "ContactsService", "Storage", hummingbird, postgres],
         path: "Tests/GatewayTests", swiftSettings: swiftSettings
     ),
     .testTarget(
         name: "ContactsTests",
-        dependencies: ["TestSupport", "ContactsService", "Messaging", "Storage", "ServiceKit", hummingbird, postgres],
+        dependencies: ["TestSupport", "ContactsService", "Contracts", "Messaging", "Storage", "ServiceKit", hummingbird, postgres],
         path: "Tests/ContactsTests", swiftSettings: swiftSettings
     ),
     .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),

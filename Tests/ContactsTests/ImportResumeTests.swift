@@ -1,9 +1,11 @@
 @testable import ContactsService
+import Contracts
 import Foundation
 import Hummingbird
 import Messaging
 import NIOCore
 import PostgresNIO
+import ServiceKit
 import Storage
 import Testing
 import TestSupport

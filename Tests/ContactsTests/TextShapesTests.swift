@@ -1,4 +1,5 @@
 @testable import ContactsService
+import ServiceKit
 import Testing
 
 /// The hand-written checks that replaced regular expressions on the import's hot path, held to

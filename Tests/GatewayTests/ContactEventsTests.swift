@@ -1,5 +1,6 @@
 import AMQP
 import ContactsService
+import Contracts
 import Foundation
 import Messaging
 import Testing

@@ -6,7 +6,7 @@ import ServiceKit
 /// The gateway: the one public HTTP API. It owns the `gateway` schema (API keys, idempotency records).
 public enum GatewayService {
     /// The services it calls and the environment variable that gives each one's base URL.
-    static let upstreamNames = ["contacts"]
+    static let upstreamNames = ["contacts", "sales"]
 
     public static let definition = ServiceDefinition(
         name: "gateway",

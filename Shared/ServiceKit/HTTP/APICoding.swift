@@ -60,6 +60,13 @@ extension Request {
 
     /// The raw JSON body, checked for size and presence.
     public func jsonBody(context: some RequestContext) async throws -> Data {
+        guard let body = try await optionalJSONBody(context: context) else { throw Problem.badRequest("the request needs a JSON body") }
+        return body
+    }
+
+    /// The raw JSON body checked for size, or nil when the request has none (an action whose
+    /// members are all optional).
+    public func optionalJSONBody(context: some RequestContext) async throws -> Data? {
         if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json"),
             !type.lowercased().hasPrefix("application/merge-patch+json")
         {
@@ -73,7 +80,6 @@ extension Request {
                 .contentTooLarge, slug: "body-too-large", detail: "a JSON body may be at most \(APICoding.maximumBodySize) bytes"
             )
         }
-        guard buffer.readableBytes > 0 else { throw Problem.badRequest("the request needs a JSON body") }
-        return Data(buffer.readableBytesView)
+        return buffer.readableBytes > 0 ? Data(buffer.readableBytesView) : nil
     }
 }

@@ -164,14 +164,3 @@ extension JSONValue {
         return .object(members)
     }
 }
-
-extension Document {
-    /// The document as the response body, with its version as the ETag; `location` + id for a 201.
-    func response(status: HTTPResponse.Status = .ok, location: String? = nil) throws -> Response {
-        let identity = try identity
-        var headers = HTTPFields()
-        if let version = identity.version { headers[.eTag] = entityTag(version) }
-        if let location { headers[.location] = location + identity.id.lowercased }
-        return APICoding.rawResponse(text, status: status, headers: headers)
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import Storage
 
 /// The written columns of a contact as one JSON object keyed by column name. Insert, update and

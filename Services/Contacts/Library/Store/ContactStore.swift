@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import HTTPTypes
 import Logging
@@ -393,8 +394,3 @@ extension HoldsIdentityKeys {
 }
 
 extension ValidContact: HoldsIdentityKeys {}
-
-extension UUID {
-    /// The wire form: lower case.
-    var lowercased: String { uuidString.lowercased() }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 
 /// The comparable forms of e-mails and phones that dedupe and search use.
 enum Normalize {

@@ -47,14 +47,3 @@ enum TextShapes {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 }
-
-extension StringProtocol {
-    /// Without leading and trailing white space and line breaks. Foundation's
-    /// `trimmingCharacters(in:)` goes through NSString on Linux, which an import pays on every field.
-    var trimmed: String {
-        let scalars = String(self).unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
-        return String(scalars[first...last])
-    }
-}

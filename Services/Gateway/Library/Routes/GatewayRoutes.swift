@@ -20,7 +20,7 @@ struct GatewayRoutes: Sendable {
     static let maximumStoredResponse = 4 << 20
 
     func register(on router: Router<BasicRequestContext>) {
-        for route in ProxiedRoute.contacts {
+        for route in ProxiedRoute.contacts + ProxiedRoute.sales {
             router.on(RouterPath(route.path), method: route.method) { request, context in
                 try await proxy(request, context: context, route: route)
             }
@@ -95,9 +95,11 @@ struct GatewayRoutes: Sendable {
             body = .stream(request.body, length: .unknown)
         case .json:
             if request.method == .post || request.method == .patch || request.method == .put {
-                let bytes = try await request.jsonBody(context: context)
-                bodyBytes = bytes
-                body = .bytes(ByteBuffer(bytes: bytes))
+                // The service says whether it needs a body: an action's may be empty.
+                if let bytes = try await request.optionalJSONBody(context: context) {
+                    bodyBytes = bytes
+                    body = .bytes(ByteBuffer(bytes: bytes))
+                }
             }
         }
         guard let idempotencyKey else {

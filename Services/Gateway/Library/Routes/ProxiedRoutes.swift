@@ -47,3 +47,28 @@ extension ProxiedRoute {
         .init(method: .delete, path: "/api/v1/custom-fields/:id", permission: .admin, upstream: "contacts"),
     ]
 }
+
+extension ProxiedRoute {
+    static let sales: [ProxiedRoute] = [
+        .init(method: .get, path: "/api/v1/pipelines", permission: .read, upstream: "sales"),
+        .init(method: .post, path: "/api/v1/pipelines", permission: .writeSales, upstream: "sales"),
+        .init(method: .get, path: "/api/v1/pipelines/:id", permission: .read, upstream: "sales"),
+        .init(method: .patch, path: "/api/v1/pipelines/:id", permission: .writeSales, upstream: "sales"),
+        .init(method: .post, path: "/api/v1/pipelines/:id/stages", permission: .writeSales, upstream: "sales"),
+        .init(method: .patch, path: "/api/v1/pipelines/:id/stages/:stage_id", permission: .writeSales, upstream: "sales"),
+        .init(method: .delete, path: "/api/v1/pipelines/:id/stages/:stage_id", permission: .writeSales, upstream: "sales"),
+        .init(method: .get, path: "/api/v1/lost-reasons", permission: .read, upstream: "sales"),
+        .init(method: .post, path: "/api/v1/lost-reasons", permission: .admin, upstream: "sales"),
+        .init(method: .patch, path: "/api/v1/lost-reasons/:code", permission: .admin, upstream: "sales"),
+        .init(method: .get, path: "/api/v1/deals", permission: .read, upstream: "sales"),
+        .init(method: .post, path: "/api/v1/deals", permission: .writeSales, upstream: "sales"),
+        .init(method: .get, path: "/api/v1/deals/:id", permission: .read, upstream: "sales"),
+        .init(method: .patch, path: "/api/v1/deals/:id", permission: .writeSales, upstream: "sales"),
+        .init(method: .delete, path: "/api/v1/deals/:id", permission: .writeSales, upstream: "sales"),
+        .init(method: .get, path: "/api/v1/deals/:id/history", permission: .read, upstream: "sales"),
+        .init(method: .post, path: "/api/v1/deals/:id/stage", permission: .writeSales, upstream: "sales"),
+        .init(method: .post, path: "/api/v1/deals/:id/won", permission: .writeSales, upstream: "sales"),
+        .init(method: .post, path: "/api/v1/deals/:id/lost", permission: .writeSales, upstream: "sales"),
+        .init(method: .post, path: "/api/v1/deals/:id/reopen", permission: .writeSales, upstream: "sales"),
+    ]
+}

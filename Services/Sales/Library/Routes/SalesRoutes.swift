@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import Messaging
+import ServiceKit
+
+/// The sales service's HTTP API; the gateway serves it to the public under the same paths.
+struct SalesRoutes {
+    let pipelines: PipelineStore
+    let deals: DealStore
+    let lostReasons: LostReasonStore
+
+    func register(on router: Router<BasicRequestContext>) {
+        let api = router.group("/api/v1")
+
+        api.get("/pipelines") { _, _ in try await pipelines.list().response() }
+        api.post("/pipelines") { request, context in
+            let input = try await request.decodeJSON(NewPipeline.self, context: context)
+            return try await pipelines.create(input).response(status: .created, location: "/api/v1/pipelines/")
+        }
+        api.get("/pipelines/:id") { _, context in try await pipelines.get(try context.uuidParameter("id")).response() }
+        api.patch("/pipelines/:id") { request, context in
+            let patch = try await request.decodeJSON(PipelinePatch.self, context: context)
+            let version = try request.expectedVersion(bodyVersion: patch.version)
+            return try await pipelines.update(try context.uuidParameter("id"), patch, expectedVersion: version).response()
+        }
+        api.post("/pipelines/:id/stages") { request, context in
+            let input = try await request.decodeJSON(StageFields.self, context: context)
+            return try await pipelines.addStage(to: try context.uuidParameter("id"), input).response(status: .created)
+        }
+        api.patch("/pipelines/:id/stages/:stage_id") { request, context in
+            let input = try await request.decodeJSON(StageFields.self, context: context)
+            return try await pipelines.updateStage(try context.uuidParameter("stage_id"), of: try context.uuidParameter("id"), input).response()
+        }
+        api.delete("/pipelines/:id/stages/:stage_id") { _, context in
+            try await pipelines.retireStage(try context.uuidParameter("stage_id"), of: try context.uuidParameter("id")).response()
+        }
+
+        api.get("/lost-reasons") { _, _ in try await lostReasons.list().response() }
+        api.post("/lost-reasons") { request, context in
+            let input = try await request.decodeJSON(LostReasonFields.self, context: context)
+            return APICoding.rawResponse(try await lostReasons.create(input), status: .created)
+        }
+        api.patch("/lost-reasons/:code") { request, context in
+            let input = try await request.decodeJSON(LostReasonFields.self, context: context)
+            return APICoding.rawResponse(try await lostReasons.update(context.parameters.get("code") ?? "", input))
+        }
+
+        api.get("/deals") { request, _ in try await deals.list(request).response() }
+        api.post("/deals") { request, context in
+            let input = try await request.decodeJSON(DealFields.self, context: context)
+            return try await deals.create(input).response(status: .created, location: "/api/v1/deals/")
+        }
+        api.get("/deals/:id") { _, context in try await deals.get(try context.uuidParameter("id")).response() }
+        api.patch("/deals/:id") { request, context in
+            let body = try await request.jsonBody(context: context)
+            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(DealAction.self, from: body).version)
+            var patch = try APICoding.decode(JSONValue.self, from: body)
+            if case var .object(members) = patch {
+                members["version"] = nil
+                patch = .object(members)
+            }
+            return try await deals.update(try context.uuidParameter("id"), patch: patch, expectedVersion: version).response()
+        }
+        api.delete("/deals/:id") { request, context in
+            let id = try context.uuidParameter("id")
+            try await deals.delete(id, expectedVersion: request.headers[.ifMatch] == nil ? nil : try request.expectedVersion(bodyVersion: nil))
+            return Response(status: .noContent)
+        }
+        api.get("/deals/:id/history") { _, context in try await deals.stageHistory(try context.uuidParameter("id")).response() }
+        action("stage") { id, action, version in try await deals.move(id, to: action.stageId, expectedVersion: version) }
+        action("won") { id, action, version in try await deals.win(id, comment: action.comment, expectedVersion: version) }
+        action("lost") { id, action, version in
+            try await deals.lose(id, reason: action.reason, comment: action.comment, expectedVersion: version)
+        }
+        action("reopen") { id, action, version in try await deals.reopen(id, in: action.stageId, expectedVersion: version) }
+
+        /// `POST /deals/:id/<name>`: the body (optional) carries the action's members and the
+        /// version, which `If-Match` may carry instead.
+        func action(_ name: String, _ body: @escaping @Sendable (UUID, DealAction, Int64) async throws -> Document) {
+            api.post("/deals/:id/\(name)") { request, context in
+                let id = try context.uuidParameter("id")
+                let action = try await request.optionalJSONBody(context: context).map { try APICoding.decode(DealAction.self, from: $0) } ?? DealAction()
+                let version = try request.expectedVersion(bodyVersion: action.version)
+                return try await body(id, action, version).response()
+            }
+        }
+    }
+}

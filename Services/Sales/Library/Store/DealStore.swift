@@ -1,0 +1,342 @@
+import Contracts
+import Foundation
+import Hummingbird
+import Logging
+import Messaging
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// Deals: each write commits with its event in the outbox, and every stay in a stage is kept.
+struct DealStore: Sendable {
+    let schema: SchemaName
+    let client: PostgresClient
+    let outbox: Outbox
+    let replica: ContactReplica
+    let logger: Logger
+
+    var deals: String { schema.table("deals") }
+    var stages: String { schema.table("stages") }
+    var history: String { schema.table("deal_stage_history") }
+    var document: String { "\(schema.quoted).deal_document(d)::text" }
+    /// The statement time to the millisecond, as every timestamp of the API is written.
+    static let now = "date_trunc('milliseconds', now())"
+
+    // MARK: Reads
+
+    func get(_ id: UUID) async throws -> Document {
+        var sql = SQLBuilder()
+        sql.append("SELECT \(document) FROM \(deals) d WHERE d.id = \(try sql.bind(id)) AND d.deleted_at IS NULL")
+        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("deal \(id.lowercased)") }
+        return Document(text: text)
+    }
+
+    /// Oldest first, keyset-paged by creation.
+    func list(_ request: Request) async throws -> RawPage {
+        var query = QueryReader(request)
+        let pipeline = query.uuid("pipeline_id")
+        let stage = query.uuid("stage_id")
+        let status = query.oneOf("status", DealStatus.self)
+        let owner = query.string("owner")
+        let contact = query.uuid("contact_id")
+        let account = query.uuid("account_id")
+        let updatedSince = query.date("updated_since")
+        let limit = query.limit()
+        let cursor = query.cursor([.timestamp, .uuid])
+        try query.check()
+        var sql = SQLBuilder()
+        sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(d.created_at), d.id::text] FROM \(deals) d WHERE d.deleted_at IS NULL")
+        if let pipeline { sql.append(" AND d.pipeline_id = \(try sql.bind(pipeline))") }
+        if let stage { sql.append(" AND d.stage_id = \(try sql.bind(stage))") }
+        if let status { sql.append(" AND d.status = \(try sql.bind(status.rawValue))") }
+        if let owner { sql.append(" AND d.owner = \(try sql.bind(owner))") }
+        if let contact { sql.append(" AND d.contact_id = \(try sql.bind(contact))") }
+        if let account { sql.append(" AND d.account_id = \(try sql.bind(account))") }
+        if let updatedSince { sql.append(" AND d.updated_at >= \(try sql.bind(updatedSince))") }
+        if let cursor {
+            sql.append(" AND (d.created_at, d.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
+        }
+        sql.append(" ORDER BY d.created_at, d.id LIMIT \(limit + 1)")
+        return try await client.page(sql.query, limit: limit, logger: logger)
+    }
+
+    /// Every stay of the deal in a stage, oldest first; the current one has no `exited_at`.
+    func stageHistory(_ id: UUID) async throws -> RawPage {
+        _ = try await get(id)
+        var sql = SQLBuilder()
+        sql.append("""
+            SELECT jsonb_build_object('stage_id', h.stage_id, 'stage_name', s.name, 'pipeline_id', s.pipeline_id,
+                'entered_at', \(schema.quoted).ts(h.entered_at), 'exited_at', \(schema.quoted).ts(h.exited_at),
+                'seconds', floor(extract(epoch FROM coalesce(h.exited_at, now()) - h.entered_at))::bigint)::text
+            FROM \(history) h JOIN \(stages) s ON s.id = h.stage_id
+            WHERE h.deal_id = \(try sql.bind(id)) ORDER BY h.entered_at, h.id
+            """)
+        return RawPage(items: try await client.texts(sql.query, logger: logger), nextCursor: nil)
+    }
+
+    // MARK: Writes
+
+    func create(_ input: DealFields) async throws -> Document {
+        let fields = try input.validated()
+        return try await client.transaction(logger: logger) { connection in
+            let (pipelineId, stageId) = try await placement(pipeline: fields.pipelineId, stage: fields.stageId, on: connection)
+            let contactId = try await replica.current(fields.contactId, field: "contact_id", on: connection)
+            let id = UUID()
+            var sql = SQLBuilder()
+            let columns = try Self.columns(fields, contactId: contactId, into: &sql)
+                + [("id", try sql.bind(id)), ("pipeline_id", try sql.bind(pipelineId)), ("stage_id", try sql.bind(stageId))]
+            sql.append("""
+                WITH d AS (
+                    INSERT INTO \(deals) AS d (\(columns.map(\.0).joined(separator: ", "))) VALUES (\(columns.map(\.1).joined(separator: ", ")))
+                    RETURNING d.id, d.stage_id, d.stage_entered_at, \(document) AS document),
+                stay AS (INSERT INTO \(history) (deal_id, stage_id, entered_at) SELECT id, stage_id, stage_entered_at FROM d)
+                SELECT document FROM d
+                """)
+            let created = try await connection.document(sql.query, logger: logger)!
+            try await outbox.append(try created.event(SalesEvents.dealCreated, producer: "sales", aggregateId: id, version: 1), on: connection, logger: logger)
+            return created
+        }
+    }
+
+    /// A JSON merge patch of the deal's own fields; its stage and outcome have actions of their own.
+    func update(_ id: UUID, patch: JSONValue, expectedVersion: Int64) async throws -> Document {
+        guard case let .object(members) = patch else { throw Problem.badRequest("the body must be a JSON object (a merge patch)") }
+        var check = FieldChecker()
+        for name in members.keys.sorted() {
+            if let instead = DealFields.notPatchable[name] { check.fail(name, "cannot be patched: \(instead)") }
+        }
+        try check.check()
+        return try await client.transaction(logger: logger) { connection in
+            let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
+            var read = SQLBuilder()
+            read.append("SELECT \(Self.writableFields)::text FROM \(deals) d WHERE d.id = \(try read.bind(id))")
+            let current = try await connection.document(read.query, logger: logger)!
+            let fields = try Document.writableFields(DealFields.self, of: current, patchedWith: patch).validated()
+            let contactId = try await replica.current(fields.contactId, field: "contact_id", on: connection)
+            var sql = SQLBuilder()
+            let columns = try Self.columns(fields, contactId: contactId, into: &sql)
+            sql.append("""
+                UPDATE \(deals) AS d SET \(columns.map { "\($0.0) = \($0.1)" }.joined(separator: ", ")),
+                    version = version + 1, updated_at = \(Self.now)
+                WHERE d.id = \(try sql.bind(id)) RETURNING \(document)
+                """)
+            let updated = try await connection.document(sql.query, logger: logger)!
+            try await outbox.append(
+                try updated.event(SalesEvents.dealUpdated, producer: "sales", aggregateId: id, version: deal.version + 1), on: connection, logger: logger
+            )
+            return updated
+        }
+    }
+
+    /// Moves an open deal to another active stage (of its pipeline or another one).
+    func move(_ id: UUID, to stageId: UUID?, expectedVersion: Int64) async throws -> Document {
+        guard let stageId else { throw Problem.validation([FieldError("stage_id", "is required")]) }
+        return try await client.transaction(logger: logger) { connection in
+            let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
+            guard deal.status == .open else { throw Self.closed(deal, doing: "move") }
+            let (pipelineId, _) = try await placement(pipeline: nil, stage: stageId, on: connection)
+            if deal.stageId == stageId {
+                var read = SQLBuilder()
+                read.append("SELECT \(document) FROM \(deals) d WHERE d.id = \(try read.bind(id))")
+                return try await connection.document(read.query, logger: logger)!
+            }
+            try await closeStay(of: id, on: connection)
+            let moved = try await enter(id, stageId: stageId, pipelineId: pipelineId, set: [], on: connection)
+            var event = try moved.event(SalesEvents.dealStageChanged, producer: "sales", aggregateId: id, version: deal.version + 1)
+            if case var .object(members) = event.data {
+                members["previous_stage_id"] = .string(deal.stageId.lowercased)
+                event.data = .object(members)
+            }
+            try await outbox.append(event, on: connection, logger: logger)
+            return moved
+        }
+    }
+
+    func win(_ id: UUID, comment: String?, expectedVersion: Int64) async throws -> Document {
+        var check = FieldChecker()
+        let comment = check.text(comment, "comment", maximum: 2000)
+        try check.check()
+        return try await close(id, expectedVersion: expectedVersion, status: .won, reason: nil, comment: comment, event: SalesEvents.dealWon)
+    }
+
+    /// Lost, with a reason of the catalog (an active one) and an optional comment.
+    func lose(_ id: UUID, reason: String?, comment: String?, expectedVersion: Int64) async throws -> Document {
+        var check = FieldChecker()
+        let comment = check.text(comment, "comment", maximum: 2000)
+        let reason = check.text(reason, "reason", required: true, maximum: 50)
+        try check.check()
+        return try await close(id, expectedVersion: expectedVersion, status: .lost, reason: reason, comment: comment, event: SalesEvents.dealLost)
+    }
+
+    /// A won or lost deal open again, in its last stage or in `stageId`.
+    func reopen(_ id: UUID, in stageId: UUID?, expectedVersion: Int64) async throws -> Document {
+        try await client.transaction(logger: logger) { connection in
+            let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
+            guard deal.status != .open else {
+                throw Problem.conflict("deal-open", "deal \(id.lowercased) is open; only a won or lost deal is reopened")
+            }
+            let target = stageId ?? deal.stageId
+            let pipelineId: UUID
+            do {
+                (pipelineId, _) = try await placement(pipeline: nil, stage: target, on: connection)
+            } catch let problem as Problem where stageId == nil && problem.statusCode == 422 {
+                throw Problem.conflict(
+                    "stage-retired", "the deal's stage \(target.lowercased) has been retired; reopen it with a stage_id of an active stage"
+                )
+            }
+            let reopened = try await enter(
+                id, stageId: target, pipelineId: pipelineId,
+                set: [("status", "'open'"), ("closed_at", "NULL"), ("lost_reason", "NULL"), ("close_comment", "NULL")], on: connection
+            )
+            try await outbox.append(
+                try reopened.event(SalesEvents.dealReopened, producer: "sales", aggregateId: id, version: deal.version + 1),
+                on: connection, logger: logger
+            )
+            return reopened
+        }
+    }
+
+    func delete(_ id: UUID, expectedVersion: Int64?) async throws {
+        try await client.transaction(logger: logger) { connection in
+            let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
+            try await closeStay(of: id, on: connection)
+            var sql = SQLBuilder()
+            sql.append("""
+                UPDATE \(deals) AS d SET deleted_at = \(Self.now), updated_at = \(Self.now), version = version + 1
+                WHERE d.id = \(try sql.bind(id)) RETURNING \(document)
+                """)
+            let deleted = try await connection.document(sql.query, logger: logger)!
+            try await outbox.append(
+                try deleted.event(SalesEvents.dealDeleted, producer: "sales", aggregateId: id, version: deal.version + 1), on: connection, logger: logger
+            )
+        }
+    }
+
+    // MARK: Parts
+
+    struct LockedDeal {
+        var id: UUID
+        var version: Int64
+        var status: DealStatus
+        var stageId: UUID
+    }
+
+    /// The live deal, locked for the rest of the transaction; a version other than `expectedVersion` is a 412.
+    private func lock(_ id: UUID, expectedVersion: Int64?, on connection: PostgresConnection) async throws -> LockedDeal {
+        var sql = SQLBuilder()
+        sql.append("SELECT d.version, d.status, d.stage_id FROM \(deals) d WHERE d.id = \(try sql.bind(id)) AND d.deleted_at IS NULL FOR UPDATE")
+        var found: LockedDeal?
+        for try await (version, status, stage) in try await connection.query(sql.query, logger: logger).decode((Int64, String, UUID).self) {
+            found = LockedDeal(id: id, version: version, status: DealStatus(rawValue: status) ?? .open, stageId: stage)
+        }
+        guard let found else { throw Problem.notFound("deal \(id.lowercased)") }
+        if let expectedVersion, expectedVersion != found.version {
+            throw Problem.versionMismatch(expected: expectedVersion, current: found.version)
+        }
+        return found
+    }
+
+    private func close(
+        _ id: UUID, expectedVersion: Int64, status: DealStatus, reason: String?, comment: String?, event type: String
+    ) async throws -> Document {
+        try await client.transaction(logger: logger) { connection in
+            let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
+            guard deal.status == .open else { throw Self.closed(deal, doing: "close") }
+            if let reason { try await LostReasonStore.requireActive(reason, schema: schema, on: connection, logger: logger) }
+            try await closeStay(of: id, on: connection)
+            var sql = SQLBuilder()
+            sql.append("""
+                UPDATE \(deals) AS d SET status = \(try sql.bind(status.rawValue)), lost_reason = \(try sql.bind(reason)),
+                    close_comment = \(try sql.bind(comment)), closed_at = \(Self.now), version = version + 1, updated_at = \(Self.now)
+                WHERE d.id = \(try sql.bind(id)) RETURNING \(document)
+                """)
+            let closed = try await connection.document(sql.query, logger: logger)!
+            try await outbox.append(try closed.event(type, producer: "sales", aggregateId: id, version: deal.version + 1), on: connection, logger: logger)
+            return closed
+        }
+    }
+
+    /// Ends the deal's current stay in its stage, if it has one.
+    private func closeStay(of id: UUID, on connection: PostgresConnection) async throws {
+        var sql = SQLBuilder()
+        sql.append("UPDATE \(history) SET exited_at = \(Self.now) WHERE deal_id = \(try sql.bind(id)) AND exited_at IS NULL")
+        try await connection.query(sql.query, logger: logger)
+    }
+
+    /// Puts the deal in a stage from now on (with `set` as further assignments) and opens its stay there.
+    private func enter(
+        _ id: UUID, stageId: UUID, pipelineId: UUID, set: [(String, String)], on connection: PostgresConnection
+    ) async throws -> Document {
+        var sql = SQLBuilder()
+        let assignments = set.map { "\($0.0) = \($0.1), " }.joined()
+        sql.append("""
+            WITH d AS (
+                UPDATE \(deals) AS d SET stage_id = \(try sql.bind(stageId)), pipeline_id = \(try sql.bind(pipelineId)),
+                    stage_entered_at = \(Self.now), \(assignments)version = version + 1, updated_at = \(Self.now)
+                WHERE d.id = \(try sql.bind(id)) RETURNING d.id, d.stage_id, d.stage_entered_at, \(document) AS document),
+            stay AS (INSERT INTO \(history) (deal_id, stage_id, entered_at) SELECT id, stage_id, stage_entered_at FROM d)
+            SELECT document FROM d
+            """)
+        return try await connection.document(sql.query, logger: logger)!
+    }
+
+    /// The pipeline and active stage a deal goes to: the stage asked for (locked against its
+    /// retirement until the transaction ends), else the first stage of the pipeline asked for, else
+    /// the first stage of the default pipeline.
+    private func placement(pipeline: UUID?, stage: UUID?, on connection: PostgresConnection) async throws -> (pipeline: UUID, stage: UUID) {
+        var sql = SQLBuilder()
+        sql.append("SELECT s.pipeline_id, s.id FROM \(stages) s JOIN \(schema.table("pipelines")) p ON p.id = s.pipeline_id WHERE s.retired_at IS NULL")
+        if let stage {
+            sql.append(" AND s.id = \(try sql.bind(stage))")
+        } else if let pipeline {
+            sql.append(" AND s.pipeline_id = \(try sql.bind(pipeline))")
+        } else {
+            sql.append(" AND p.is_default")
+        }
+        sql.append(" ORDER BY s.position LIMIT 1 FOR SHARE OF s")
+        var found: (UUID, UUID)?
+        for try await row in try await connection.query(sql.query, logger: logger).decode((UUID, UUID).self) { found = row }
+        guard let found else {
+            if let stage { throw Problem.validation([FieldError("stage_id", "no active stage \(stage.lowercased) exists")]) }
+            if let pipeline { throw Problem.validation([FieldError("pipeline_id", "no pipeline \(pipeline.lowercased) with an active stage exists")]) }
+            throw Problem(.serviceUnavailable, slug: "no-default-pipeline", detail: "no default pipeline with an active stage exists; an admin sets one")
+        }
+        if let pipeline, pipeline != found.0 {
+            throw Problem.validation([FieldError("stage_id", "stage \(found.1.lowercased) belongs to another pipeline than \(pipeline.lowercased)")])
+        }
+        return found
+    }
+
+    private static func closed(_ deal: LockedDeal, doing action: String) -> Problem {
+        Problem.conflict("deal-closed", "deal \(deal.id.lowercased) is \(deal.status.rawValue); reopen it before you \(action) it")
+    }
+
+    /// The stored writable fields as a patch's base: `probability` as stored (null for the
+    /// stage's default), not the effective one the document shows.
+    private static let writableFields = """
+        jsonb_build_object('title', d.title, 'contact_id', d.contact_id, 'account_id', d.account_id,
+            'amount', jsonb_build_object('amount', d.amount::text, 'currency', d.currency), 'probability', d.probability,
+            'expected_close_date', d.expected_close_date, 'owner', d.owner, 'source_campaign_id', d.source_campaign_id,
+            'lead_id', d.lead_id, 'tags', to_jsonb(d.tags))
+        """
+
+    private static func columns(_ fields: DealFields, contactId: UUID?, into sql: inout SQLBuilder) throws -> [(String, String)] {
+        [
+            ("title", try sql.bind(fields.title ?? "")),
+            ("contact_id", try sql.bind(contactId)),
+            ("account_id", try sql.bind(fields.accountId)),
+            ("amount", try sql.bind(fields.amount?.amountText ?? "0") + "::numeric"),
+            ("currency", try sql.bind(fields.amount?.currency ?? "EUR")),
+            ("probability", try sql.bind(fields.probability.map(Int32.init))),
+            ("expected_close_date", try sql.bind(fields.expectedCloseDate) + "::date"),
+            ("owner", try sql.bind(fields.owner)),
+            ("source_campaign_id", try sql.bind(fields.sourceCampaignId)),
+            ("lead_id", try sql.bind(fields.leadId)),
+            ("tags", try sql.bind(fields.tags ?? []) + "::text[]"),
+        ]
+    }
+}
+
+enum DealStatus: String, CaseIterable, Sendable {
+    case open, won, lost
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// The event types the contacts service publishes (`Services/Contacts/asyncapi.yaml`). Each
+/// carries the full current document, so consumers keep replicas without calling back.
+public enum ContactEvents {
+    public static let contactCreated = "contacts.contact.created"
+    public static let contactUpdated = "contacts.contact.updated"
+    /// `{"survivor": <contact>, "merged_ids": [...]}`.
+    public static let contactMerged = "contacts.contact.merged"
+    public static let contactDeleted = "contacts.contact.deleted"
+    public static let accountCreated = "contacts.account.created"
+    public static let accountUpdated = "contacts.account.updated"
+    public static let accountDeleted = "contacts.account.deleted"
+    public static let interactionLogged = "contacts.interaction.logged"
+}
+
+/// What another service reads of a contact from its events to keep a replica (each event's data
+/// is the whole contact document; readers ignore the members they do not need).
+public struct ContactSnapshot: Decodable, Sendable, Hashable {
+    public var id: UUID
+    public var firstName: String?
+    public var lastName: String?
+    public var accountId: UUID?
+    public var company: String?
+    public var address: Address?
+    public var customerType: String?
+    public var leadSource: String?
+    public var version: Int64
+    public var deletedAt: String?
+
+    public struct Address: Decodable, Sendable, Hashable {
+        public var region: String?
+        public var country: String?
+    }
+
+    /// First and last name, as a list shows them.
+    public var name: String {
+        [firstName, lastName].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, company, address, version
+        case firstName = "first_name"
+        case lastName = "last_name"
+        case accountId = "account_id"
+        case customerType = "customer_type"
+        case leadSource = "lead_source"
+        case deletedAt = "deleted_at"
+    }
+}
+
+/// The data of `contacts.contact.merged`.
+public struct ContactMerge: Decodable, Sendable, Hashable {
+    public var survivor: ContactSnapshot
+    public var mergedIds: [UUID]
+
+    enum CodingKeys: String, CodingKey {
+        case survivor
+        case mergedIds = "merged_ids"
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Messaging
+import PostgresNIO
+import Storage
+
+/// A resource as JSON text built by a service's `*_document` SQL functions: what the API answers
+/// and the event carries, byte for byte.
+public struct Document: Sendable {
+    public var text: String
+
+    public init(text: String) { self.text = text }
+
+    public var json: JSONValue {
+        get throws { try APICoding.decoder.decode(JSONValue.self, from: Data(text.utf8)) }
+    }
+
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try APICoding.decoder.decode(T.self, from: Data(text.utf8))
+    }
+
+    public struct Identity: Decodable, Sendable {
+        public var id: UUID
+        public var version: Int64?
+    }
+
+    /// The resource's id and version.
+    public var identity: Identity {
+        get throws { try decode(Identity.self) }
+    }
+
+    /// Members the service sets, never a client.
+    public static let readOnlyMembers = ["id", "version", "created_at", "updated_at", "deleted_at"]
+
+    /// A resource's writable fields after a JSON merge patch: the current document without its
+    /// read-only members (and `alsoReadOnly`), the patch applied, decoded as `T` (a type mismatch
+    /// is a field problem).
+    public static func writableFields<T: Decodable>(
+        _ type: T.Type, of current: Document, patchedWith patch: JSONValue, alsoReadOnly: [String] = []
+    ) throws -> T {
+        var base = try current.json
+        if case var .object(members) = base {
+            for name in readOnlyMembers + alsoReadOnly { members[name] = nil }
+            base = .object(members)
+        }
+        do {
+            return try APICoding.decoder.decode(T.self, from: APICoding.encoder.encode(MergePatch.apply(patch, to: base)))
+        } catch let error as DecodingError {
+            throw Problem.decoding(error)
+        }
+    }
+
+    /// The event a change causes, with the document as its data.
+    public func event(_ type: String, producer: String, aggregateId: UUID, version: Int64) throws -> EventEnvelope {
+        EventEnvelope(type: type, producer: producer, aggregateId: aggregateId, aggregateVersion: version, data: try json)
+    }
+
+    /// The document as the response body, with its version as the ETag; `location` + id for a 201.
+    public func response(status: HTTPResponse.Status = .ok, location: String? = nil) throws -> Response {
+        let identity = try identity
+        var headers = HTTPFields()
+        if let version = identity.version { headers[.eTag] = entityTag(version) }
+        if let location { headers[.location] = location + identity.id.lowercased }
+        return APICoding.rawResponse(text, status: status, headers: headers)
+    }
+}
+
+extension PostgresConnection {
+    public func document(_ query: PostgresQuery, logger: Logger) async throws -> Document? {
+        try await texts(query, logger: logger).first.map(Document.init)
+    }
+}
+
+extension PostgresClient {
+    /// Runs a keyset query that selects (document text, cursor values) with `LIMIT limit + 1`:
+    /// the extra row only tells whether there is a next page.
+    public func page(_ query: PostgresQuery, limit: Int, logger: Logger) async throws -> RawPage {
+        try await RawPage.read(try await self.query(query, logger: logger), limit: limit)
+    }
+}
+
+extension RawPage {
+    public static func read(_ rows: PostgresRowSequence, limit: Int) async throws -> RawPage {
+        var items: [String] = []
+        var last: [String] = []
+        for try await (text, position) in rows.decode((String, [String]).self) {
+            if items.count == limit { return RawPage(items: items, nextCursor: Cursor(last).token) }
+            items.append(text)
+            last = position
+        }
+        return RawPage(items: items, nextCursor: nil)
+    }
+}
+
+/// Encodes a value as JSON text for a `$n::jsonb` parameter.
+public func jsonText(_ value: some Encodable) throws -> String {
+    String(decoding: try APICoding.encoder.encode(value), as: UTF8.self)
+}
+
+/// A `LIKE` pattern matching `term` anywhere, with the pattern's own wildcards escaped.
+public func containsPattern(_ term: String) -> String {
+    let escaped = term.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+        .replacingOccurrences(of: "_", with: "\\_")
+    return "%\(escaped)%"
+}
+
+extension UUID {
+    /// The wire form: lower case.
+    public var lowercased: String { uuidString.lowercased() }
+}

@@ -1,0 +1,313 @@
+import AMQP
+import Contracts
+import Foundation
+import Messaging
+import Testing
+import TestSupport
+
+/// Pipelines, deals and their outcomes through the gateway, against the running sales service.
+/// Tests run side by side on one database: each works in pipelines of its own and never moves the
+/// default.
+@Suite("Deals through the gateway", .timeLimit(.minutes(3)))
+struct DealsAPITests {
+    let api = APIClient()
+
+    static let defaultPipeline = "00000000-0000-7000-8000-000000000001"
+
+    /// A pipeline of this test's own with the given stages (name, probability).
+    func pipeline(_ stages: [(String, Int)]) async throws -> [String: Any] {
+        let created = try await api.post("/api/v1/pipelines", [
+            "name": TestEnvironment.uniqueName("pipe"), "stages": stages.map { ["name": $0.0, "probability": $0.1] },
+        ])
+        try #require(created.status == 201, "\(created.text)")
+        return created.json
+    }
+
+    static func stageIds(_ pipeline: [String: Any]) -> [String] {
+        (pipeline["stages"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+    }
+
+    func deal(_ fields: [String: Any]) async throws -> [String: Any] {
+        let created = try await api.post("/api/v1/deals", ["title": "Deal", "amount": ["amount": "1000", "currency": "EUR"]].merging(fields) { $1 })
+        try #require(created.status == 201, "\(created.text)")
+        return created.json
+    }
+
+    /// POST /deals/{id}/<action> with the version read.
+    func act(_ deal: [String: Any], _ action: String, _ body: [String: Any] = [:]) async throws -> APIClient.Answer {
+        let id = try #require(deal["id"] as? String)
+        let version = try #require(deal["version"] as? Int)
+        return try await api.send("POST", "/api/v1/deals/\(id)/\(action)", json: body, headers: ["If-Match": "\"\(version)\""])
+    }
+
+    @Test("the default pipeline exists from the start; a deal without a pipeline starts in its first stage")
+    func defaultPipeline() async throws {
+        let pipelines = try await api.get("/api/v1/pipelines")
+        #expect(pipelines.status == 200)
+        let first = try #require(pipelines.items.first)
+        #expect(first["id"] as? String == Self.defaultPipeline, "the default is listed first")
+        #expect(first["is_default"] as? Bool == true)
+        #expect((first["stages"] as? [[String: Any]])?.compactMap { $0["name"] as? String }.first == "Qualification")
+
+        let created = try await deal(["title": "Default placement", "amount": ["amount": "1250.5", "currency": "EUR"]])
+        #expect(created["pipeline_id"] as? String == Self.defaultPipeline)
+        #expect(created["stage_name"] as? String == "Qualification")
+        #expect(created["probability"] as? Int == 10, "the stage's default probability")
+        #expect(created["probability_is_stage_default"] as? Bool == true)
+        #expect(created["status"] as? String == "open")
+        #expect((created["amount"] as? [String: Any])?["amount"] as? String == "1250.50")
+        #expect(created["version"] as? Int == 1)
+    }
+
+    @Test("a deal moves through stages to won, with its history; another is lost with a reason; a closed deal reopens")
+    func lifecycle() async throws {
+        let stages = Self.stageIds(try await pipeline([("Lead in", 10), ("Offer", 40), ("Negotiation", 70)]))
+        var won = try await deal(["title": "Big order", "stage_id": stages[0], "expected_close_date": "2026-12-31", "owner": "ana"])
+        #expect(won["stage_id"] as? String == stages[0])
+        #expect(won["expected_close_date"] as? String == "2026-12-31")
+
+        for (index, stage) in stages.enumerated().dropFirst() {
+            let moved = try await act(won, "stage", ["stage_id": stage])
+            #expect(moved.status == 200, "\(moved.text)")
+            won = moved.json
+            #expect(won["stage_id"] as? String == stage)
+            #expect(won["probability"] as? Int == [10, 40, 70][index])
+            #expect(moved.header("ETag") == "\"\(index + 1)\"")
+        }
+        let stale = try await api.send("POST", "/api/v1/deals/\(won["id"]!)/won", json: [:], headers: ["If-Match": "\"1\""])
+        #expect(stale.status == 412)
+        let unversioned = try await api.send("POST", "/api/v1/deals/\(won["id"]!)/won", json: [:])
+        #expect(unversioned.status == 428)
+        let closed = try await act(won, "won", ["comment": "signed"])
+        #expect(closed.status == 200, "\(closed.text)")
+        won = closed.json
+        #expect(won["status"] as? String == "won")
+        #expect(won["probability"] as? Int == 100)
+        #expect(won["close_comment"] as? String == "signed")
+        #expect(won["closed_at"] is String)
+        let moveClosed = try await act(won, "stage", ["stage_id": stages[0]])
+        #expect(moveClosed.status == 409, "a closed deal does not move")
+        #expect(moveClosed.header("Content-Type") == "application/problem+json")
+
+        let history = try await api.get("/api/v1/deals/\(won["id"]!)/history")
+        #expect(history.status == 200)
+        #expect(history.items.compactMap { $0["stage_id"] as? String } == stages)
+        #expect(history.items.allSatisfy { $0["exited_at"] is String }, "winning ends the last stay")
+        #expect(history.items.compactMap { $0["stage_name"] as? String } == ["Lead in", "Offer", "Negotiation"])
+
+        var lost = try await deal(["title": "Lost cause", "stage_id": stages[1]])
+        let unknownReason = try await act(lost, "lost", ["reason": "astrology"])
+        #expect(unknownReason.status == 422)
+        #expect(unknownReason.text.contains("no_budget"), "the problem lists the reasons in use: \(unknownReason.text)")
+        let noReason = try await act(lost, "lost")
+        #expect(noReason.status == 422)
+        let lostAnswer = try await act(lost, "lost", ["reason": "competitor", "comment": "went with the incumbent"])
+        #expect(lostAnswer.status == 200, "\(lostAnswer.text)")
+        lost = lostAnswer.json
+        #expect(lost["status"] as? String == "lost")
+        #expect(lost["lost_reason"] as? String == "competitor")
+        #expect(lost["probability"] as? Int == 0)
+
+        let reopened = try await act(lost, "reopen")
+        #expect(reopened.status == 200, "\(reopened.text)")
+        #expect(reopened.json["status"] as? String == "open")
+        #expect(reopened.json["lost_reason"] is NSNull)
+        #expect(reopened.json["stage_id"] as? String == stages[1])
+        #expect(reopened.json["probability"] as? Int == 40)
+        let reopenOpen = try await act(reopened.json, "reopen")
+        #expect(reopenOpen.status == 409)
+        let stays = try await api.get("/api/v1/deals/\(lost["id"]!)/history").items
+        #expect(stays.count == 2, "the stay before the loss and the one after reopening")
+        #expect(stays.last?["exited_at"] is NSNull)
+    }
+
+    @Test("a patch changes the deal's own fields with If-Match, refuses stage and outcome, and a probability of its own overrides the stage's")
+    func patch() async throws {
+        let stages = Self.stageIds(try await pipeline([("First", 20), ("Second", 60)]))
+        let created = try await deal(["stage_id": stages[0]])
+        let id = try #require(created["id"] as? String)
+        let updated = try await api.send("PATCH", "/api/v1/deals/\(id)", json: ["title": "Renamed", "probability": 35, "amount": ["amount": "99.9"]],
+                                         headers: ["If-Match": "\"1\""])
+        #expect(updated.status == 200, "\(updated.text)")
+        #expect(updated.json["title"] as? String == "Renamed")
+        #expect(updated.json["probability"] as? Int == 35)
+        #expect(updated.json["probability_is_stage_default"] as? Bool == false)
+        #expect(updated.json["amount"] as? [String: String] == ["amount": "99.90", "currency": "EUR"], "a patch of the amount keeps the currency")
+
+        let again = try await api.send("PATCH", "/api/v1/deals/\(id)", json: ["owner": "li"], headers: ["If-Match": "\"2\""])
+        #expect(again.json["probability"] as? Int == 35, "a patch that does not name probability keeps the deal's own")
+        let back = try await api.send("PATCH", "/api/v1/deals/\(id)", json: ["probability": NSNull(), "version": 3])
+        #expect(back.json["probability"] as? Int == 20, "null gives the stage's default back")
+
+        #expect(try await api.send("PATCH", "/api/v1/deals/\(id)", json: ["title": "x"], headers: ["If-Match": "\"1\""]).status == 412)
+        let refused = try await api.send("PATCH", "/api/v1/deals/\(id)", json: ["stage_id": stages[1], "status": "won", "version": 4])
+        #expect(refused.status == 422)
+        let fields = Set((refused.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+        #expect(fields == ["stage_id", "status"])
+
+        let invalid = try await api.post("/api/v1/deals", [
+            "title": "", "amount": ["amount": "-5", "currency": "EUR"], "probability": 140, "expected_close_date": "2026-02-30",
+        ])
+        #expect(invalid.status == 422)
+        let invalidFields = Set((invalid.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+        #expect(invalidFields == ["title", "amount.amount", "probability", "expected_close_date"], "\(invalid.text)")
+        let badCurrency = try await api.post("/api/v1/deals", ["title": "x", "amount": ["amount": "5", "currency": "euro"]])
+        #expect(badCurrency.status == 422)
+        #expect(badCurrency.text.contains("amount.currency"), "\(badCurrency.text)")
+        let wrongPipeline = try await api.post("/api/v1/deals", [
+            "title": "x", "amount": ["amount": "5", "currency": "EUR"], "pipeline_id": Self.defaultPipeline, "stage_id": stages[0],
+        ])
+        #expect(wrongPipeline.status == 422)
+
+        #expect(try await api.send("DELETE", "/api/v1/deals/\(id)", headers: ["If-Match": "\"1\""]).status == 412)
+        #expect(try await api.send("DELETE", "/api/v1/deals/\(id)").status == 204)
+        #expect(try await api.get("/api/v1/deals/\(id)").status == 404)
+    }
+
+    @Test("stages are added, renamed, reordered and retired without breaking the deals in them")
+    func stagesChange() async throws {
+        let created = try await pipeline([("A", 10), ("B", 50)])
+        let pipelineId = try #require(created["id"] as? String)
+        let ab = Self.stageIds(created)
+        let inB = try await deal(["stage_id": ab[1]])
+
+        let added = try await api.post("/api/v1/pipelines/\(pipelineId)/stages", ["name": "Between", "probability": 30, "position": 2])
+        #expect(added.status == 201, "\(added.text)")
+        let between = try #require(Self.stageIds(added.json).dropFirst().first)
+        #expect((added.json["stages"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["A", "Between", "B"])
+        #expect((added.json["stages"] as? [[String: Any]])?.compactMap { $0["position"] as? Int } == [1, 2, 3])
+        let duplicate = try await api.post("/api/v1/pipelines/\(pipelineId)/stages", ["name": "between", "probability": 30])
+        #expect(duplicate.status == 409)
+
+        let renamed = try await api.send("PATCH", "/api/v1/pipelines/\(pipelineId)/stages/\(ab[1])", json: ["name": "Closing", "position": 1])
+        #expect(renamed.status == 200, "\(renamed.text)")
+        #expect((renamed.json["stages"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["Closing", "A", "Between"])
+        let afterRename = try await api.get("/api/v1/deals/\(inB["id"]!)")
+        #expect(afterRename.json["stage_name"] as? String == "Closing", "the deal shows its stage's new name")
+        #expect(afterRename.json["version"] as? Int == 1, "a stage change is not a change of the deal")
+
+        let retired = try await api.send("DELETE", "/api/v1/pipelines/\(pipelineId)/stages/\(ab[1])")
+        #expect(retired.status == 200, "\(retired.text)")
+        #expect(Self.stageIds(retired.json) == [ab[0], between])
+        #expect((retired.json["retired_stages"] as? [[String: Any]])?.first?["id"] as? String == ab[1])
+        let kept = try await api.get("/api/v1/deals/\(inB["id"]!)")
+        #expect(kept.json["stage_id"] as? String == ab[1], "a deal stays in a retired stage until moved")
+        let into = try await act(try await deal(["stage_id": ab[0]]), "stage", ["stage_id": ab[1]])
+        #expect(into.status == 422, "no deal enters a retired stage")
+        #expect(try await api.post("/api/v1/deals", ["title": "x", "amount": ["amount": "1", "currency": "EUR"], "stage_id": ab[1]]).status == 422)
+        let out = try await act(kept.json, "stage", ["stage_id": between])
+        #expect(out.status == 200, "a deal leaves a retired stage")
+
+        #expect(try await api.send("DELETE", "/api/v1/pipelines/\(pipelineId)/stages/\(ab[0])").status == 200)
+        let last = try await api.send("DELETE", "/api/v1/pipelines/\(pipelineId)/stages/\(between)")
+        #expect(last.status == 409, "the last active stage stays")
+
+        let other = try await pipeline([("Only", 50)])
+        let nameTaken = try await api.send("PATCH", "/api/v1/pipelines/\(other["id"]!)", json: ["name": created["name"]!, "version": 1])
+        #expect(nameTaken.status == 409, "\(nameTaken.text)")
+        #expect(try await api.post("/api/v1/pipelines", ["name": other["name"]!, "stages": [["name": "S", "probability": 5]]]).status == 409)
+        let unset = try await api.send("PATCH", "/api/v1/pipelines/\(pipelineId)", json: ["is_default": false, "version": 1])
+        #expect(unset.status == 422)
+        let renamedPipeline = try await api.send("PATCH", "/api/v1/pipelines/\(pipelineId)",
+                                                 json: ["name": TestEnvironment.uniqueName("renamed")], headers: ["If-Match": retired.header("ETag") ?? ""])
+        #expect(renamedPipeline.status == 412, "each stage change is a new version of the pipeline")
+        let current = try await api.get("/api/v1/pipelines/\(pipelineId)")
+        let rename = try await api.send("PATCH", "/api/v1/pipelines/\(pipelineId)", json: ["name": TestEnvironment.uniqueName("renamed")],
+                                        headers: ["If-Match": current.header("ETag") ?? ""])
+        #expect(rename.status == 200, "\(rename.text)")
+    }
+
+    @Test("the lost-reason catalog: admins add and retire reasons, a retired one is refused, other roles may only read")
+    func lostReasons() async throws {
+        let code = TestEnvironment.uniqueName("reason").lowercased().replacingOccurrences(of: "-", with: "_")
+        let added = try await api.post("/api/v1/lost-reasons", ["code": code, "label": "Went quiet"])
+        #expect(added.status == 201, "\(added.text)")
+        #expect(try await api.post("/api/v1/lost-reasons", ["code": code, "label": "Again"]).status == 409)
+        #expect(try await api.post("/api/v1/lost-reasons", ["code": "Bad Code", "label": "x"]).status == 422)
+        let listed = try await api.get("/api/v1/lost-reasons")
+        #expect(Set(listed.items.compactMap { $0["code"] as? String }).isSuperset(of: ["price", "competitor", "timing", "no_budget", "no_decision", "other", code]))
+
+        let sales = try #require(try await api.post("/api/v1/api-keys", ["name": "seller", "role": "sales"]).json["key"] as? String)
+        let seller = APIClient(key: sales)
+        #expect(try await seller.post("/api/v1/lost-reasons", ["code": code + "x", "label": "x"]).status == 403)
+        let dealBySeller = try await seller.post("/api/v1/deals", ["title": "Seller's", "amount": ["amount": "10", "currency": "USD"]])
+        #expect(dealBySeller.status == 201, "the sales role writes deals")
+        let support = try #require(try await api.post("/api/v1/api-keys", ["name": "desk", "role": "support"]).json["key"] as? String)
+        #expect(try await APIClient(key: support).post("/api/v1/deals", ["title": "x", "amount": ["amount": "1", "currency": "EUR"]]).status == 403)
+        #expect(try await APIClient(key: support).get("/api/v1/deals/\(dealBySeller.json["id"]!)").status == 200)
+
+        let retired = try await api.send("PATCH", "/api/v1/lost-reasons/\(code)", json: ["retired": true])
+        #expect(retired.json["retired"] as? Bool == true)
+        let refused = try await act(dealBySeller.json, "lost", ["reason": code])
+        #expect(refused.status == 422, "\(refused.text)")
+        #expect(try await api.send("PATCH", "/api/v1/lost-reasons/no_such_reason", json: ["label": "x"]).status == 404)
+    }
+
+    @Test("deal events carry the envelope and the full deal; a merge of contacts re-points their deals to the survivor")
+    func eventsAndMerge() async throws {
+        let queue = TestEnvironment.uniqueName("sales-outsider")
+        let topology = Topology(
+            exchanges: [], queues: [.init(name: queue)],
+            bindings: [.init(queue: queue, exchange: CRMTopology.eventsExchange, routingKey: "sales.deal.#")]
+        )
+        try await AMQPOneShot.run(TestEnvironment.broker()) { try $0.declare(topology) }
+
+        func contact(_ name: String) async throws -> String {
+            let created = try await api.post("/api/v1/contacts", ["last_name": name, "emails": [["address": "\(TestEnvironment.uniqueName(name))@example.com"]]])
+            try #require(created.status == 201, "\(created.text)")
+            return try #require(created.json["id"] as? String)
+        }
+        let survivor = try await contact("Keeper")
+        let merged = try await contact("Mergee")
+        let stages = Self.stageIds(try await pipeline([("One", 10), ("Two", 50)]))
+        var dealJSON = try await deal(["title": "Merged contact's", "contact_id": merged, "stage_id": stages[0]])
+        let dealId = try #require(dealJSON["id"] as? String)
+        dealJSON = try await act(dealJSON, "stage", ["stage_id": stages[1]]).json
+        dealJSON = try await act(dealJSON, "won").json
+
+        let merge = try await api.post("/api/v1/contacts/merge", ["survivor_id": survivor, "merged_ids": [merged]])
+        #expect(merge.status == 200, "\(merge.text)")
+        let repointed = try await TestEnvironment.eventually(timeout: .seconds(20)) {
+            try await api.get("/api/v1/deals/\(dealId)").json["contact_id"] as? String == survivor
+        }
+        #expect(repointed, "the merge reached sales and moved the deal to the survivor")
+        let later = try await deal(["title": "Names the merged id", "contact_id": merged, "stage_id": stages[0]])
+        #expect(later["contact_id"] as? String == survivor, "a merged id is stored as its survivor")
+
+        var events: [[String: Any]] = []
+        let complete = try await TestEnvironment.eventually(timeout: .seconds(20)) {
+            let deliveries = try await AMQPOneShot.run(TestEnvironment.broker()) { channel -> [Delivery] in
+                var taken: [Delivery] = []
+                while let delivery = try channel.get(queue: queue) {
+                    try channel.ack(delivery)
+                    taken.append(delivery)
+                }
+                return taken
+            }
+            for delivery in deliveries {
+                let event = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any] ?? [:]
+                if event["aggregate_id"] as? String == dealId {
+                    #expect(delivery.routingKey == event["type"] as? String)
+                    events.append(event)
+                }
+            }
+            return events.count >= 4
+        }
+        try await AMQPOneShot.run(TestEnvironment.broker()) { try $0.deleteQueue(queue) }
+        #expect(complete, "got \(events.map { $0["type"] as? String ?? "?" })")
+        #expect(events.compactMap { $0["type"] as? String } == [
+            SalesEvents.dealCreated, SalesEvents.dealStageChanged, SalesEvents.dealWon, SalesEvents.dealUpdated,
+        ])
+        #expect(events.compactMap { $0["aggregate_version"] as? Int } == [1, 2, 3, 4])
+        for event in events {
+            #expect(event["producer"] as? String == "sales")
+            let data = event["data"] as? [String: Any] ?? [:]
+            #expect(data["id"] as? String == dealId)
+            #expect(data["version"] as? Int == event["aggregate_version"] as? Int, "the data is the deal as of the event")
+        }
+        let moved = events[1]["data"] as? [String: Any] ?? [:]
+        #expect(moved["previous_stage_id"] as? String == stages[0])
+        #expect(moved["stage_id"] as? String == stages[1])
+        #expect((events[3]["data"] as? [String: Any])?["contact_id"] as? String == survivor)
+    }
+}
