@@ -12,11 +12,6 @@ import TestSupport
 struct ContactEventsTests {
     let api = APIClient()
 
-    static func fixture(_ type: String) throws -> [String: Any] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(type).json")
-        return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-    }
-
     static let types = [
         ContactEvents.contactCreated, ContactEvents.contactUpdated, ContactEvents.contactMerged, ContactEvents.contactDeleted,
         ContactEvents.accountCreated, ContactEvents.accountUpdated, ContactEvents.accountDeleted, ContactEvents.interactionLogged,
@@ -25,8 +20,7 @@ struct ContactEventsTests {
     @Test("every fixture decodes as an envelope whose data the contacts model reads")
     func fixturesDecode() throws {
         for type in Self.types {
-            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(type).json")
-            let envelope = try EventEnvelope.decode(Array(try Data(contentsOf: url)))
+            let envelope = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(type))))
             #expect(envelope.type == type)
             #expect(envelope.producer == "contacts")
             if type.hasPrefix("contacts.contact.") && type != ContactEvents.contactMerged {
@@ -35,31 +29,6 @@ struct ContactEventsTests {
                 #expect(contact.version == envelope.aggregateVersion)
             }
         }
-    }
-
-    /// Keys of each object level, so a renamed or dropped member fails the test.
-    /// Takes (and acks) every message waiting in `queue`.
-    static func drain(_ queue: String) async throws -> [Delivery] {
-        try await AMQPOneShot.run(TestEnvironment.broker()) { channel -> [Delivery] in
-            var deliveries: [Delivery] = []
-            while let delivery = try channel.get(queue: queue) {
-                try channel.ack(delivery)
-                deliveries.append(delivery)
-            }
-            return deliveries
-        }
-    }
-
-    static func shape(_ value: Any, path: String = "") -> Set<String> {
-        guard let object = value as? [String: Any] else { return [] }
-        var keys = Set<String>()
-        for (key, member) in object where key != "custom_fields" {
-            keys.insert(path + key)
-            if let nested = member as? [String: Any], ["data", "survivor"].contains(key) || path.isEmpty {
-                keys.formUnion(shape(nested, path: path + key + "."))
-            }
-        }
-        return keys
     }
 
     @Test("created, updated, deleted, merged, account and interaction events carry the documented envelope and the full state")
@@ -89,7 +58,7 @@ struct ContactEventsTests {
         var events: [[String: Any]] = []
         let mine: Set<String> = [accountId, id, otherId]
         let complete = try await TestEnvironment.eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-            let batch = try await Self.drain(queue)
+            let batch = try await EventFixtures.drain(queue)
             for delivery in batch {
                 guard let event = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any] else { continue }
                 let data = event["data"] as? [String: Any] ?? [:]
@@ -113,7 +82,7 @@ struct ContactEventsTests {
         ])
         for event in events {
             let type = try #require(event["type"] as? String)
-            #expect(Self.shape(event) == Self.shape(try Self.fixture(type)), "\(type) has the fixture's members")
+            #expect(EventFixtures.shape(event) == EventFixtures.shape(try EventFixtures.fixture(type)), "\(type) has the fixture's members")
             #expect(event["producer"] as? String == "contacts")
             #expect(event["version"] as? Int == 1)
         }
@@ -158,7 +127,7 @@ extension ContactEventsTests {
         var updated: [String: [String: Any]] = [:]
         let mine = Set(holders + [without])
         let complete = try await TestEnvironment.eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-            let batch = try await Self.drain(queue)
+            let batch = try await EventFixtures.drain(queue)
             for delivery in batch {
                 guard let event = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any],
                     let subject = event["aggregate_id"] as? String, mine.contains(subject)

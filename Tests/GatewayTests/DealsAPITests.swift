@@ -40,6 +40,25 @@ struct DealsAPITests {
         return try await api.send("POST", "/api/v1/deals/\(id)/\(action)", json: body, headers: ["If-Match": "\"\(version)\""])
     }
 
+    @Test("every sales fixture is an envelope from sales whose data is the deal at the event's version")
+    func fixtures() throws {
+        for type in SalesEvents.dealTypes {
+            let envelope = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(type))))
+            #expect(envelope.type == type)
+            #expect(envelope.producer == "sales")
+            let deal = try envelope.payload(as: FixtureDeal.self)
+            #expect(deal.id == envelope.aggregateId)
+            #expect(deal.version == envelope.aggregateVersion)
+            #expect(deal.amount.currency == "GBP")
+        }
+    }
+
+    struct FixtureDeal: Decodable {
+        var id: UUID
+        var version: Int64
+        var amount: Money
+    }
+
     @Test("the default pipeline exists from the start; a deal without a pipeline starts in its first stage")
     func defaultPipeline() async throws {
         let pipelines = try await api.get("/api/v1/pipelines")
@@ -276,14 +295,7 @@ struct DealsAPITests {
 
         var events: [[String: Any]] = []
         let complete = try await TestEnvironment.eventually(timeout: .seconds(20)) {
-            let deliveries = try await AMQPOneShot.run(TestEnvironment.broker()) { channel -> [Delivery] in
-                var taken: [Delivery] = []
-                while let delivery = try channel.get(queue: queue) {
-                    try channel.ack(delivery)
-                    taken.append(delivery)
-                }
-                return taken
-            }
+            let deliveries = try await EventFixtures.drain(queue)
             for delivery in deliveries {
                 let event = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any] ?? [:]
                 if event["aggregate_id"] as? String == dealId {
@@ -300,6 +312,8 @@ struct DealsAPITests {
         ])
         #expect(events.compactMap { $0["aggregate_version"] as? Int } == [1, 2, 3, 4])
         for event in events {
+            let type = try #require(event["type"] as? String)
+            #expect(EventFixtures.shape(event) == EventFixtures.shape(try EventFixtures.fixture(type)), "\(type) has the fixture's members")
             #expect(event["producer"] as? String == "sales")
             let data = event["data"] as? [String: Any] ?? [:]
             #expect(data["id"] as? String == dealId)
