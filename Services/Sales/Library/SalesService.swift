@@ -17,7 +17,8 @@ public enum SalesService {
                     schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox,
                     replica: replica(dependencies), logger: dependencies.logger
                 ),
-                lostReasons: LostReasonStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger)
+                lostReasons: LostReasonStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
+                reports: ReportStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger)
             ).register(on: router)
         }
     )

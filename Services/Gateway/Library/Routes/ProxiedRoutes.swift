@@ -70,5 +70,9 @@ extension ProxiedRoute {
         .init(method: .post, path: "/api/v1/deals/:id/won", permission: .writeSales, upstream: "sales"),
         .init(method: .post, path: "/api/v1/deals/:id/lost", permission: .writeSales, upstream: "sales"),
         .init(method: .post, path: "/api/v1/deals/:id/reopen", permission: .writeSales, upstream: "sales"),
+        .init(method: .get, path: "/api/v1/reports/funnel", permission: .read, upstream: "sales", timeoutSeconds: 60),
+        .init(method: .get, path: "/api/v1/reports/forecast", permission: .read, upstream: "sales", timeoutSeconds: 60),
+        .init(method: .get, path: "/api/v1/reports/win-rate", permission: .read, upstream: "sales", timeoutSeconds: 60),
+        .init(method: .get, path: "/api/v1/reports/lost-reasons", permission: .read, upstream: "sales", timeoutSeconds: 60),
     ]
 }

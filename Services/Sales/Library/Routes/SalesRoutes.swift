@@ -8,6 +8,7 @@ struct SalesRoutes {
     let pipelines: PipelineStore
     let deals: DealStore
     let lostReasons: LostReasonStore
+    let reports: ReportStore
 
     func register(on router: Router<BasicRequestContext>) {
         let api = router.group("/api/v1")
@@ -44,6 +45,11 @@ struct SalesRoutes {
             let input = try await request.decodeJSON(LostReasonFields.self, context: context)
             return APICoding.rawResponse(try await lostReasons.update(context.parameters.get("code") ?? "", input))
         }
+
+        api.get("/reports/funnel") { request, _ in try await reports.funnel(request) }
+        api.get("/reports/forecast") { request, _ in try await reports.forecast(request) }
+        api.get("/reports/win-rate") { request, _ in try await reports.winRate(request) }
+        api.get("/reports/lost-reasons") { request, _ in try await reports.lostReasons(request) }
 
         api.get("/deals") { request, _ in try await deals.list(request).response() }
         api.post("/deals") { request, context in

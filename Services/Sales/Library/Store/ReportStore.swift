@@ -1,0 +1,214 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// The sales reports, each one statement computed where the deals are. Amounts are summed per
+/// currency and never converted; rates are fractions rounded to four places.
+struct ReportStore: Sendable {
+    let schema: SchemaName
+    let client: PostgresClient
+    let logger: Logger
+
+    var deals: String { schema.table("deals") }
+    var stages: String { schema.table("stages") }
+    var money: String { "\(schema.quoted).money_text" }
+
+    /// A report's range and filters from the query: `from` (inclusive) and `to` (exclusive) as
+    /// dates or timestamps, `pipeline_id`, `owner`.
+    struct Range {
+        var from: Date?
+        var to: Date?
+        var pipeline: UUID?
+        var owner: String?
+
+        init(_ query: inout QueryReader) {
+            from = Self.instant(&query, "from")
+            to = Self.instant(&query, "to")
+            pipeline = query.uuid("pipeline_id")
+            owner = query.string("owner")
+            if let from, let to, to <= from { query.fail("to", "must be after from") }
+        }
+
+        static func instant(_ query: inout QueryReader, _ name: String) -> Date? {
+            guard let text = query.string(name) else { return nil }
+            if let day = DealFields.calendarDate(text) { return day }
+            return query.date(name)
+        }
+
+        /// ` AND <column> >= from AND <column> < to` plus the pipeline and owner of the deal `d`.
+        func append(to sql: inout SQLBuilder, column: String) throws {
+            if let from { sql.append(" AND \(column) >= \(try sql.bind(from))") }
+            if let to { sql.append(" AND \(column) < \(try sql.bind(to))") }
+            if let pipeline { sql.append(" AND d.pipeline_id = \(try sql.bind(pipeline))") }
+            if let owner { sql.append(" AND d.owner = \(try sql.bind(owner))") }
+        }
+    }
+
+    /// Per active stage of a pipeline (the default one unless `pipeline_id` names another), for
+    /// the deals created in the range: how many reached it (entered it or a later stage, or were
+    /// won), the open deals in it now, and the share of those that reached it that went on to the
+    /// next stage (after the last: to won).
+    func funnel(_ request: Request) async throws -> Response {
+        var query = QueryReader(request)
+        var range = Range(&query)
+        try query.check()
+        var sql = SQLBuilder()
+        let pipeline: String
+        if let id = range.pipeline {
+            pipeline = try sql.bind(id)
+            range.pipeline = nil
+        } else {
+            pipeline = "(SELECT id FROM \(schema.table("pipelines")) WHERE is_default)"
+        }
+        sql.append("""
+            WITH st AS (SELECT id, name, position FROM \(stages) WHERE pipeline_id = \(pipeline) AND retired_at IS NULL),
+            d AS (SELECT d.id, d.status, d.stage_id, d.amount, d.currency FROM \(deals) d
+                WHERE d.deleted_at IS NULL AND d.pipeline_id = \(pipeline)
+            """)
+        try range.append(to: &sql, column: "d.created_at")
+        sql.append("""
+            ),
+            reach AS (
+                SELECT d.id, d.status, max(st.position) AS top FROM d
+                LEFT JOIN (\(schema.table("deal_stage_history")) h JOIN st ON st.id = h.stage_id) ON h.deal_id = d.id
+                GROUP BY d.id, d.status),
+            won AS (SELECT count(*) AS n FROM d WHERE d.status = 'won'),
+            rows AS (
+                SELECT st.id, st.name, st.position,
+                    (SELECT count(*) FROM reach r WHERE r.top >= st.position OR r.status = 'won') AS reached,
+                    (SELECT count(*) FROM d WHERE d.stage_id = st.id AND d.status = 'open') AS open_count,
+                    (SELECT coalesce(jsonb_agg(jsonb_build_object('amount', \(money)(x.total), 'currency', x.currency) ORDER BY x.currency), '[]')
+                        FROM (SELECT d.currency, sum(d.amount) AS total FROM d WHERE d.stage_id = st.id AND d.status = 'open'
+                            GROUP BY d.currency) x) AS open_amounts
+                FROM st),
+            ordered AS (SELECT rows.*, coalesce(lead(reached) OVER (ORDER BY position), (SELECT n FROM won)) AS next FROM rows)
+            SELECT jsonb_build_object(
+                'pipeline_id', \(pipeline),
+                'deals', (SELECT count(*) FROM d),
+                'open', (SELECT count(*) FROM d WHERE d.status = 'open'),
+                'won', (SELECT n FROM won),
+                'lost', (SELECT count(*) FROM d WHERE d.status = 'lost'),
+                'stages', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                        'stage_id', id, 'name', name, 'position', position, 'reached', reached,
+                        'open', jsonb_build_object('count', open_count, 'amounts', open_amounts),
+                        'conversion_to_next', CASE WHEN reached = 0 THEN NULL ELSE round(next::numeric / reached, 4) END)
+                    ORDER BY position) FROM ordered), '[]'))::text
+            """)
+        return try await answer(sql)
+    }
+
+    /// Open deals by month of their expected close, owner and currency: their amount, and the
+    /// amount weighted by each deal's probability (its own, else its stage's). Without a range,
+    /// deals with no expected close date form the rows whose `month` is null.
+    func forecast(_ request: Request) async throws -> Response {
+        var query = QueryReader(request)
+        let range = Range(&query)
+        try query.check()
+        var sql = SQLBuilder()
+        sql.append("""
+            WITH g AS (
+                SELECT to_char(d.expected_close_date, 'YYYY-MM') AS month, d.owner, d.currency, count(*) AS n,
+                    sum(d.amount) AS total, sum(d.amount * coalesce(d.probability, s.probability) / 100.0) AS weighted
+                FROM \(deals) d JOIN \(stages) s ON s.id = d.stage_id
+                WHERE d.status = 'open' AND d.deleted_at IS NULL
+            """)
+        try range.append(to: &sql, column: "d.expected_close_date")
+        sql.append("""
+                GROUP BY 1, 2, 3)
+            SELECT jsonb_build_object(
+                'rows', coalesce((SELECT jsonb_agg(jsonb_build_object('month', month, 'owner', owner, 'deals', n,
+                        'amount', jsonb_build_object('amount', \(money)(total), 'currency', currency),
+                        'weighted', jsonb_build_object('amount', \(money)(round(weighted, 2)), 'currency', currency))
+                    ORDER BY month NULLS LAST, owner NULLS FIRST, currency) FROM g), '[]'),
+                'totals', coalesce((SELECT jsonb_agg(jsonb_build_object('currency', currency, 'deals', n,
+                        'amount', \(money)(total), 'weighted', \(money)(round(weighted, 2))) ORDER BY currency)
+                    FROM (SELECT currency, sum(n) AS n, sum(total) AS total, sum(weighted) AS weighted FROM g GROUP BY currency) t), '[]'))::text
+            """)
+        return try await answer(sql)
+    }
+
+    enum WinRateKey: String, CaseIterable {
+        case owner, region, country
+        case leadSource = "lead_source"
+
+        /// The grouping column: the deal's own, or its contact's as the replica holds it.
+        var column: String {
+            switch self {
+            case .owner: "d.owner"
+            case .region: "c.region"
+            case .country: "c.country"
+            case .leadSource: "c.lead_source"
+            }
+        }
+    }
+
+    /// For the deals closed in the range, grouped `by` owner, or by the contact's region, country
+    /// or lead source: won, lost, the win rate, the average sales cycle (creation to win, in days)
+    /// and the won amounts.
+    func winRate(_ request: Request) async throws -> Response {
+        var query = QueryReader(request)
+        let range = Range(&query)
+        let key = query.oneOf("by", WinRateKey.self) ?? .owner
+        try query.check()
+        var sql = SQLBuilder()
+        sql.append("""
+            WITH g AS (
+                SELECT \(key.column) AS key, d.currency, count(*) FILTER (WHERE d.status = 'won') AS won,
+                    count(*) FILTER (WHERE d.status = 'lost') AS lost,
+                    sum(extract(epoch FROM d.closed_at - d.created_at)) FILTER (WHERE d.status = 'won') AS cycle_seconds,
+                    sum(d.amount) FILTER (WHERE d.status = 'won') AS won_amount
+                FROM \(deals) d LEFT JOIN \(schema.table("contacts")) c ON c.id = d.contact_id
+                WHERE d.status IN ('won', 'lost') AND d.deleted_at IS NULL
+            """)
+        try range.append(to: &sql, column: "d.closed_at")
+        sql.append("""
+                GROUP BY 1, 2),
+            k AS (
+                SELECT key, sum(won) AS won, sum(lost) AS lost, sum(cycle_seconds) AS cycle_seconds,
+                    jsonb_agg(jsonb_build_object('amount', \(money)(won_amount), 'currency', currency) ORDER BY currency)
+                        FILTER (WHERE won > 0) AS amounts
+                FROM g GROUP BY key)
+            SELECT jsonb_build_object('by', \(try sql.bind(key.rawValue))::text,
+                'rows', coalesce((SELECT jsonb_agg(jsonb_build_object('key', key, 'won', won, 'lost', lost,
+                        'win_rate', round(won / (won + lost), 4),
+                        'average_cycle_days', CASE WHEN won > 0 THEN round(cycle_seconds / 86400 / won, 2) END,
+                        'won_amounts', coalesce(amounts, '[]'))
+                    ORDER BY key NULLS LAST) FROM k), '[]'))::text
+            """)
+        return try await answer(sql)
+    }
+
+    /// The deals lost in the range by reason: how many, their share of the losses, their amounts.
+    func lostReasons(_ request: Request) async throws -> Response {
+        var query = QueryReader(request)
+        let range = Range(&query)
+        try query.check()
+        var sql = SQLBuilder()
+        sql.append("""
+            WITH g AS (
+                SELECT d.lost_reason AS code, d.currency, count(*) AS n, sum(d.amount) AS total
+                FROM \(deals) d WHERE d.status = 'lost' AND d.deleted_at IS NULL
+            """)
+        try range.append(to: &sql, column: "d.closed_at")
+        sql.append("""
+                GROUP BY 1, 2),
+            r AS (
+                SELECT g.code, l.label, sum(g.n) AS n,
+                    jsonb_agg(jsonb_build_object('amount', \(money)(g.total), 'currency', g.currency) ORDER BY g.currency) AS amounts
+                FROM g LEFT JOIN \(schema.table("lost_reasons")) l ON l.code = g.code GROUP BY g.code, l.label),
+            total AS (SELECT coalesce(sum(n), 0) AS n FROM r)
+            SELECT jsonb_build_object('lost', (SELECT n FROM total),
+                'reasons', coalesce((SELECT jsonb_agg(jsonb_build_object('reason', code, 'label', label, 'deals', n,
+                        'share', round(n / (SELECT n FROM total), 4), 'amounts', amounts)
+                    ORDER BY n DESC, code) FROM r), '[]'))::text
+            """)
+        return try await answer(sql)
+    }
+
+    private func answer(_ sql: SQLBuilder) async throws -> Response {
+        APICoding.rawResponse(try await client.texts(sql.query, logger: logger)[0])
+    }
+}

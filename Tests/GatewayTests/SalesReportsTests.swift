@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The sales reports through the gateway on a known set of deals, in a pipeline and with owners of
+/// this test's own, so the figures are exact whatever else the database holds.
+@Suite("Sales reports", .timeLimit(.minutes(2)))
+struct SalesReportsTests {
+    let api = APIClient()
+
+    struct Book {
+        var pipeline: String
+        var stages: [String]
+        var owners: (String, String)
+        var region: String
+    }
+
+    /// Six deals in three stages (10%, 50%, 80%):
+    /// - D1 1000 EUR, o1, contact in `region`: S1 → S2 → S3 → won
+    /// - D2 2000 EUR, o1, contact in `region`: S1 → S2 → lost (price)
+    /// - D3 500 EUR, o1, expected 2027-01-15: stays in S1
+    /// - D4 3000 EUR, o2, expected 2027-01-20, probability 90: S1 → S3, skipping S2
+    /// - D5 400 EUR, o2: S1 → lost (competitor)
+    /// - D6 100 USD, o1, expected 2027-02-01: created in S2
+    func book() async throws -> Book {
+        let created = try await api.post("/api/v1/pipelines", [
+            "name": TestEnvironment.uniqueName("reports"),
+            "stages": [["name": "S1", "probability": 10], ["name": "S2", "probability": 50], ["name": "S3", "probability": 80]],
+        ])
+        try #require(created.status == 201, "\(created.text)")
+        let pipeline = try #require(created.json["id"] as? String)
+        let stages = (created.json["stages"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        let owners = (TestEnvironment.uniqueName("o1"), TestEnvironment.uniqueName("o2"))
+        let region = TestEnvironment.uniqueName("region")
+        let contact = try await api.post("/api/v1/contacts", [
+            "last_name": "Buyer", "emails": [["address": "\(TestEnvironment.uniqueName("buyer"))@example.com"]],
+            "address": ["region": region, "country": "DE"], "lead_source": "referral",
+        ])
+        try #require(contact.status == 201, "\(contact.text)")
+        let contactId = try #require(contact.json["id"] as? String)
+
+        func deal(_ amount: String, _ currency: String, owner: String, stage: Int, _ extra: [String: Any] = [:]) async throws -> [String: Any] {
+            let answer = try await api.post("/api/v1/deals", [
+                "title": "Report deal", "amount": ["amount": amount, "currency": currency], "owner": owner, "stage_id": stages[stage],
+            ].merging(extra) { $1 })
+            try #require(answer.status == 201, "\(answer.text)")
+            return answer.json
+        }
+        func act(_ deal: [String: Any], _ action: String, _ body: [String: Any] = [:]) async throws -> [String: Any] {
+            let answer = try await api.send("POST", "/api/v1/deals/\(deal["id"]!)/\(action)", json: body,
+                                            headers: ["If-Match": "\"\(deal["version"]!)\""])
+            try #require(answer.status == 200, "\(answer.text)")
+            return answer.json
+        }
+        var d1 = try await deal("1000", "EUR", owner: owners.0, stage: 0, ["contact_id": contactId])
+        for stage in stages.dropFirst() { d1 = try await act(d1, "stage", ["stage_id": stage]) }
+        _ = try await act(d1, "won")
+        let d2 = try await act(try await deal("2000", "EUR", owner: owners.0, stage: 0, ["contact_id": contactId]), "stage", ["stage_id": stages[1]])
+        _ = try await act(d2, "lost", ["reason": "price"])
+        _ = try await deal("500", "EUR", owner: owners.0, stage: 0, ["expected_close_date": "2027-01-15"])
+        let d4 = try await deal("3000", "EUR", owner: owners.1, stage: 0, ["expected_close_date": "2027-01-20", "probability": 90])
+        _ = try await act(d4, "stage", ["stage_id": stages[2]])
+        _ = try await act(try await deal("400", "EUR", owner: owners.1, stage: 0), "lost", ["reason": "competitor"])
+        _ = try await deal("100", "USD", owner: owners.0, stage: 1, ["expected_close_date": "2027-02-01"])
+        return Book(pipeline: pipeline, stages: stages, owners: owners, region: region)
+    }
+
+    static func money(_ amount: String, _ currency: String) -> [String: String] { ["amount": amount, "currency": currency] }
+
+    @Test("funnel, forecast, win rate and lost reasons give the exact figures of a known set of deals")
+    func exactFigures() async throws {
+        let book = try await book()
+
+        let funnel = try await api.get("/api/v1/reports/funnel?pipeline_id=\(book.pipeline)")
+        #expect(funnel.status == 200, "\(funnel.text)")
+        #expect(funnel.json["deals"] as? Int == 6)
+        #expect(funnel.json["open"] as? Int == 3)
+        #expect(funnel.json["won"] as? Int == 1)
+        #expect(funnel.json["lost"] as? Int == 2)
+        let stages = funnel.json["stages"] as? [[String: Any]] ?? []
+        #expect(stages.compactMap { $0["stage_id"] as? String } == book.stages)
+        #expect(stages.compactMap { $0["reached"] as? Int } == [6, 4, 2], "S1 all; S2 D1 D2 D4 D6 (D4 skipped it, but went past); S3 D1 D4")
+        #expect(stages.compactMap { $0["conversion_to_next"] as? Double } == [0.6667, 0.5, 0.5], "the last converts to won: 1 of 2")
+        #expect(stages.compactMap { ($0["open"] as? [String: Any])?["count"] as? Int } == [1, 1, 1])
+        #expect(stages.map { ($0["open"] as? [String: Any])?["amounts"] as? [[String: String]] ?? [] } == [
+            [Self.money("500.00", "EUR")], [Self.money("100.00", "USD")], [Self.money("3000.00", "EUR")],
+        ])
+        let empty = try await api.get("/api/v1/reports/funnel?pipeline_id=\(book.pipeline)&to=2000-01-01")
+        #expect(empty.json["deals"] as? Int == 0, "the range is on the deals' creation")
+        #expect((empty.json["stages"] as? [[String: Any]])?.compactMap { $0["reached"] as? Int } == [0, 0, 0])
+
+        let forecast = try await api.get("/api/v1/reports/forecast?pipeline_id=\(book.pipeline)")
+        #expect(forecast.status == 200, "\(forecast.text)")
+        let rows = forecast.json["rows"] as? [[String: Any]] ?? []
+        #expect(rows.compactMap { $0["month"] as? String } == ["2027-01", "2027-01", "2027-02"])
+        #expect(rows.compactMap { $0["owner"] as? String } == [book.owners.0, book.owners.1, book.owners.0])
+        #expect(rows.map { $0["amount"] as? [String: String] ?? [:] } == [
+            Self.money("500.00", "EUR"), Self.money("3000.00", "EUR"), Self.money("100.00", "USD"),
+        ])
+        #expect(rows.map { $0["weighted"] as? [String: String] ?? [:] } == [
+            Self.money("50.00", "EUR"), Self.money("2700.00", "EUR"), Self.money("50.00", "USD"),
+        ], "500 × 10% (S1), 3000 × 90% (the deal's own), 100 × 50% (S2)")
+        let totals = forecast.json["totals"] as? [[String: Any]] ?? []
+        #expect(totals.compactMap { $0["weighted"] as? String } == ["2750.00", "50.00"])
+        #expect(totals.compactMap { $0["currency"] as? String } == ["EUR", "USD"])
+        let february = try await api.get("/api/v1/reports/forecast?pipeline_id=\(book.pipeline)&from=2027-02-01&to=2027-03-01")
+        #expect((february.json["rows"] as? [[String: Any]])?.count == 1)
+
+        let byOwner = try await api.get("/api/v1/reports/win-rate?pipeline_id=\(book.pipeline)")
+        #expect(byOwner.status == 200, "\(byOwner.text)")
+        let owners = byOwner.json["rows"] as? [[String: Any]] ?? []
+        #expect(owners.compactMap { $0["key"] as? String } == [book.owners.0, book.owners.1])
+        #expect(owners.compactMap { $0["won"] as? Int } == [1, 0])
+        #expect(owners.compactMap { $0["lost"] as? Int } == [1, 1])
+        #expect(owners.compactMap { $0["win_rate"] as? Double } == [0.5, 0])
+        #expect(owners.first?["won_amounts"] as? [[String: String]] == [Self.money("1000.00", "EUR")])
+        let cycle = try #require(owners.first?["average_cycle_days"] as? Double)
+        #expect(cycle >= 0 && cycle < 1, "won within the test")
+        #expect(owners.last?["average_cycle_days"] is NSNull, "no deal won, no cycle")
+
+        // The contact's region reaches sales through its events.
+        let byRegion = try await TestEnvironment.eventually(timeout: .seconds(20)) {
+            let rows = try await api.get("/api/v1/reports/win-rate?pipeline_id=\(book.pipeline)&by=region").json["rows"] as? [[String: Any]] ?? []
+            return rows.first?["key"] as? String == book.region
+        }
+        #expect(byRegion)
+        let regions = try await api.get("/api/v1/reports/win-rate?pipeline_id=\(book.pipeline)&by=region").json["rows"] as? [[String: Any]] ?? []
+        #expect(regions.map { $0["key"] as? String } == [book.region, nil], "D5 has no contact")
+        #expect(regions.compactMap { $0["win_rate"] as? Double } == [0.5, 0])
+        let sources = try await api.get("/api/v1/reports/win-rate?pipeline_id=\(book.pipeline)&by=lead_source").json["rows"] as? [[String: Any]] ?? []
+        #expect(sources.first?["key"] as? String == "referral")
+        #expect(try await api.get("/api/v1/reports/win-rate?by=colour").status == 400)
+
+        let lost = try await api.get("/api/v1/reports/lost-reasons?pipeline_id=\(book.pipeline)")
+        #expect(lost.status == 200, "\(lost.text)")
+        #expect(lost.json["lost"] as? Int == 2)
+        let reasons = lost.json["reasons"] as? [[String: Any]] ?? []
+        #expect(reasons.compactMap { $0["reason"] as? String } == ["competitor", "price"])
+        #expect(reasons.compactMap { $0["share"] as? Double } == [0.5, 0.5])
+        #expect(reasons.compactMap { $0["label"] as? String } == ["Competitor", "Price"])
+        #expect(reasons.map { $0["amounts"] as? [[String: String]] ?? [] } == [[Self.money("400.00", "EUR")], [Self.money("2000.00", "EUR")]])
+        let before = try await api.get("/api/v1/reports/lost-reasons?pipeline_id=\(book.pipeline)&to=2000-01-01")
+        #expect(before.json["lost"] as? Int == 0)
+        #expect(try await api.get("/api/v1/reports/lost-reasons?from=2027-01-01&to=2026-01-01").status == 400)
+    }
+}
