@@ -27,7 +27,8 @@ public enum GatewayService {
                     adminKey: environment.optionalSecret("admin.key"), logger: dependencies.logger
                 ),
                 idempotency: idempotencyStore(dependencies),
-                upstreams: upstreams, logger: dependencies.logger
+                upstreams: upstreams, logger: dependencies.logger,
+                overviewTimeout: .milliseconds(Int64(environment.int("overview.timeout.ms", default: 1500)))
             ).register(on: router)
         },
         services: { dependencies in

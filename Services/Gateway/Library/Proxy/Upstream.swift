@@ -41,8 +41,24 @@ struct Upstream: Sendable {
         for name in Self.forwardedRequestHeaders {
             if let value = request.headers[name] { outgoing.headers.add(name: name.rawName, value: value) }
         }
-        outgoing.headers.add(name: "X-Switchboard-Caller", value: "\(caller.id) \(caller.role.rawValue)")
         outgoing.body = body
+        return try await send(outgoing, caller: caller, timeout: timeout)
+    }
+
+    /// A GET of one of the service's read endpoints, its body read whole (at most `limit` bytes).
+    func get(_ path: String, caller: Caller, timeout: TimeAmount, limit: Int = 8 << 20) async throws -> (status: Int, body: ByteBuffer) {
+        let deadline = NIODeadline.now() + timeout
+        let answer = try await send(HTTPClientRequest(url: baseURL + path), caller: caller, timeout: timeout)
+        do {
+            return (answer.status.code, try await answer.body.collect(upTo: limit))
+        } catch where NIODeadline.now() >= deadline {
+            throw Problem(.gatewayTimeout, slug: "upstream-timeout", detail: "the \(name) service did not answer within \(timeout.seconds) s")
+        }
+    }
+
+    private func send(_ request: HTTPClientRequest, caller: Caller, timeout: TimeAmount) async throws -> Answer {
+        var outgoing = request
+        outgoing.headers.add(name: "X-Switchboard-Caller", value: "\(caller.id) \(caller.role.rawValue)")
         let answer: HTTPClientResponse
         do {
             answer = try await client.execute(outgoing, timeout: timeout, logger: logger)

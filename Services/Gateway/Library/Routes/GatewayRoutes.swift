@@ -14,6 +14,8 @@ struct GatewayRoutes: Sendable {
     let idempotency: IdempotencyStore
     let upstreams: [String: Upstream]
     let logger: Logger
+    /// How long the overview waits for each service before it answers without that part.
+    var overviewTimeout: TimeAmount = .milliseconds(1500)
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     /// The largest answer to an idempotent POST the gateway keeps for replay (JSON documents are far smaller).
@@ -24,6 +26,15 @@ struct GatewayRoutes: Sendable {
             router.on(RouterPath(route.path), method: route.method) { request, context in
                 try await proxy(request, context: context, route: route)
             }
+        }
+        router.get("/api/v1/customers/:contact_id/overview") { request, context in
+            let caller = try await authorize(request, .read)
+            let contactId = try context.uuidParameter("contact_id")
+            guard let contacts = upstreams["contacts"], let sales = upstreams["sales"] else {
+                throw Problem(.serviceUnavailable, slug: "upstream-unavailable", detail: "the contacts and sales services are not configured")
+            }
+            return try await CustomerOverview(contacts: contacts, sales: sales, timeout: overviewTimeout, logger: logger)
+                .answer(contactId, caller: caller)
         }
         router.get("/api/v1/openapi.json") { _, _ in
             Response(
