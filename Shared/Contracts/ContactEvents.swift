@@ -12,6 +12,35 @@ public enum ContactEvents {
     public static let accountUpdated = "contacts.account.updated"
     public static let accountDeleted = "contacts.account.deleted"
     public static let interactionLogged = "contacts.interaction.logged"
+    /// The answer to `sales.lead.converted`: the contact the lead is (matched by e-mail or phone, or
+    /// created), and the account when one was asked for. Data: `ContactLeadLink`.
+    public static let contactLeadLinked = "contacts.contact.lead_linked"
+}
+
+/// The data of `contacts.contact.lead_linked`.
+public struct ContactLeadLink: Codable, Sendable, Hashable {
+    public var leadId: UUID
+    public var dealId: UUID?
+    public var contactId: UUID
+    public var accountId: UUID?
+    /// True when the contact was created for the lead, false when an existing one matched.
+    public var contactCreated: Bool
+
+    public init(leadId: UUID, dealId: UUID?, contactId: UUID, accountId: UUID?, contactCreated: Bool) {
+        self.leadId = leadId
+        self.dealId = dealId
+        self.contactId = contactId
+        self.accountId = accountId
+        self.contactCreated = contactCreated
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case leadId = "lead_id"
+        case dealId = "deal_id"
+        case contactId = "contact_id"
+        case accountId = "account_id"
+        case contactCreated = "contact_created"
+    }
 }
 
 /// What another service reads of a contact from its events to keep a replica (each event's data

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The event types the sales service publishes (`Services/Sales/asyncapi.yaml`). Each carries the
 /// full current document of its aggregate.
 public enum SalesEvents {
@@ -12,4 +14,39 @@ public enum SalesEvents {
     public static let dealDeleted = "sales.deal.deleted"
 
     public static let dealTypes = [dealCreated, dealUpdated, dealStageChanged, dealWon, dealLost, dealReopened, dealDeleted]
+
+    public static let leadCreated = "sales.lead.created"
+    /// A change of the lead's own fields, or the contact and account of its conversion linked.
+    public static let leadUpdated = "sales.lead.updated"
+    public static let leadQualified = "sales.lead.qualified"
+    public static let leadDisqualified = "sales.lead.disqualified"
+    /// The lead became a deal. The contacts service answers it: it matches the lead's e-mail or
+    /// phone to a contact, or creates one (and an account when `create_account`), and publishes
+    /// `contacts.contact.lead_linked`.
+    public static let leadConverted = "sales.lead.converted"
+    public static let leadDeleted = "sales.lead.deleted"
+
+    public static let leadTypes = [leadCreated, leadUpdated, leadQualified, leadDisqualified, leadConverted, leadDeleted]
+}
+
+/// What the contacts service reads of `sales.lead.converted` (the lead document).
+public struct ConvertedLead: Decodable, Sendable, Hashable {
+    public var id: UUID
+    public var firstName: String?
+    public var lastName: String?
+    public var company: String?
+    public var email: String?
+    public var phone: String?
+    public var source: String?
+    public var owner: String?
+    public var dealId: UUID?
+    public var createAccount: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, company, email, phone, source, owner
+        case firstName = "first_name"
+        case lastName = "last_name"
+        case dealId = "deal_id"
+        case createAccount = "create_account"
+    }
 }

@@ -7,6 +7,9 @@ public enum ContactsService {
     public static let definition = ServiceDefinition(
         name: "contacts",
         migrations: ContactsMigrations.all,
+        handlers: { dependencies in
+            [LeadConversions(schema: dependencies.schema, outbox: dependencies.outbox, contacts: contactStore(dependencies), logger: dependencies.logger).handler]
+        },
         routes: { router, dependencies in
             let contacts = contactStore(dependencies)
             ContactRoutes(

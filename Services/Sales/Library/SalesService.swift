@@ -1,3 +1,4 @@
+import Contracts
 import Logging
 import Messaging
 import ServiceKit
@@ -9,19 +10,38 @@ public enum SalesService {
     public static let definition = ServiceDefinition(
         name: "sales",
         migrations: SalesMigrations.all,
-        handlers: { dependencies in replica(dependencies).handlers },
+        handlers: { dependencies in
+            let leads = leadStore(dependencies)
+            return replica(dependencies).handlers + [
+                EventHandler(type: ContactEvents.contactLeadLinked) { envelope, context in
+                    try await leads.link(try envelope.payload(as: ContactLeadLink.self), on: context.connection)
+                }
+            ]
+        },
         routes: { router, dependencies in
             SalesRoutes(
                 pipelines: PipelineStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
-                deals: DealStore(
-                    schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox,
-                    replica: replica(dependencies), logger: dependencies.logger
-                ),
+                deals: dealStore(dependencies),
                 lostReasons: LostReasonStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
-                reports: ReportStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger)
+                reports: ReportStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
+                leads: leadStore(dependencies)
             ).register(on: router)
         }
     )
+
+    static func dealStore(_ dependencies: ServiceDependencies) -> DealStore {
+        DealStore(
+            schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, replica: replica(dependencies),
+            logger: dependencies.logger
+        )
+    }
+
+    static func leadStore(_ dependencies: ServiceDependencies) -> LeadStore {
+        LeadStore(
+            schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, deals: dealStore(dependencies),
+            logger: dependencies.logger
+        )
+    }
 
     static func replica(_ dependencies: ServiceDependencies) -> ContactReplica {
         ContactReplica(schema: dependencies.schema, outbox: dependencies.outbox, logger: dependencies.logger)

@@ -82,6 +82,15 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, CustomString
         Problem(.conflict, slug: slug, title: "Conflict", detail: detail, extensions: extensions)
     }
 
+    /// The same problem about a member of a larger body: each field named under `prefix` (`deal.`).
+    public func prefixingFields(_ prefix: String) -> Problem {
+        guard !errors.isEmpty else { return self }
+        var problem = self
+        problem.errors = errors.map { FieldError(prefix + $0.field, $0.message) }
+        problem.detail = problem.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+        return problem
+    }
+
     // MARK: Coding
 
     private struct Key: CodingKey {

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 
 public struct EmailAddress: Codable, Sendable, Hashable {

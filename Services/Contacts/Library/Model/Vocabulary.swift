@@ -1,12 +1,5 @@
 import Contracts
 
-/// How the customer heard of us, asked at the first purchase.
-public enum LeadSource: String, APIEnum {
-    case advertising, referral, web, exhibition
-    case coldCall = "cold_call"
-    case other
-}
-
 public enum PurchasePurpose: String, APIEnum {
     case resale
     case ownUse = "own_use"

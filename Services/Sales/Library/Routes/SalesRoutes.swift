@@ -9,6 +9,7 @@ struct SalesRoutes {
     let deals: DealStore
     let lostReasons: LostReasonStore
     let reports: ReportStore
+    let leads: LeadStore
 
     func register(on router: Router<BasicRequestContext>) {
         let api = router.group("/api/v1")
@@ -46,6 +47,40 @@ struct SalesRoutes {
             return APICoding.rawResponse(try await lostReasons.update(context.parameters.get("code") ?? "", input))
         }
 
+        api.get("/leads") { request, _ in try await leads.list(request).response() }
+        api.post("/leads") { request, context in
+            let input = try await request.decodeJSON(LeadFields.self, context: context)
+            return try await leads.create(input).response(status: .created, location: "/api/v1/leads/")
+        }
+        api.get("/leads/:id") { _, context in try await leads.get(try context.uuidParameter("id")).response() }
+        api.patch("/leads/:id") { request, context in
+            let body = try await request.jsonBody(context: context)
+            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(LeadAction.self, from: body).version)
+            return try await leads.update(try context.uuidParameter("id"), patch: try Self.patch(body), expectedVersion: version).response()
+        }
+        api.delete("/leads/:id") { request, context in
+            let id = try context.uuidParameter("id")
+            try await leads.delete(id, expectedVersion: request.headers[.ifMatch] == nil ? nil : try request.expectedVersion(bodyVersion: nil))
+            return Response(status: .noContent)
+        }
+        api.post("/leads/:id/qualify") { request, context in
+            let action = try await Self.body(LeadAction.self, of: request, context: context) ?? LeadAction()
+            let version = try request.expectedVersion(bodyVersion: action.version)
+            return try await leads.qualify(try context.uuidParameter("id"), expectedVersion: version).response()
+        }
+        api.post("/leads/:id/disqualify") { request, context in
+            let action = try await Self.body(LeadAction.self, of: request, context: context) ?? LeadAction()
+            let version = try request.expectedVersion(bodyVersion: action.version)
+            return try await leads.disqualify(try context.uuidParameter("id"), reason: action.reason, expectedVersion: version).response()
+        }
+        api.post("/leads/:id/convert") { request, context in
+            let conversion = try await Self.body(LeadConversion.self, of: request, context: context) ?? LeadConversion()
+            // The version is optional here: converting again answers the conversion there is.
+            let version = request.headers[.ifMatch] == nil ? conversion.version : try request.expectedVersion(bodyVersion: nil)
+            let (lead, converted) = try await leads.convert(try context.uuidParameter("id"), conversion, expectedVersion: version)
+            return try lead.response(status: converted ? .created : .ok)
+        }
+
         api.get("/reports/funnel") { request, _ in try await reports.funnel(request) }
         api.get("/reports/forecast") { request, _ in try await reports.forecast(request) }
         api.get("/reports/win-rate") { request, _ in try await reports.winRate(request) }
@@ -60,12 +95,7 @@ struct SalesRoutes {
         api.patch("/deals/:id") { request, context in
             let body = try await request.jsonBody(context: context)
             let version = try request.expectedVersion(bodyVersion: try APICoding.decode(DealAction.self, from: body).version)
-            var patch = try APICoding.decode(JSONValue.self, from: body)
-            if case var .object(members) = patch {
-                members["version"] = nil
-                patch = .object(members)
-            }
-            return try await deals.update(try context.uuidParameter("id"), patch: patch, expectedVersion: version).response()
+            return try await deals.update(try context.uuidParameter("id"), patch: try Self.patch(body), expectedVersion: version).response()
         }
         api.delete("/deals/:id") { request, context in
             let id = try context.uuidParameter("id")
@@ -85,10 +115,25 @@ struct SalesRoutes {
         func action(_ name: String, _ body: @escaping @Sendable (UUID, DealAction, Int64) async throws -> Document) {
             api.post("/deals/:id/\(name)") { request, context in
                 let id = try context.uuidParameter("id")
-                let action = try await request.optionalJSONBody(context: context).map { try APICoding.decode(DealAction.self, from: $0) } ?? DealAction()
+                let action = try await Self.body(DealAction.self, of: request, context: context) ?? DealAction()
                 let version = try request.expectedVersion(bodyVersion: action.version)
                 return try await body(id, action, version).response()
             }
         }
+    }
+
+    /// The body of an action, whose members are all optional: nil when there is none.
+    static func body<T: Decodable>(_ type: T.Type, of request: Request, context: some RequestContext) async throws -> T? {
+        try await request.optionalJSONBody(context: context).map { try APICoding.decode(T.self, from: $0) }
+    }
+
+    /// A merge patch without `version`, which says what the patch expects rather than what it changes.
+    static func patch(_ body: Data) throws -> JSONValue {
+        var patch = try APICoding.decode(JSONValue.self, from: body)
+        if case var .object(members) = patch {
+            members["version"] = nil
+            patch = .object(members)
+        }
+        return patch
     }
 }

@@ -79,23 +79,28 @@ struct DealStore: Sendable {
     func create(_ input: DealFields) async throws -> Document {
         let fields = try input.validated()
         return try await client.transaction(logger: logger) { connection in
-            let (pipelineId, stageId) = try await placement(pipeline: fields.pipelineId, stage: fields.stageId, on: connection)
-            let contactId = try await replica.current(fields.contactId, field: "contact_id", on: connection)
-            let id = UUID()
-            var sql = SQLBuilder()
-            let columns = try Self.columns(fields, contactId: contactId, into: &sql)
-                + [("id", try sql.bind(id)), ("pipeline_id", try sql.bind(pipelineId)), ("stage_id", try sql.bind(stageId))]
-            sql.append("""
-                WITH d AS (
-                    INSERT INTO \(deals) AS d (\(columns.map(\.0).joined(separator: ", "))) VALUES (\(columns.map(\.1).joined(separator: ", ")))
-                    RETURNING d.id, d.stage_id, d.stage_entered_at, \(document) AS document),
-                stay AS (INSERT INTO \(history) (deal_id, stage_id, entered_at) SELECT id, stage_id, stage_entered_at FROM d)
-                SELECT document FROM d
-                """)
-            let created = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(try created.event(SalesEvents.dealCreated, producer: "sales", aggregateId: id, version: 1), on: connection, logger: logger)
-            return created
+            try await insert(fields, on: connection)
         }
+    }
+
+    /// A new deal of valid fields, with its first stay and its event, in the caller's transaction.
+    func insert(_ fields: DealFields, on connection: PostgresConnection) async throws -> Document {
+        let (pipelineId, stageId) = try await placement(pipeline: fields.pipelineId, stage: fields.stageId, on: connection)
+        let contactId = try await replica.current(fields.contactId, field: "contact_id", on: connection)
+        let id = UUID()
+        var sql = SQLBuilder()
+        let columns = try Self.columns(fields, contactId: contactId, into: &sql)
+            + [("id", try sql.bind(id)), ("pipeline_id", try sql.bind(pipelineId)), ("stage_id", try sql.bind(stageId))]
+        sql.append("""
+            WITH d AS (
+                INSERT INTO \(deals) AS d (\(columns.map(\.0).joined(separator: ", "))) VALUES (\(columns.map(\.1).joined(separator: ", ")))
+                RETURNING d.id, d.stage_id, d.stage_entered_at, \(document) AS document),
+            stay AS (INSERT INTO \(history) (deal_id, stage_id, entered_at) SELECT id, stage_id, stage_entered_at FROM d)
+            SELECT document FROM d
+            """)
+        let created = try await connection.document(sql.query, logger: logger)!
+        try await outbox.append(try created.event(SalesEvents.dealCreated, producer: "sales", aggregateId: id, version: 1), on: connection, logger: logger)
+        return created
     }
 
     /// A JSON merge patch of the deal's own fields; its stage and outcome have actions of their own.
@@ -208,6 +213,26 @@ struct DealStore: Sendable {
             let deleted = try await connection.document(sql.query, logger: logger)!
             try await outbox.append(
                 try deleted.event(SalesEvents.dealDeleted, producer: "sales", aggregateId: id, version: deal.version + 1), on: connection, logger: logger
+            )
+        }
+    }
+
+    /// A converted lead's contact and account, on its deal unless a person has set them already.
+    func link(_ id: UUID, contact: UUID, account: UUID?, on connection: PostgresConnection) async throws {
+        var sql = SQLBuilder()
+        let contactPlaceholder = try sql.bind(contact)
+        let accountPlaceholder = try sql.bind(account)
+        sql.append("""
+            UPDATE \(deals) AS d SET contact_id = coalesce(d.contact_id, \(contactPlaceholder)),
+                account_id = coalesce(d.account_id, \(accountPlaceholder)), version = version + 1, updated_at = \(Self.now)
+            WHERE d.id = \(try sql.bind(id)) AND d.deleted_at IS NULL
+                AND (d.contact_id IS NULL OR (d.account_id IS NULL AND \(accountPlaceholder)::uuid IS NOT NULL))
+            RETURNING d.version, \(document)
+            """)
+        for try await (version, text) in try await connection.query(sql.query, logger: logger).decode((Int64, String).self) {
+            try await outbox.append(
+                try Document(text: text).event(SalesEvents.dealUpdated, producer: "sales", aggregateId: id, version: version),
+                on: connection, logger: logger
             )
         }
     }
