@@ -41,6 +41,16 @@ public struct ContactLeadLink: Codable, Sendable, Hashable {
         case accountId = "account_id"
         case contactCreated = "contact_created"
     }
+
+    /// Ids in the wire form every other event uses: lower case.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(leadId.uuidString.lowercased(), forKey: .leadId)
+        try container.encode(dealId?.uuidString.lowercased(), forKey: .dealId)
+        try container.encode(contactId.uuidString.lowercased(), forKey: .contactId)
+        try container.encode(accountId?.uuidString.lowercased(), forKey: .accountId)
+        try container.encode(contactCreated, forKey: .contactCreated)
+    }
 }
 
 /// What another service reads of a contact from its events to keep a replica (each event's data

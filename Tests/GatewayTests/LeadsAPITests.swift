@@ -1,4 +1,7 @@
+import AMQP
+import Contracts
 import Foundation
+import Messaging
 import Testing
 import TestSupport
 
@@ -29,8 +32,40 @@ struct LeadsAPITests {
         return lead
     }
 
+    struct Identity: Decodable {
+        var id: UUID
+        var version: Int64
+    }
+
+    @Test("every lead fixture is an envelope from sales whose data is the lead at its version; the contacts answer names the lead")
+    func fixtures() throws {
+        for type in SalesEvents.leadTypes {
+            let envelope = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(type))))
+            #expect(envelope.type == type)
+            #expect(envelope.producer == "sales")
+            let lead = try envelope.payload(as: Identity.self)
+            #expect(lead.id == envelope.aggregateId)
+            #expect(lead.version == envelope.aggregateVersion)
+        }
+        let converted = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(SalesEvents.leadConverted))))
+        #expect(try converted.payload(as: ConvertedLead.self).dealId != nil)
+        let answer = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(ContactEvents.contactLeadLinked))))
+        #expect(answer.producer == "contacts")
+        #expect(answer.causationId != nil, "it names the conversion it answers")
+        #expect(try answer.payload(as: ContactLeadLink.self).contactId == answer.aggregateId)
+    }
+
     @Test("a qualified lead converts into a deal, a new contact and an account, all linked; converting again converts once")
     func convertNew() async throws {
+        let queue = TestEnvironment.uniqueName("lead-outsider")
+        let topology = Topology(
+            exchanges: [], queues: [.init(name: queue)],
+            bindings: [
+                .init(queue: queue, exchange: CRMTopology.eventsExchange, routingKey: "sales.lead.#"),
+                .init(queue: queue, exchange: CRMTopology.eventsExchange, routingKey: ContactEvents.contactLeadLinked),
+            ]
+        )
+        try await AMQPOneShot.run(TestEnvironment.broker()) { try $0.declare(topology) }
         let email = "\(TestEnvironment.uniqueName("lead"))@example.com"
         let company = TestEnvironment.uniqueName("Lead Works")
         var lead = try await lead([
@@ -84,6 +119,30 @@ struct LeadsAPITests {
         let byContact = try await api.get("/api/v1/deals?contact_id=\(contactId)")
         #expect(byContact.items.count == 1, "one conversion, one deal")
         #expect(try await api.send("PATCH", "/api/v1/leads/\(lead["id"]!)", json: ["notes": "x", "version": done["version"]!]).status == 409)
+
+        var events: [[String: Any]] = []
+        let complete = try await TestEnvironment.eventually(timeout: .seconds(15)) {
+            for delivery in try await EventFixtures.drain(queue) {
+                let event = try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any] ?? [:]
+                let data = event["data"] as? [String: Any] ?? [:]
+                if event["aggregate_id"] as? String == lead["id"] as? String || data["lead_id"] as? String == lead["id"] as? String {
+                    events.append(event)
+                }
+            }
+            return events.count >= 6
+        }
+        try await AMQPOneShot.run(TestEnvironment.broker()) { try $0.deleteQueue(queue) }
+        #expect(complete, "got \(events.map { $0["type"] as? String ?? "?" })")
+        let types = events.compactMap { $0["type"] as? String }
+        #expect(Array(types.prefix(4)) == [SalesEvents.leadCreated, SalesEvents.leadUpdated, SalesEvents.leadQualified, SalesEvents.leadConverted])
+        #expect(Set(types.dropFirst(4)) == [ContactEvents.contactLeadLinked, SalesEvents.leadUpdated], "the answer, then the link")
+        for event in events {
+            let type = try #require(event["type"] as? String)
+            #expect(EventFixtures.shape(event) == EventFixtures.shape(try EventFixtures.fixture(type)), "\(type) has the fixture's members")
+        }
+        let answer = try #require(events.first { $0["type"] as? String == ContactEvents.contactLeadLinked }?["data"] as? [String: Any])
+        #expect(answer["contact_id"] as? String == contactId, "ids in lower case, as the API writes them")
+        #expect(answer["contact_created"] as? Bool == true)
     }
 
     @Test("a lead whose e-mail a contact has already converts to that contact, and no other is made")
