@@ -84,7 +84,7 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .testTarget(
-        name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "Contracts", "GatewayService", "ContactsService", "Storage", hummingbird, postgres],
+        name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "Contracts", "GatewayService", "ContactsService", "SalesService", "Storage", hummingbird, postgres],
         path: "Tests/GatewayTests", swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -118,6 +118,7 @@ var targets: [Target] = [
 /// What a service library needs beyond the common set.
 let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Resource])] = [
     "ContactsService": ([lifecycle], []),
+    "SalesService": ([lifecycle], []),
     "GatewayService": (
         [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -27,6 +27,17 @@ public enum SalesEvents {
     public static let leadDeleted = "sales.lead.deleted"
 
     public static let leadTypes = [leadCreated, leadUpdated, leadQualified, leadDisqualified, leadConverted, leadDeleted]
+
+    /// A draft quote was made of a deal's lines.
+    public static let quoteCreated = "sales.quote.created"
+    public static let quoteSent = "sales.quote.sent"
+    /// Accepted; its deal's `sales.deal.won` comes in the same commit when the acceptance won it.
+    public static let quoteAccepted = "sales.quote.accepted"
+    public static let quoteRejected = "sales.quote.rejected"
+    /// A sent quote's last valid day passed without a decision.
+    public static let quoteExpired = "sales.quote.expired"
+
+    public static let quoteTypes = [quoteCreated, quoteSent, quoteAccepted, quoteRejected, quoteExpired]
 }
 
 /// What the contacts service reads of `sales.lead.converted` (the lead document).

@@ -24,10 +24,20 @@ public enum SalesService {
                 deals: dealStore(dependencies),
                 lostReasons: LostReasonStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
                 reports: ReportStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
-                leads: leadStore(dependencies)
+                leads: leadStore(dependencies),
+                catalog: CatalogStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
+                quotes: quoteStore(dependencies)
             ).register(on: router)
-        }
+        },
+        services: { dependencies in [QuoteExpiry(quotes: quoteStore(dependencies), logger: dependencies.logger)] }
     )
+
+    static func quoteStore(_ dependencies: ServiceDependencies) -> QuoteStore {
+        QuoteStore(
+            schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, deals: dealStore(dependencies),
+            logger: dependencies.logger
+        )
+    }
 
     static func dealStore(_ dependencies: ServiceDependencies) -> DealStore {
         DealStore(

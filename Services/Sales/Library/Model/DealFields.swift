@@ -61,12 +61,10 @@ struct DealFields: Codable, Sendable, Hashable {
     /// `YYYY-MM-DD` that names a real day.
     static func calendarDate(_ text: String) -> Date? {
         guard text.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = text.split(separator: "-").compactMap { Int($0) }
         let components = DateComponents(year: parts[0], month: parts[1], day: parts[2])
-        guard components.isValidDate(in: calendar) else { return nil }
-        return calendar.date(from: components)
+        guard components.isValidDate(in: Calendar.utc) else { return nil }
+        return Calendar.utc.date(from: components)
     }
 }
 

@@ -1,6 +1,8 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Messaging
+import NIOCore
 import ServiceKit
 
 /// The sales service's HTTP API; the gateway serves it to the public under the same paths.
@@ -10,6 +12,8 @@ struct SalesRoutes {
     let lostReasons: LostReasonStore
     let reports: ReportStore
     let leads: LeadStore
+    let catalog: CatalogStore
+    let quotes: QuoteStore
 
     func register(on router: Router<BasicRequestContext>) {
         let api = router.group("/api/v1")
@@ -55,7 +59,7 @@ struct SalesRoutes {
         api.get("/leads/:id") { _, context in try await leads.get(try context.uuidParameter("id")).response() }
         api.patch("/leads/:id") { request, context in
             let body = try await request.jsonBody(context: context)
-            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(LeadAction.self, from: body).version)
+            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(VersionField.self, from: body).version)
             return try await leads.update(try context.uuidParameter("id"), patch: try Self.patch(body), expectedVersion: version).response()
         }
         api.delete("/leads/:id") { request, context in
@@ -81,6 +85,69 @@ struct SalesRoutes {
             return try lead.response(status: converted ? .created : .ok)
         }
 
+        api.get("/products") { request, _ in try await catalog.listProducts(request).response() }
+        api.post("/products") { request, context in
+            let input = try await request.decodeJSON(ProductFields.self, context: context)
+            return try await catalog.createProduct(input).response(status: .created, location: "/api/v1/products/")
+        }
+        api.get("/products/:id") { _, context in try await catalog.product(try context.uuidParameter("id")).response() }
+        api.patch("/products/:id") { request, context in
+            let body = try await request.jsonBody(context: context)
+            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(VersionField.self, from: body).version)
+            return try await catalog.updateProduct(try context.uuidParameter("id"), patch: try Self.patch(body), expectedVersion: version).response()
+        }
+        api.get("/price-lists") { _, _ in try await catalog.listPriceLists().response() }
+        api.post("/price-lists") { request, context in
+            let input = try await request.decodeJSON(PriceListFields.self, context: context)
+            return try await catalog.createPriceList(input).response(status: .created, location: "/api/v1/price-lists/")
+        }
+        api.get("/price-lists/:id") { _, context in try await catalog.priceList(try context.uuidParameter("id")).response() }
+        api.patch("/price-lists/:id") { request, context in
+            let input = try await request.decodeJSON(PriceListFields.self, context: context)
+            let version = request.headers[.ifMatch] == nil ? nil : try request.expectedVersion(bodyVersion: nil)
+            return try await catalog.updatePriceList(try context.uuidParameter("id"), input, expectedVersion: version).response()
+        }
+        api.put("/price-lists/:id/prices/:product_id") { request, context in
+            let input = try await request.decodeJSON(PriceInput.self, context: context)
+            guard let price = input.unitPrice else { throw Problem.validation([FieldError("unit_price", "is required")]) }
+            return try await catalog.setPrice(price, of: try context.uuidParameter("product_id"), in: try context.uuidParameter("id")).response()
+        }
+        api.delete("/price-lists/:id/prices/:product_id") { _, context in
+            try await catalog.setPrice(nil, of: try context.uuidParameter("product_id"), in: try context.uuidParameter("id")).response()
+        }
+
+        api.put("/deals/:id/lines") { request, context in
+            let input = try await request.decodeJSON(DealLinesInput.self, context: context)
+            let version = try request.expectedVersion(bodyVersion: input.version)
+            return try await deals.setLines(try context.uuidParameter("id"), input, expectedVersion: version).response()
+        }
+        api.post("/deals/:id/quotes") { request, context in
+            let input = try await Self.body(QuoteRequest.self, of: request, context: context) ?? QuoteRequest()
+            return try await quotes.create(for: try context.uuidParameter("id"), input).response(status: .created, location: "/api/v1/quotes/")
+        }
+        api.get("/quotes") { request, _ in try await quotes.list(request).response() }
+        api.get("/quotes/:id") { _, context in try await quotes.get(try context.uuidParameter("id")).response() }
+        api.get("/quotes/:id/html") { _, context in
+            let page = try QuotePage.render(try await quotes.get(try context.uuidParameter("id")))
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+        }
+        api.post("/quotes/:id/send") { request, context in
+            let action = try await Self.body(QuoteAction.self, of: request, context: context) ?? QuoteAction()
+            return try await quotes.send(try context.uuidParameter("id"), expectedVersion: try Self.optionalVersion(request, action.version)).response()
+        }
+        api.post("/quotes/:id/accept") { request, context in
+            let action = try await Self.body(QuoteAction.self, of: request, context: context) ?? QuoteAction()
+            return try await quotes.accept(
+                try context.uuidParameter("id"), markDealWon: action.markDealWon ?? true, expectedVersion: try Self.optionalVersion(request, action.version)
+            ).response()
+        }
+        api.post("/quotes/:id/reject") { request, context in
+            let action = try await Self.body(QuoteAction.self, of: request, context: context) ?? QuoteAction()
+            return try await quotes.reject(
+                try context.uuidParameter("id"), reason: action.reason, expectedVersion: try Self.optionalVersion(request, action.version)
+            ).response()
+        }
+
         api.get("/reports/funnel") { request, _ in try await reports.funnel(request) }
         api.get("/reports/forecast") { request, _ in try await reports.forecast(request) }
         api.get("/reports/win-rate") { request, _ in try await reports.winRate(request) }
@@ -94,7 +161,7 @@ struct SalesRoutes {
         api.get("/deals/:id") { _, context in try await deals.get(try context.uuidParameter("id")).response() }
         api.patch("/deals/:id") { request, context in
             let body = try await request.jsonBody(context: context)
-            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(DealAction.self, from: body).version)
+            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(VersionField.self, from: body).version)
             return try await deals.update(try context.uuidParameter("id"), patch: try Self.patch(body), expectedVersion: version).response()
         }
         api.delete("/deals/:id") { request, context in
@@ -127,6 +194,11 @@ struct SalesRoutes {
         try await request.optionalJSONBody(context: context).map { try APICoding.decode(T.self, from: $0) }
     }
 
+    /// The version an action expects, when the client gives one (`If-Match` or `version`).
+    static func optionalVersion(_ request: Request, _ bodyVersion: Int64?) throws -> Int64? {
+        request.headers[.ifMatch] == nil && bodyVersion == nil ? nil : try request.expectedVersion(bodyVersion: bodyVersion)
+    }
+
     /// A merge patch without `version`, which says what the patch expects rather than what it changes.
     static func patch(_ body: Data) throws -> JSONValue {
         var patch = try APICoding.decode(JSONValue.self, from: body)
@@ -136,4 +208,9 @@ struct SalesRoutes {
         }
         return patch
     }
+}
+
+/// The `version` member of a patch body.
+struct VersionField: Decodable {
+    var version: Int64?
 }

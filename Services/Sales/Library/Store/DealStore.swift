@@ -117,6 +117,9 @@ struct DealStore: Sendable {
             read.append("SELECT \(Self.writableFields)::text FROM \(deals) d WHERE d.id = \(try read.bind(id))")
             let current = try await connection.document(read.query, logger: logger)!
             let fields = try Document.writableFields(DealFields.self, of: current, patchedWith: patch).validated()
+            if members["amount"] != nil, try await hasLines(id, on: connection) {
+                throw Problem.validation([FieldError("amount", "comes from the deal's lines; change them with PUT /api/v1/deals/{id}/lines")])
+            }
             let contactId = try await replica.current(fields.contactId, field: "contact_id", on: connection)
             var sql = SQLBuilder()
             let columns = try Self.columns(fields, contactId: contactId, into: &sql)
@@ -138,7 +141,7 @@ struct DealStore: Sendable {
         guard let stageId else { throw Problem.validation([FieldError("stage_id", "is required")]) }
         return try await client.transaction(logger: logger) { connection in
             let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
-            guard deal.status == .open else { throw Self.closed(deal, doing: "move") }
+            guard deal.status == .open else { throw Self.closed(deal, doing: "move it") }
             let (pipelineId, _) = try await placement(pipeline: nil, stage: stageId, on: connection)
             if deal.stageId == stageId {
                 var read = SQLBuilder()
@@ -217,6 +220,130 @@ struct DealStore: Sendable {
         }
     }
 
+    /// Replaces the lines of an open deal. Each line's price is the one given, else the product's
+    /// in the deal's price list, else its base price when that is in the deal's currency. A deal
+    /// with lines takes its amount from them; with none, it keeps the amount it has.
+    func setLines(_ id: UUID, _ input: DealLinesInput, expectedVersion: Int64) async throws -> Document {
+        try await client.transaction(logger: logger) { connection in
+            let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
+            guard deal.status == .open else { throw Self.closed(deal, doing: "change its lines") }
+            var read = SQLBuilder()
+            read.append("SELECT d.price_list_id, d.currency FROM \(deals) d WHERE d.id = \(try read.bind(id))")
+            var current: (UUID?, String) = (nil, "EUR")
+            for try await row in try await connection.query(read.query, logger: logger).decode((UUID?, String).self) { current = row }
+            let priceList = input.priceListId ?? current.0
+            var currency = input.currency?.uppercased() ?? current.1
+            if let priceList {
+                var list = SQLBuilder()
+                list.append("SELECT currency FROM \(schema.table("price_lists")) WHERE id = \(try list.bind(priceList))")
+                guard let listCurrency = try await connection.texts(list.query, logger: logger).first else {
+                    throw Problem.validation([FieldError("price_list_id", "no price list \(priceList.lowercased) exists")])
+                }
+                if let asked = input.currency, asked.uppercased() != listCurrency {
+                    throw Problem.validation([FieldError("currency", "the price list's prices are in \(listCurrency)")])
+                }
+                currency = listCurrency
+            }
+            let lines = try await priced(input.lines ?? [], currency: currency, priceList: priceList, on: connection)
+            var sql = SQLBuilder()
+            sql.append("DELETE FROM \(schema.table("deal_lines")) WHERE deal_id = \(try sql.bind(id))")
+            try await connection.query(sql.query, logger: logger)
+            if !lines.isEmpty {
+                var insert = SQLBuilder()
+                insert.append("""
+                    INSERT INTO \(schema.table("deal_lines")) (deal_id, position, product_id, quantity, unit_price, price_overridden, discount_percent)
+                    SELECT \(try insert.bind(id)), t.position, t.product, t.quantity::numeric, t.price::numeric, t.overridden, t.discount::numeric
+                    FROM unnest(\(try insert.bind(lines.map(\.product)))::uuid[], \(try insert.bind(lines.map(\.quantity)))::text[],
+                        \(try insert.bind(lines.map(\.price)))::text[], \(try insert.bind(lines.map(\.overridden)))::bool[],
+                        \(try insert.bind(lines.map(\.discount)))::text[]) WITH ORDINALITY AS t (product, quantity, price, overridden, discount, position)
+                    """)
+                try await connection.query(insert.query, logger: logger)
+            }
+            var update = SQLBuilder()
+            update.append("""
+                UPDATE \(deals) AS d SET price_list_id = \(try update.bind(priceList)), currency = \(try update.bind(currency)),
+                    amount = coalesce((SELECT sum(\(schema.quoted).line_total(l.quantity, l.unit_price, l.discount_percent))
+                        FROM \(schema.table("deal_lines")) l WHERE l.deal_id = d.id), d.amount),
+                    version = version + 1, updated_at = \(Self.now)
+                WHERE d.id = \(try update.bind(id)) RETURNING \(document)
+                """)
+            let updated = try await connection.document(update.query, logger: logger)!
+            try await outbox.append(
+                try updated.event(SalesEvents.dealUpdated, producer: "sales", aggregateId: id, version: deal.version + 1), on: connection, logger: logger
+            )
+            return updated
+        }
+    }
+
+    struct PricedLine {
+        var product: UUID
+        var quantity: String
+        var price: String
+        var overridden: Bool
+        var discount: String
+    }
+
+    /// Checks the lines and finds each one's price; every problem is named by its line.
+    private func priced(
+        _ lines: [DealLinesInput.Line], currency: String, priceList: UUID?, on connection: PostgresConnection
+    ) async throws -> [PricedLine] {
+        var sql = SQLBuilder()
+        sql.append("""
+            SELECT p.id, p.active, p.currency, p.base_price::text, x.unit_price::text FROM \(schema.table("products")) p
+            LEFT JOIN \(schema.table("price_list_prices")) x ON x.product_id = p.id AND x.price_list_id = \(try sql.bind(priceList))
+            WHERE p.id = ANY(\(try sql.bind(lines.compactMap(\.productId)))::uuid[])
+            """)
+        var products: [UUID: (active: Bool, currency: String, base: String, listed: String?)] = [:]
+        for try await (id, active, productCurrency, base, listed) in try await connection.query(sql.query, logger: logger)
+            .decode((UUID, Bool, String, String, String?).self)
+        {
+            products[id] = (active, productCurrency, base, listed)
+        }
+        var check = FieldChecker()
+        var result: [PricedLine] = []
+        for (index, line) in lines.enumerated() {
+            let path = "lines[\(index)]"
+            guard let productId = line.productId else {
+                check.fail("\(path).product_id", "is required")
+                continue
+            }
+            guard let product = products[productId], product.active else {
+                check.fail("\(path).product_id", "no active product \(productId.lowercased) exists")
+                continue
+            }
+            guard let quantity = line.quantity, quantity > 0 else {
+                check.fail("\(path).quantity", "must be a number above 0")
+                continue
+            }
+            let discount = line.discountPercent ?? 0
+            if discount < 0 || discount > 100 { check.fail("\(path).discount_percent", "must be a percentage from 0 to 100") }
+            var price: String?
+            if let given = line.unitPrice {
+                do {
+                    let money = try Money(given, currency)
+                    if money.amount < 0 { check.fail("\(path).unit_price", "must not be negative") }
+                    price = money.amountText
+                } catch {
+                    check.fail("\(path).unit_price", "must be a decimal string such as \"12.50\"")
+                }
+            } else if let listed = product.listed {
+                price = listed
+            } else if product.currency == currency {
+                price = product.base
+            } else {
+                check.fail(
+                    "\(path).unit_price",
+                    "product \(productId.lowercased) has no price in \(currency)\(priceList == nil ? "" : " in the price list"); give unit_price"
+                )
+            }
+            if let price {
+                result.append(PricedLine(product: productId, quantity: "\(quantity)", price: price, overridden: line.unitPrice != nil, discount: "\(discount)"))
+            }
+        }
+        try check.check()
+        return result
+    }
+
     /// A converted lead's contact and account, on its deal unless a person has set them already.
     func link(_ id: UUID, contact: UUID, account: UUID?, on connection: PostgresConnection) async throws {
         var sql = SQLBuilder()
@@ -239,6 +366,12 @@ struct DealStore: Sendable {
 
     // MARK: Parts
 
+    private func hasLines(_ id: UUID, on connection: PostgresConnection) async throws -> Bool {
+        var sql = SQLBuilder()
+        sql.append("SELECT EXISTS (SELECT FROM \(schema.table("deal_lines")) WHERE deal_id = \(try sql.bind(id)))::text")
+        return try await connection.texts(sql.query, logger: logger).first == "true"
+    }
+
     struct LockedDeal {
         var id: UUID
         var version: Int64
@@ -247,7 +380,7 @@ struct DealStore: Sendable {
     }
 
     /// The live deal, locked for the rest of the transaction; a version other than `expectedVersion` is a 412.
-    private func lock(_ id: UUID, expectedVersion: Int64?, on connection: PostgresConnection) async throws -> LockedDeal {
+    func lock(_ id: UUID, expectedVersion: Int64?, on connection: PostgresConnection) async throws -> LockedDeal {
         var sql = SQLBuilder()
         sql.append("SELECT d.version, d.status, d.stage_id FROM \(deals) d WHERE d.id = \(try sql.bind(id)) AND d.deleted_at IS NULL FOR UPDATE")
         var found: LockedDeal?
@@ -266,19 +399,32 @@ struct DealStore: Sendable {
     ) async throws -> Document {
         try await client.transaction(logger: logger) { connection in
             let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
-            guard deal.status == .open else { throw Self.closed(deal, doing: "close") }
-            if let reason { try await LostReasonStore.requireActive(reason, schema: schema, on: connection, logger: logger) }
-            try await closeStay(of: id, on: connection)
-            var sql = SQLBuilder()
-            sql.append("""
-                UPDATE \(deals) AS d SET status = \(try sql.bind(status.rawValue)), lost_reason = \(try sql.bind(reason)),
-                    close_comment = \(try sql.bind(comment)), closed_at = \(Self.now), version = version + 1, updated_at = \(Self.now)
-                WHERE d.id = \(try sql.bind(id)) RETURNING \(document)
-                """)
-            let closed = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(try closed.event(type, producer: "sales", aggregateId: id, version: deal.version + 1), on: connection, logger: logger)
-            return closed
+            guard deal.status == .open else { throw Self.closed(deal, doing: "close it") }
+            return try await close(deal, status: status, reason: reason, comment: comment, event: type, on: connection)
         }
+    }
+
+    /// An accepted quote's deal, won in the quote's transaction when it is still open; nil when it is not.
+    func winFromQuote(_ id: UUID, comment: String, on connection: PostgresConnection) async throws -> Document? {
+        let deal = try await lock(id, expectedVersion: nil, on: connection)
+        guard deal.status == .open else { return nil }
+        return try await close(deal, status: .won, reason: nil, comment: comment, event: SalesEvents.dealWon, on: connection)
+    }
+
+    private func close(
+        _ deal: LockedDeal, status: DealStatus, reason: String?, comment: String?, event type: String, on connection: PostgresConnection
+    ) async throws -> Document {
+        if let reason { try await LostReasonStore.requireActive(reason, schema: schema, on: connection, logger: logger) }
+        try await closeStay(of: deal.id, on: connection)
+        var sql = SQLBuilder()
+        sql.append("""
+            UPDATE \(deals) AS d SET status = \(try sql.bind(status.rawValue)), lost_reason = \(try sql.bind(reason)),
+                close_comment = \(try sql.bind(comment)), closed_at = \(Self.now), version = version + 1, updated_at = \(Self.now)
+            WHERE d.id = \(try sql.bind(deal.id)) RETURNING \(document)
+            """)
+        let closed = try await connection.document(sql.query, logger: logger)!
+        try await outbox.append(try closed.event(type, producer: "sales", aggregateId: deal.id, version: deal.version + 1), on: connection, logger: logger)
+        return closed
     }
 
     /// Ends the deal's current stay in its stage, if it has one.
@@ -333,7 +479,7 @@ struct DealStore: Sendable {
     }
 
     private static func closed(_ deal: LockedDeal, doing action: String) -> Problem {
-        Problem.conflict("deal-closed", "deal \(deal.id.lowercased) is \(deal.status.rawValue); reopen it before you \(action) it")
+        Problem.conflict("deal-closed", "deal \(deal.id.lowercased) is \(deal.status.rawValue); reopen it before you \(action)")
     }
 
     /// The stored writable fields as a patch's base: `probability` as stored (null for the

@@ -131,41 +131,53 @@ struct ReportStore: Sendable {
     }
 
     enum WinRateKey: String, CaseIterable {
-        case owner, region, country
+        case owner, region, country, product
         case leadSource = "lead_source"
-
-        /// The grouping column: the deal's own, or its contact's as the replica holds it.
-        var column: String {
-            switch self {
-            case .owner: "d.owner"
-            case .region: "c.region"
-            case .country: "c.country"
-            case .leadSource: "c.lead_source"
-            }
-        }
     }
 
-    /// For the deals closed in the range, grouped `by` owner, or by the contact's region, country
-    /// or lead source: won, lost, the win rate, the average sales cycle (creation to win, in days)
-    /// and the won amounts.
+    /// For the deals closed in the range, grouped `by` owner, by the contact's region, country or
+    /// lead source (as the replica holds them), or by product (a deal counts for each product of
+    /// its lines, with that product's part of its amount; deals without lines are left out): won,
+    /// lost, the win rate, the average sales cycle (creation to win, in days) and the won amounts.
     func winRate(_ request: Request) async throws -> Response {
         var query = QueryReader(request)
         let range = Range(&query)
         let key = query.oneOf("by", WinRateKey.self) ?? .owner
         try query.check()
         var sql = SQLBuilder()
+        let cycle = "extract(epoch FROM d.closed_at - d.created_at)"
+        switch key {
+        case .product:
+            sql.append("""
+                WITH b AS (
+                    SELECT p.code AS key, d.currency, d.status, \(cycle) AS cycle_seconds,
+                        sum(\(schema.quoted).line_total(l.quantity, l.unit_price, l.discount_percent)) AS amount
+                    FROM \(deals) d JOIN \(schema.table("deal_lines")) l ON l.deal_id = d.id JOIN \(schema.table("products")) p ON p.id = l.product_id
+                    WHERE d.status IN ('won', 'lost') AND d.deleted_at IS NULL
+                """)
+            try range.append(to: &sql, column: "d.closed_at")
+            sql.append(" GROUP BY d.id, p.code),")
+        default:
+            let column = switch key {
+            case .owner: "d.owner"
+            case .region: "c.region"
+            case .country: "c.country"
+            default: "c.lead_source"
+            }
+            sql.append("""
+                WITH b AS (
+                    SELECT \(column) AS key, d.currency, d.status, \(cycle) AS cycle_seconds, d.amount
+                    FROM \(deals) d LEFT JOIN \(schema.table("contacts")) c ON c.id = d.contact_id
+                    WHERE d.status IN ('won', 'lost') AND d.deleted_at IS NULL
+                """)
+            try range.append(to: &sql, column: "d.closed_at")
+            sql.append("),")
+        }
         sql.append("""
-            WITH g AS (
-                SELECT \(key.column) AS key, d.currency, count(*) FILTER (WHERE d.status = 'won') AS won,
-                    count(*) FILTER (WHERE d.status = 'lost') AS lost,
-                    sum(extract(epoch FROM d.closed_at - d.created_at)) FILTER (WHERE d.status = 'won') AS cycle_seconds,
-                    sum(d.amount) FILTER (WHERE d.status = 'won') AS won_amount
-                FROM \(deals) d LEFT JOIN \(schema.table("contacts")) c ON c.id = d.contact_id
-                WHERE d.status IN ('won', 'lost') AND d.deleted_at IS NULL
-            """)
-        try range.append(to: &sql, column: "d.closed_at")
-        sql.append("""
-                GROUP BY 1, 2),
+            g AS (
+                SELECT key, currency, count(*) FILTER (WHERE status = 'won') AS won, count(*) FILTER (WHERE status = 'lost') AS lost,
+                    sum(cycle_seconds) FILTER (WHERE status = 'won') AS cycle_seconds, sum(amount) FILTER (WHERE status = 'won') AS won_amount
+                FROM b GROUP BY 1, 2),
             k AS (
                 SELECT key, sum(won) AS won, sum(lost) AS lost, sum(cycle_seconds) AS cycle_seconds,
                     jsonb_agg(jsonb_build_object('amount', \(money)(won_amount), 'currency', currency) ORDER BY currency)
