@@ -38,6 +38,36 @@ public enum SalesEvents {
     public static let quoteExpired = "sales.quote.expired"
 
     public static let quoteTypes = [quoteCreated, quoteSent, quoteAccepted, quoteRejected, quoteExpired]
+
+    public static let activityCreated = "sales.activity.created"
+    public static let activityUpdated = "sales.activity.updated"
+    /// A call, meeting or task was done. The contacts service logs a done call or meeting with a
+    /// contact as an interaction on the contact's timeline.
+    public static let activityCompleted = "sales.activity.completed"
+    public static let activityDeleted = "sales.activity.deleted"
+
+    public static let activityTypes = [activityCreated, activityUpdated, activityCompleted, activityDeleted]
+}
+
+/// What the contacts service reads of `sales.activity.completed` (the activity document).
+public struct CompletedActivity: Decodable, Sendable, Hashable {
+    public var id: UUID
+    /// `call`, `meeting` or `task`.
+    public var kind: String
+    public var subject: String
+    public var notes: String?
+    public var outcome: String?
+    public var owner: String?
+    public var contactId: UUID?
+    public var dealId: UUID?
+    public var doneAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, subject, notes, outcome, owner
+        case contactId = "contact_id"
+        case dealId = "deal_id"
+        case doneAt = "done_at"
+    }
 }
 
 /// What the contacts service reads of `sales.lead.converted` (the lead document).

@@ -8,7 +8,11 @@ public enum ContactsService {
         name: "contacts",
         migrations: ContactsMigrations.all,
         handlers: { dependencies in
-            [LeadConversions(schema: dependencies.schema, outbox: dependencies.outbox, contacts: contactStore(dependencies), logger: dependencies.logger).handler]
+            [
+                LeadConversions(schema: dependencies.schema, outbox: dependencies.outbox, contacts: contactStore(dependencies), logger: dependencies.logger)
+                    .handler,
+                CompletedActivities(interactions: interactionStore(dependencies), logger: dependencies.logger).handler,
+            ]
         },
         routes: { router, dependencies in
             let contacts = contactStore(dependencies)
@@ -17,10 +21,7 @@ public enum ContactsService {
                 accounts: AccountStore(
                     schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, logger: dependencies.logger
                 ),
-                interactions: InteractionStore(
-                    schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, contacts: contacts,
-                    logger: dependencies.logger
-                ),
+                interactions: interactionStore(dependencies),
                 merges: MergeStore(
                     schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, contacts: contacts,
                     logger: dependencies.logger
@@ -43,6 +44,13 @@ public enum ContactsService {
             ]
         }
     )
+
+    static func interactionStore(_ dependencies: ServiceDependencies) -> InteractionStore {
+        InteractionStore(
+            schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, contacts: contactStore(dependencies),
+            logger: dependencies.logger
+        )
+    }
 
     static func contactStore(_ dependencies: ServiceDependencies) -> ContactStore {
         ContactStore(schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, logger: dependencies.logger)

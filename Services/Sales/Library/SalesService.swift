@@ -26,11 +26,22 @@ public enum SalesService {
                 reports: ReportStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
                 leads: leadStore(dependencies),
                 catalog: CatalogStore(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger),
-                quotes: quoteStore(dependencies)
+                quotes: quoteStore(dependencies),
+                activities: activityStore(dependencies),
+                callLists: CallListStore(
+                    schema: dependencies.schema, client: dependencies.client, activities: activityStore(dependencies), logger: dependencies.logger
+                )
             ).register(on: router)
         },
         services: { dependencies in [QuoteExpiry(quotes: quoteStore(dependencies), logger: dependencies.logger)] }
     )
+
+    static func activityStore(_ dependencies: ServiceDependencies) -> ActivityStore {
+        ActivityStore(
+            schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox, replica: replica(dependencies),
+            logger: dependencies.logger
+        )
+    }
 
     static func quoteStore(_ dependencies: ServiceDependencies) -> QuoteStore {
         QuoteStore(

@@ -15,6 +15,23 @@ public struct InteractionFields: Codable, Sendable, Hashable {
     public var orderId: UUID?
     public var campaignId: UUID?
 
+    public init(
+        channel: Channel, direction: Direction, occurredAt: Date? = nil, subject: String? = nil, notes: String? = nil, outcome: String? = nil,
+        recordedBy: String? = nil, dealId: UUID? = nil, ticketId: UUID? = nil, orderId: UUID? = nil, campaignId: UUID? = nil
+    ) {
+        self.channel = channel
+        self.direction = direction
+        self.occurredAt = occurredAt
+        self.subject = subject
+        self.notes = notes
+        self.outcome = outcome
+        self.recordedBy = recordedBy
+        self.dealId = dealId
+        self.ticketId = ticketId
+        self.orderId = orderId
+        self.campaignId = campaignId
+    }
+
     enum CodingKeys: String, CodingKey {
         case channel, direction, subject, notes, outcome
         case occurredAt = "occurred_at"

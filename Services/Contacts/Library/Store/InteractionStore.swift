@@ -21,31 +21,37 @@ struct InteractionStore: Sendable {
     /// Logged against the contact, or the survivor of a merge it went into.
     func log(_ input: InteractionFields, contactId: UUID) async throws -> Document {
         var check = FieldChecker()
-        let subject = check.text(input.subject, "subject", maximum: 500)
-        let notes = check.text(input.notes, "notes", maximum: 20_000)
-        let outcome = check.text(input.outcome, "outcome")
-        let recordedBy = check.text(input.recordedBy, "recorded_by")
+        var valid = input
+        valid.subject = check.text(input.subject, "subject", maximum: 500)
+        valid.notes = check.text(input.notes, "notes", maximum: 20_000)
+        valid.outcome = check.text(input.outcome, "outcome")
+        valid.recordedBy = check.text(input.recordedBy, "recorded_by")
         try check.check()
         return try await client.transaction(logger: logger) { connection in
-            // Locked, so a merge running meanwhile finishes first and the interaction goes to its survivor.
-            let contact = try await contacts.resolve(contactId, on: connection, lock: true).document.decode(Contact.self)
-            let id = UUID()
-            var sql = SQLBuilder()
-            sql.append("""
-                INSERT INTO \(interactions) AS i (id, contact_id, channel, direction, occurred_at, subject, notes, outcome,
-                    recorded_by, deal_id, ticket_id, order_id, campaign_id)
-                VALUES (\(try sql.bind(id)), \(try sql.bind(contact.id)), \(try sql.bind(input.channel.rawValue)),
-                    \(try sql.bind(input.direction.rawValue)),
-                    date_trunc('milliseconds', coalesce(\(try sql.bind(input.occurredAt))::timestamptz, now())),
-                    \(try sql.bind(subject)), \(try sql.bind(notes)), \(try sql.bind(outcome)), \(try sql.bind(recordedBy)),
-                    \(try sql.bind(input.dealId)), \(try sql.bind(input.ticketId)), \(try sql.bind(input.orderId)),
-                    \(try sql.bind(input.campaignId)))
-                RETURNING \(document)
-                """)
-            let logged = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(try logged.event(ContactEvents.interactionLogged, aggregateId: id, version: 1), on: connection, logger: logger)
-            return logged
+            try await record(valid, contactId: contactId, on: connection)
         }
+    }
+
+    /// Inserts a checked interaction with its event in the caller's transaction.
+    func record(_ input: InteractionFields, contactId: UUID, on connection: PostgresConnection) async throws -> Document {
+        // Locked, so a merge running meanwhile finishes first and the interaction goes to its survivor.
+        let contact = try await contacts.resolve(contactId, on: connection, lock: true).document.decode(Contact.self)
+        let id = UUID()
+        var sql = SQLBuilder()
+        sql.append("""
+            INSERT INTO \(interactions) AS i (id, contact_id, channel, direction, occurred_at, subject, notes, outcome,
+                recorded_by, deal_id, ticket_id, order_id, campaign_id)
+            VALUES (\(try sql.bind(id)), \(try sql.bind(contact.id)), \(try sql.bind(input.channel.rawValue)),
+                \(try sql.bind(input.direction.rawValue)),
+                date_trunc('milliseconds', coalesce(\(try sql.bind(input.occurredAt))::timestamptz, now())),
+                \(try sql.bind(input.subject)), \(try sql.bind(input.notes)), \(try sql.bind(input.outcome)), \(try sql.bind(input.recordedBy)),
+                \(try sql.bind(input.dealId)), \(try sql.bind(input.ticketId)), \(try sql.bind(input.orderId)),
+                \(try sql.bind(input.campaignId)))
+            RETURNING \(document)
+            """)
+        let logged = try await connection.document(sql.query, logger: logger)!
+        try await outbox.append(try logged.event(ContactEvents.interactionLogged, aggregateId: id, version: 1), on: connection, logger: logger)
+        return logged
     }
 
     /// Newest first, keyset-paged on (occurred_at, id) descending.

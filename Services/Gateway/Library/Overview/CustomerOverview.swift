@@ -7,7 +7,8 @@ import NIOCore
 import ServiceKit
 
 /// `GET /api/v1/customers/{contact_id}/overview`: the contact, its account, its latest
-/// interactions, its deals, asked of the services in parallel, each with a deadline. A service
+/// interactions, its deals and open activities, asked of the services in parallel, each with a
+/// deadline. A service
 /// that is down or slow leaves its part empty and says so in `sources`; the answer still comes
 /// (200), unless the contacts service answers that the contact does not exist (404).
 struct CustomerOverview: Sendable {
@@ -19,6 +20,7 @@ struct CustomerOverview: Sendable {
     /// How many interactions and deals the overview shows at most.
     static let latestInteractions = 10
     static let deals = 200
+    static let activities = 50
 
     /// What one part of the overview got from its service.
     enum Part {
@@ -36,10 +38,12 @@ struct CustomerOverview: Sendable {
         async let contactPart = part(contacts, "/api/v1/contacts/\(id)", caller: caller)
         async let interactionsPart = part(contacts, "/api/v1/contacts/\(id)/interactions?limit=\(Self.latestInteractions)", caller: caller)
         async let dealsPart = part(sales, "/api/v1/deals?contact_id=\(id)&limit=\(Self.deals)", caller: caller)
+        async let activitiesPart = part(sales, "/api/v1/activities?contact_id=\(id)&done=false&limit=\(Self.activities)", caller: caller)
 
         let contact = try await contactPart
         var account: Part = .found(.null)
         var deals = try await dealsPart
+        var activities = try await activitiesPart
         if case let .found(.object(members)) = contact {
             if case let .string(accountId)? = members["account_id"] {
                 account = try await part(contacts, "/api/v1/accounts/\(accountId)", caller: caller, notFound: .null)
@@ -47,12 +51,13 @@ struct CustomerOverview: Sendable {
             // A merged id answers with its survivor, whose deals sales now lists under the survivor's id.
             if case let .string(survivor)? = members["id"], survivor != id {
                 deals = try await part(sales, "/api/v1/deals?contact_id=\(survivor)&limit=\(Self.deals)", caller: caller)
+                activities = try await part(sales, "/api/v1/activities?contact_id=\(survivor)&done=false&limit=\(Self.activities)", caller: caller)
             }
         }
         let interactions = try await interactionsPart
 
         var sources: [String: JSONValue] = [:]
-        for (name, parts) in [("contacts", [contact, account, interactions]), ("sales", [deals])] {
+        for (name, parts) in [("contacts", [contact, account, interactions]), ("sales", [deals, activities])] {
             if case let .missing(reason, detail)? = parts.first(where: { $0.value == nil }) {
                 sources[name] = .object(["status": .string(reason), "detail": .string(detail)])
             } else {
@@ -64,6 +69,7 @@ struct CustomerOverview: Sendable {
             "account": account.value ?? .null,
             "interactions": Self.items(interactions.value) ?? .array([]),
             "deals": try Self.dealSummary(deals.value),
+            "activities": Self.items(activities.value).map { JSONValue.object(["open": $0]) } ?? .null,
             "sources": .object(sources),
         ])
         return try APICoding.response(body)

@@ -63,8 +63,10 @@ struct ContactReplica: Sendable {
         try await connection.query(sql.query, logger: logger)
     }
 
-    /// The merged ids (and ids merged into them before) resolve to the survivor from now on, and
-    /// their live deals name the survivor, each change a `sales.deal.updated` event.
+    /// The merged ids (and ids merged into them before) resolve to the survivor from now on; their
+    /// live deals and activities name the survivor, each change a `sales.deal.updated` or
+    /// `sales.activity.updated` event; their call-list entries move to it (an entry the survivor
+    /// has on the same list already stays, and the merged one goes).
     private func repoint(_ merged: [UUID], to survivor: UUID, on connection: PostgresConnection) async throws {
         guard !merged.isEmpty else { return }
         var sql = SQLBuilder()
@@ -81,12 +83,38 @@ struct ContactReplica: Sendable {
                     updated_at = date_trunc('milliseconds', now())
                 WHERE d.contact_id = ANY(\(mergedPlaceholder)::uuid[]) AND d.deleted_at IS NULL
                 RETURNING d.id AS aggregate_id, d.version AS aggregate_version, \(schema.quoted).deal_document(d) AS data),
-            events AS (
+            planned AS (
+                UPDATE \(schema.table("activities")) AS a SET contact_id = \(survivorPlaceholder), version = version + 1,
+                    updated_at = date_trunc('milliseconds', now())
+                WHERE a.contact_id = ANY(\(mergedPlaceholder)::uuid[]) AND a.deleted_at IS NULL
+                RETURNING a.id AS aggregate_id, a.version AS aggregate_version, \(schema.quoted).activity_document(a) AS data),
+            deal_events AS (
             """)
         try outbox.appendEvents(from: "moved", type: SalesEvents.dealUpdated, producer: "sales", into: &sql)
+        sql.append(" RETURNING 1), activity_events AS (")
+        try outbox.appendEvents(from: "planned", type: SalesEvents.activityUpdated, producer: "sales", into: &sql)
         sql.append(" RETURNING 1)")
         let notified = try outbox.notification(into: &sql)
-        sql.append(" SELECT count(*) FROM events, \(notified)")
+        sql.append(" SELECT (SELECT count(*) FROM deal_events) + (SELECT count(*) FROM activity_events) FROM \(notified)")
         try await connection.query(sql.query, logger: logger)
+
+        // One entry per list moves to the survivor (the first in calling order, unless the survivor
+        // is on that list already); the other merged entries go.
+        let table = schema.table("call_list_entries")
+        var move = SQLBuilder()
+        let movedIds = try move.bind(merged)
+        let survivorId = try move.bind(survivor)
+        move.append("""
+            UPDATE \(table) SET contact_id = \(survivorId)
+            WHERE (call_list_id, contact_id) IN (
+                SELECT DISTINCT ON (e.call_list_id) e.call_list_id, e.contact_id FROM \(table) e
+                WHERE e.contact_id = ANY(\(movedIds)::uuid[])
+                    AND NOT EXISTS (SELECT FROM \(table) s WHERE s.call_list_id = e.call_list_id AND s.contact_id = \(survivorId))
+                ORDER BY e.call_list_id, e.position)
+            """)
+        try await connection.query(move.query, logger: logger)
+        var drop = SQLBuilder()
+        drop.append("DELETE FROM \(table) WHERE contact_id = ANY(\(try drop.bind(merged))::uuid[])")
+        try await connection.query(drop.query, logger: logger)
     }
 }

@@ -14,6 +14,8 @@ struct SalesRoutes {
     let leads: LeadStore
     let catalog: CatalogStore
     let quotes: QuoteStore
+    let activities: ActivityStore
+    let callLists: CallListStore
 
     func register(on router: Router<BasicRequestContext>) {
         let api = router.group("/api/v1")
@@ -146,6 +148,48 @@ struct SalesRoutes {
             return try await quotes.reject(
                 try context.uuidParameter("id"), reason: action.reason, expectedVersion: try Self.optionalVersion(request, action.version)
             ).response()
+        }
+
+        api.get("/activities") { request, _ in try await activities.list(request).response() }
+        api.post("/activities") { request, context in
+            let input = try await request.decodeJSON(ActivityFields.self, context: context)
+            return try await activities.create(input).response(status: .created, location: "/api/v1/activities/")
+        }
+        api.get("/activities/:id") { _, context in try await activities.get(try context.uuidParameter("id")).response() }
+        api.patch("/activities/:id") { request, context in
+            let body = try await request.jsonBody(context: context)
+            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(VersionField.self, from: body).version)
+            return try await activities.update(try context.uuidParameter("id"), patch: try Self.patch(body), expectedVersion: version).response()
+        }
+        api.delete("/activities/:id") { request, context in
+            let id = try context.uuidParameter("id")
+            try await activities.delete(id, expectedVersion: request.headers[.ifMatch] == nil ? nil : try request.expectedVersion(bodyVersion: nil))
+            return Response(status: .noContent)
+        }
+        api.post("/activities/:id/complete") { request, context in
+            let completion = try await Self.body(ActivityCompletion.self, of: request, context: context) ?? ActivityCompletion()
+            return try await activities.complete(
+                try context.uuidParameter("id"), completion, expectedVersion: try Self.optionalVersion(request, completion.version)
+            ).response()
+        }
+
+        api.get("/call-lists") { request, _ in try await callLists.list(request).response() }
+        api.post("/call-lists") { request, context in
+            let input = try await request.decodeJSON(CallListFields.self, context: context)
+            return try await callLists.create(input).response(status: .created, location: "/api/v1/call-lists/")
+        }
+        api.get("/call-lists/:id") { _, context in try await callLists.get(try context.uuidParameter("id")).response() }
+        api.get("/call-lists/:id/entries") { request, context in
+            try await callLists.entryPage(try context.uuidParameter("id"), request: request).response()
+        }
+        api.post("/call-lists/:id/entries") { request, context in
+            let input = try await request.decodeJSON(CallListFields.self, context: context)
+            return try await callLists.addContacts(input.contactIds ?? [], to: try context.uuidParameter("id")).response()
+        }
+        api.post("/call-lists/:id/entries/:contact_id/calls") { request, context in
+            let call = try await request.decodeJSON(ActivityCompletion.self, context: context)
+            return try await callLists.recordCall(try context.uuidParameter("id"), contact: try context.uuidParameter("contact_id"), call)
+                .response(status: .created, location: "/api/v1/activities/")
         }
 
         api.get("/reports/funnel") { request, _ in try await reports.funnel(request) }
