@@ -85,6 +85,13 @@ struct SalesReportsTests {
         #expect(stages.map { ($0["open"] as? [String: Any])?["amounts"] as? [[String: String]] ?? [] } == [
             [Self.money("500.00", "EUR")], [Self.money("100.00", "USD")], [Self.money("3000.00", "EUR")],
         ])
+        // The same funnel from the deals themselves (a range with a time of day) and from the counts
+        // the trigger keeps (whole days, no owner) must agree.
+        let fromDeals = try await api.get("/api/v1/reports/funnel?pipeline_id=\(book.pipeline)&from=2000-01-01T00:00:01Z")
+        #expect(NSDictionary(dictionary: fromDeals.json).isEqual(to: funnel.json), "\(fromDeals.text) vs \(funnel.text)")
+        let o1 = try await api.get("/api/v1/reports/funnel?pipeline_id=\(book.pipeline)&owner=\(book.owners.0)")
+        #expect((o1.json["stages"] as? [[String: Any]])?.compactMap { $0["reached"] as? Int } == [4, 3, 1], "D1 D2 D3 D6")
+        #expect((o1.json["stages"] as? [[String: Any]])?.compactMap { $0["conversion_to_next"] as? Double } == [0.75, 0.3333, 1])
         let empty = try await api.get("/api/v1/reports/funnel?pipeline_id=\(book.pipeline)&to=2000-01-01")
         #expect(empty.json["deals"] as? Int == 0, "the range is on the deals' creation")
         #expect((empty.json["stages"] as? [[String: Any]])?.compactMap { $0["reached"] as? Int } == [0, 0, 0])
@@ -142,5 +149,37 @@ struct SalesReportsTests {
         let before = try await api.get("/api/v1/reports/lost-reasons?pipeline_id=\(book.pipeline)&to=2000-01-01")
         #expect(before.json["lost"] as? Int == 0)
         #expect(try await api.get("/api/v1/reports/lost-reasons?from=2027-01-01&to=2026-01-01").status == 400)
+    }
+
+    @Test("the counts behind the funnel and forecast follow every change of a deal: moves, amounts, probability, reopening, deletion")
+    func countsFollowChanges() async throws {
+        let book = try await book()
+        let open = try await api.get("/api/v1/deals?pipeline_id=\(book.pipeline)&status=open").items
+        let d3 = try #require(open.first { ($0["amount"] as? [String: String])?["amount"] == "500.00" })
+        let d6 = try #require(open.first { ($0["amount"] as? [String: String])?["currency"] == "USD" })
+        var moved = try await api.send("POST", "/api/v1/deals/\(d3["id"]!)/stage", json: ["stage_id": book.stages[2], "version": d3["version"]!]).json
+        moved = try await api.send("PATCH", "/api/v1/deals/\(d3["id"]!)", json: ["amount": ["amount": "700"], "probability": 40, "version": moved["version"]!]).json
+        #expect(try await api.send("DELETE", "/api/v1/deals/\(d6["id"]!)").status == 204)
+        let lost = try await api.get("/api/v1/deals?pipeline_id=\(book.pipeline)&status=lost").items
+        let d5 = try #require(lost.first { ($0["amount"] as? [String: String])?["amount"] == "400.00" })
+        _ = try await api.send("POST", "/api/v1/deals/\(d5["id"]!)/reopen", json: ["version": d5["version"]!])
+
+        let counted = try await api.get("/api/v1/reports/funnel?pipeline_id=\(book.pipeline)").json
+        let recomputed = try await api.get("/api/v1/reports/funnel?pipeline_id=\(book.pipeline)&from=2000-01-01T00:00:01Z").json
+        #expect(NSDictionary(dictionary: counted).isEqual(to: recomputed), "\(counted) vs \(recomputed)")
+        #expect(counted["deals"] as? Int == 5)
+        #expect(counted["open"] as? Int == 3, "D3, D4 and the reopened D5")
+        let stages = counted["stages"] as? [[String: Any]] ?? []
+        #expect(stages.compactMap { $0["reached"] as? Int } == [5, 4, 3], "D3 now reached S3 (and so counts for S2)")
+        #expect(stages.map { ($0["open"] as? [String: Any])?["amounts"] as? [[String: String]] ?? [] } == [
+            [Self.money("400.00", "EUR")], [], [Self.money("3700.00", "EUR")],
+        ])
+        let forecast = try await api.get("/api/v1/reports/forecast?pipeline_id=\(book.pipeline)").json
+        let rows = forecast["rows"] as? [[String: Any]] ?? []
+        #expect(rows.map { $0["month"] as? String } == ["2027-01", "2027-01", nil], "D6 deleted; D5 has no expected close")
+        #expect(rows.map { $0["weighted"] as? [String: String] ?? [:] } == [
+            Self.money("280.00", "EUR"), Self.money("2700.00", "EUR"), Self.money("40.00", "EUR"),
+        ], "700 × 40% (its own), 3000 × 90%, 400 × 10% (S1)")
+        #expect((forecast["totals"] as? [[String: Any]])?.compactMap { $0["deals"] as? Int } == [3], "with D5, whose month is null")
     }
 }

@@ -89,8 +89,10 @@ struct DealStore: Sendable {
         let contactId = try await replica.current(fields.contactId, field: "contact_id", on: connection)
         let id = UUID()
         var sql = SQLBuilder()
+        let stagePlaceholder = try sql.bind(stageId)
         let columns = try Self.columns(fields, contactId: contactId, into: &sql)
-            + [("id", try sql.bind(id)), ("pipeline_id", try sql.bind(pipelineId)), ("stage_id", try sql.bind(stageId))]
+            + [("id", try sql.bind(id)), ("pipeline_id", try sql.bind(pipelineId)), ("stage_id", stagePlaceholder),
+               ("visited", "ARRAY[\(stagePlaceholder)]::uuid[]")]
         sql.append("""
             WITH d AS (
                 INSERT INTO \(deals) AS d (\(columns.map(\.0).joined(separator: ", "))) VALUES (\(columns.map(\.1).joined(separator: ", ")))
@@ -440,9 +442,11 @@ struct DealStore: Sendable {
     ) async throws -> Document {
         var sql = SQLBuilder()
         let assignments = set.map { "\($0.0) = \($0.1), " }.joined()
+        let stage = try sql.bind(stageId)
         sql.append("""
             WITH d AS (
-                UPDATE \(deals) AS d SET stage_id = \(try sql.bind(stageId)), pipeline_id = \(try sql.bind(pipelineId)),
+                UPDATE \(deals) AS d SET stage_id = \(stage), pipeline_id = \(try sql.bind(pipelineId)),
+                    visited = (SELECT array_agg(DISTINCT v ORDER BY v) FROM unnest(array_append(d.visited, \(stage)::uuid)) AS v),
                     stage_entered_at = \(Self.now), \(assignments)version = version + 1, updated_at = \(Self.now)
                 WHERE d.id = \(try sql.bind(id)) RETURNING d.id, d.stage_id, d.stage_entered_at, \(document) AS document),
             stay AS (INSERT INTO \(history) (deal_id, stage_id, entered_at) SELECT id, stage_id, stage_entered_at FROM d)

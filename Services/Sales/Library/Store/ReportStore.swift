@@ -38,10 +38,24 @@ struct ReportStore: Sendable {
             return query.date(name)
         }
 
+        static func day(_ instant: Date) -> String {
+            let parts = Calendar.utc.dateComponents([.year, .month, .day], from: instant)
+            return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        }
+
+        /// Both ends, where given, are midnights (UTC): the range is whole days.
+        var wholeDays: Bool {
+            [from, to].allSatisfy { $0.map { Calendar.utc.startOfDay(for: $0) == $0 } ?? true }
+        }
+
         /// ` AND <column> >= from AND <column> < to` plus the pipeline and owner of the deal `d`.
-        func append(to sql: inout SQLBuilder, column: String) throws {
-            if let from { sql.append(" AND \(column) >= \(try sql.bind(from))") }
-            if let to { sql.append(" AND \(column) < \(try sql.bind(to))") }
+        /// A `date` column is compared with the ends' days (UTC).
+        func append(to sql: inout SQLBuilder, column: String, days: Bool = false) throws {
+            func bound(_ instant: Date) throws -> String {
+                days ? "\(try sql.bind(Self.day(instant)))::date" : try sql.bind(instant)
+            }
+            if let from { sql.append(" AND \(column) >= \(try bound(from))") }
+            if let to { sql.append(" AND \(column) < \(try bound(to))") }
             if let pipeline { sql.append(" AND d.pipeline_id = \(try sql.bind(pipeline))") }
             if let owner { sql.append(" AND d.owner = \(try sql.bind(owner))") }
         }
@@ -50,7 +64,8 @@ struct ReportStore: Sendable {
     /// Per active stage of a pipeline (the default one unless `pipeline_id` names another), for
     /// the deals created in the range: how many reached it (entered it or a later stage, or were
     /// won), the open deals in it now, and the share of those that reached it that went on to the
-    /// next stage (after the last: to won).
+    /// next stage (after the last: to won). A range of whole days without an owner is added up
+    /// from `funnel_counts`; an owner's, or one with times of day, from the deals themselves.
     func funnel(_ request: Request) async throws -> Response {
         var query = QueryReader(request)
         var range = Range(&query)
@@ -63,34 +78,42 @@ struct ReportStore: Sendable {
         } else {
             pipeline = "(SELECT id FROM \(schema.table("pipelines")) WHERE is_default)"
         }
+        // b: the deals as (stages visited, status, current stage, currency) with their count and amount.
+        if range.owner == nil && range.wholeDays {
+            sql.append("""
+                WITH b AS (
+                    SELECT d.visited, d.status, d.stage_id, d.currency, sum(d.deals) AS n, sum(d.amount) AS amount
+                    FROM \(schema.table("funnel_counts")) d WHERE d.pipeline_id = \(pipeline) AND d.deals <> 0
+                """)
+            try range.append(to: &sql, column: "d.created_on", days: true)
+        } else {
+            sql.append("""
+                WITH b AS (
+                    SELECT d.visited, d.status, d.stage_id, d.currency, count(*) AS n, sum(d.amount) AS amount
+                    FROM \(deals) d WHERE d.deleted_at IS NULL AND d.pipeline_id = \(pipeline)
+                """)
+            try range.append(to: &sql, column: "d.created_at")
+        }
         sql.append("""
-            WITH st AS (SELECT id, name, position FROM \(stages) WHERE pipeline_id = \(pipeline) AND retired_at IS NULL),
-            d AS (SELECT d.id, d.status, d.stage_id, d.amount, d.currency FROM \(deals) d
-                WHERE d.deleted_at IS NULL AND d.pipeline_id = \(pipeline)
-            """)
-        try range.append(to: &sql, column: "d.created_at")
-        sql.append("""
-            ),
-            reach AS (
-                SELECT d.id, d.status, max(st.position) AS top FROM d
-                LEFT JOIN (\(schema.table("deal_stage_history")) h JOIN st ON st.id = h.stage_id) ON h.deal_id = d.id
-                GROUP BY d.id, d.status),
-            won AS (SELECT count(*) AS n FROM d WHERE d.status = 'won'),
+                GROUP BY 1, 2, 3, 4),
+            st AS (SELECT id, name, position FROM \(stages) WHERE pipeline_id = \(pipeline) AND retired_at IS NULL),
+            reach AS (SELECT b.status, b.n, (SELECT max(st.position) FROM st WHERE st.id = ANY(b.visited)) AS top FROM b),
+            won AS (SELECT coalesce(sum(n), 0) AS n FROM b WHERE b.status = 'won'),
             rows AS (
                 SELECT st.id, st.name, st.position,
-                    (SELECT count(*) FROM reach r WHERE r.top >= st.position OR r.status = 'won') AS reached,
-                    (SELECT count(*) FROM d WHERE d.stage_id = st.id AND d.status = 'open') AS open_count,
+                    (SELECT coalesce(sum(r.n), 0) FROM reach r WHERE r.top >= st.position OR r.status = 'won') AS reached,
+                    (SELECT coalesce(sum(b.n), 0) FROM b WHERE b.stage_id = st.id AND b.status = 'open') AS open_count,
                     (SELECT coalesce(jsonb_agg(jsonb_build_object('amount', \(money)(x.total), 'currency', x.currency) ORDER BY x.currency), '[]')
-                        FROM (SELECT d.currency, sum(d.amount) AS total FROM d WHERE d.stage_id = st.id AND d.status = 'open'
-                            GROUP BY d.currency) x) AS open_amounts
+                        FROM (SELECT b.currency, sum(b.amount) AS total FROM b WHERE b.stage_id = st.id AND b.status = 'open'
+                            GROUP BY b.currency) x) AS open_amounts
                 FROM st),
             ordered AS (SELECT rows.*, coalesce(lead(reached) OVER (ORDER BY position), (SELECT n FROM won)) AS next FROM rows)
             SELECT jsonb_build_object(
                 'pipeline_id', \(pipeline),
-                'deals', (SELECT count(*) FROM d),
-                'open', (SELECT count(*) FROM d WHERE d.status = 'open'),
+                'deals', (SELECT coalesce(sum(n), 0) FROM b),
+                'open', (SELECT coalesce(sum(n), 0) FROM b WHERE b.status = 'open'),
                 'won', (SELECT n FROM won),
-                'lost', (SELECT count(*) FROM d WHERE d.status = 'lost'),
+                'lost', (SELECT coalesce(sum(n), 0) FROM b WHERE b.status = 'lost'),
                 'stages', coalesce((SELECT jsonb_agg(jsonb_build_object(
                         'stage_id', id, 'name', name, 'position', position, 'reached', reached,
                         'open', jsonb_build_object('count', open_count, 'amounts', open_amounts),
@@ -101,8 +124,10 @@ struct ReportStore: Sendable {
     }
 
     /// Open deals by month of their expected close, owner and currency: their amount, and the
-    /// amount weighted by each deal's probability (its own, else its stage's). Without a range,
-    /// deals with no expected close date form the rows whose `month` is null.
+    /// amount weighted by each deal's probability (its own, else its stage's). The range is of
+    /// days (UTC) of the expected close; without one, deals with no expected close date form the
+    /// rows whose `month` is null. Added up from
+    /// `forecast_counts`, which hold the open deals by day, owner, currency, stage and own probability.
     func forecast(_ request: Request) async throws -> Response {
         var query = QueryReader(request)
         let range = Range(&query)
@@ -110,12 +135,12 @@ struct ReportStore: Sendable {
         var sql = SQLBuilder()
         sql.append("""
             WITH g AS (
-                SELECT to_char(d.expected_close_date, 'YYYY-MM') AS month, d.owner, d.currency, count(*) AS n,
+                SELECT to_char(d.expected_on, 'YYYY-MM') AS month, d.owner, d.currency, sum(d.deals) AS n,
                     sum(d.amount) AS total, sum(d.amount * coalesce(d.probability, s.probability) / 100.0) AS weighted
-                FROM \(deals) d JOIN \(stages) s ON s.id = d.stage_id
-                WHERE d.status = 'open' AND d.deleted_at IS NULL
+                FROM \(schema.table("forecast_counts")) d JOIN \(stages) s ON s.id = d.stage_id
+                WHERE d.deals <> 0
             """)
-        try range.append(to: &sql, column: "d.expected_close_date")
+        try range.append(to: &sql, column: "d.expected_on")
         sql.append("""
                 GROUP BY 1, 2, 3)
             SELECT jsonb_build_object(
