@@ -34,8 +34,10 @@ public struct DatabaseConfiguration: Sendable {
 
     /// Short transactions with plans the optimizer over-costs (a row estimate per array probe):
     /// compiling them with JIT took longer than running them (440 ms against 5 ms, seen in an
-    /// import batch at a million contacts).
-    static let sessionSettings = [("jit", "off")]
+    /// import batch at a million contacts). Every session is in UTC, the zone the API's dates
+    /// and days are in (`current_date`, a date compared with a timestamp), whatever the server's
+    /// default is.
+    static let sessionSettings = [("jit", "off"), ("TimeZone", "UTC")]
 
     /// A single connection outside the pool: for `LISTEN`, and for session-level advisory locks,
     /// which belong to one connection and must not go back to a pool.

@@ -205,6 +205,9 @@ struct DealsAPITests {
         #expect(afterRename.json["stage_name"] as? String == "Closing", "the deal shows its stage's new name")
         #expect(afterRename.json["version"] as? Int == 1, "a stage change is not a change of the deal")
 
+        let stale = try await api.send("PATCH", "/api/v1/pipelines/\(pipelineId)", json: ["name": TestEnvironment.uniqueName("renamed")],
+                                       headers: ["If-Match": "\"\(created["version"] as? Int ?? 0)\""])
+        #expect(stale.status == 412, "each stage change is a new version of the pipeline")
         let retired = try await api.send("DELETE", "/api/v1/pipelines/\(pipelineId)/stages/\(ab[1])")
         #expect(retired.status == 200, "\(retired.text)")
         #expect(Self.stageIds(retired.json) == [ab[0], between])
@@ -227,10 +230,22 @@ struct DealsAPITests {
         #expect(try await api.post("/api/v1/pipelines", ["name": other["name"]!, "stages": [["name": "S", "probability": 5]]]).status == 409)
         let unset = try await api.send("PATCH", "/api/v1/pipelines/\(pipelineId)", json: ["is_default": false, "version": 1])
         #expect(unset.status == 422)
-        let renamedPipeline = try await api.send("PATCH", "/api/v1/pipelines/\(pipelineId)",
-                                                 json: ["name": TestEnvironment.uniqueName("renamed")], headers: ["If-Match": retired.header("ETag") ?? ""])
-        #expect(renamedPipeline.status == 412, "each stage change is a new version of the pipeline")
+
+        // The default moves, and the pipeline it leaves gets a new version; then it moves back.
+        let before = try await api.get("/api/v1/pipelines/\(Self.defaultPipeline)")
+        let mine = try await api.get("/api/v1/pipelines/\(pipelineId)")
+        let made = try await api.send("PATCH", "/api/v1/pipelines/\(pipelineId)", json: ["is_default": true],
+                                      headers: ["If-Match": mine.header("ETag") ?? ""])
+        #expect(made.status == 200, "\(made.text)")
+        #expect(made.json["is_default"] as? Bool == true)
+        let left = try await api.get("/api/v1/pipelines/\(Self.defaultPipeline)")
+        #expect(left.json["is_default"] as? Bool == false)
+        #expect(left.json["version"] as? Int == (before.json["version"] as? Int ?? 0) + 1)
+        let back = try await api.send("PATCH", "/api/v1/pipelines/\(Self.defaultPipeline)", json: ["is_default": true],
+                                      headers: ["If-Match": left.header("ETag") ?? ""])
+        #expect(back.status == 200, "\(back.text)")
         let current = try await api.get("/api/v1/pipelines/\(pipelineId)")
+        #expect(current.json["is_default"] as? Bool == false)
         let rename = try await api.send("PATCH", "/api/v1/pipelines/\(pipelineId)", json: ["name": TestEnvironment.uniqueName("renamed")],
                                         headers: ["If-Match": current.header("ETag") ?? ""])
         #expect(rename.status == 200, "\(rename.text)")
@@ -260,6 +275,26 @@ struct DealsAPITests {
         let refused = try await act(dealBySeller.json, "lost", ["reason": code])
         #expect(refused.status == 422, "\(refused.text)")
         #expect(try await api.send("PATCH", "/api/v1/lost-reasons/no_such_reason", json: ["label": "x"]).status == 404)
+    }
+
+    @Test("a deal whose contact was deleted can still be changed, but a deleted contact cannot be named anew")
+    func deletedContact() async throws {
+        let created = try await api.post("/api/v1/contacts", ["last_name": "Gone", "emails": [["address": "\(TestEnvironment.uniqueName("gone"))@example.com"]]])
+        let contactId = try #require(created.json["id"] as? String)
+        let deal = try await deal(["contact_id": contactId])
+        let id = try #require(deal["id"] as? String)
+        #expect(try await api.send("DELETE", "/api/v1/contacts/\(contactId)").status == 204)
+        let refused = try await TestEnvironment.eventually(timeout: .seconds(15)) {
+            try await api.post("/api/v1/deals", ["title": "x", "contact_id": contactId, "amount": ["amount": "1", "currency": "EUR"]]).status == 422
+        }
+        #expect(refused, "sales learned of the deletion")
+        let renamed = try await api.send("PATCH", "/api/v1/deals/\(id)", json: ["title": "Still ours", "version": 1])
+        #expect(renamed.status == 200, "\(renamed.text)")
+        #expect(renamed.json["contact_id"] as? String == contactId)
+        let lines = try await api.send("PUT", "/api/v1/deals/\(id)/lines", json: ["version": 2, "lines": [], "currency": "EURO"])
+        #expect(lines.status == 422)
+        let relabel = try await api.send("PUT", "/api/v1/deals/\(id)/lines", json: ["version": 2, "lines": [], "currency": "USD"])
+        #expect(relabel.status == 422, "a deal without lines keeps its amount's currency")
     }
 
     @Test("deal events carry the envelope and the full deal; a merge of contacts re-points their deals to the survivor")

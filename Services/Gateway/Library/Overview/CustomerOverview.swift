@@ -96,6 +96,12 @@ struct CustomerOverview: Sendable {
             return .missing(reason: "unavailable", detail: problem.detail ?? "cannot be reached")
         } catch is DecodingError {
             return .missing(reason: "failed", detail: "the \(upstream.name) service answered something other than JSON")
+        } catch let problem as Problem where problem.statusCode == 404 {
+            throw problem
+        } catch {
+            // A body cut off or too large: the part is missing, the overview still answers.
+            logger.warning("overview part failed", metadata: ["upstream": "\(upstream.name)", "path": "\(path)", "error": "\(String(reflecting: error))"])
+            return .missing(reason: "failed", detail: "the \(upstream.name) service's answer could not be read")
         }
     }
 

@@ -102,7 +102,9 @@ struct ActivityStore: Sendable {
         return try await change(id, expectedVersion: expectedVersion, event: SalesEvents.activityUpdated) { current, connection, sql in
             let (fields, due) = try Document.writableFields(ActivityFields.self, of: current, patchedWith: patch, alsoReadOnly: ActivityFields.serviceSet)
                 .validated()
-            let contactId = try await replica.current(fields.contactId, field: "contact_id", on: connection)
+            // The stored contact may have been deleted since; only a contact the patch names is checked.
+            let contactId = members["contact_id"] == nil
+                ? fields.contactId : try await replica.current(fields.contactId, field: "contact_id", on: connection)
             return try Self.columns(fields, due: due, contactId: contactId, into: &sql).map { "\($0.0) = \($0.1)" }.joined(separator: ", ")
         }
     }

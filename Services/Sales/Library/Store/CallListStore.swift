@@ -120,7 +120,7 @@ struct CallListStore: Sendable {
         return try await client.transaction(logger: logger) { connection in
             var sql = SQLBuilder()
             sql.append("""
-                UPDATE \(entries) AS e SET outcome = \(try sql.bind(outcome!.rawValue)), notes = \(try sql.bind(notes)),
+                UPDATE \(entries) AS e SET outcome = \(try sql.bind(outcome!.rawValue)), notes = coalesce(\(try sql.bind(notes)), e.notes),
                     called_at = \(DealStore.now), called_by = coalesce(\(try sql.bind(calledBy)), l.owner), calls = e.calls + 1
                 FROM \(lists) l WHERE l.id = e.call_list_id AND e.call_list_id = \(try sql.bind(id)) AND e.contact_id = \(try sql.bind(contact))
                 RETURNING l.name, e.called_by
@@ -128,6 +128,9 @@ struct CallListStore: Sendable {
             var found: (String, String?)?
             for try await row in try await connection.query(sql.query, logger: logger).decode((String, String?).self) { found = row }
             guard let (listName, caller) = found else { throw Problem.notFound("contact \(contact.lowercased) on call list \(id.lowercased)") }
+            var bump = SQLBuilder()
+            bump.append("UPDATE \(lists) SET version = version + 1, updated_at = \(DealStore.now) WHERE id = \(try bump.bind(id))")
+            try await connection.query(bump.query, logger: logger)
             var activity = ActivityFields()
             activity.kind = .call
             activity.subject = "Call list: \(listName)"

@@ -122,7 +122,9 @@ struct DealStore: Sendable {
             if members["amount"] != nil, try await hasLines(id, on: connection) {
                 throw Problem.validation([FieldError("amount", "comes from the deal's lines; change them with PUT /api/v1/deals/{id}/lines")])
             }
-            let contactId = try await replica.current(fields.contactId, field: "contact_id", on: connection)
+            // The stored contact may have been deleted since; only a contact the patch names is checked.
+            let contactId = members["contact_id"] == nil
+                ? fields.contactId : try await replica.current(fields.contactId, field: "contact_id", on: connection)
             var sql = SQLBuilder()
             let columns = try Self.columns(fields, contactId: contactId, into: &sql)
             sql.append("""
@@ -235,6 +237,9 @@ struct DealStore: Sendable {
             for try await row in try await connection.query(read.query, logger: logger).decode((UUID?, String).self) { current = row }
             let priceList = input.priceListId ?? current.0
             var currency = input.currency?.uppercased() ?? current.1
+            if currency.wholeMatch(of: /[A-Z]{3}/) == nil {
+                throw Problem.validation([FieldError("currency", "must be a three-letter ISO 4217 code such as EUR")])
+            }
             if let priceList {
                 var list = SQLBuilder()
                 list.append("SELECT currency FROM \(schema.table("price_lists")) WHERE id = \(try list.bind(priceList))")
@@ -247,6 +252,11 @@ struct DealStore: Sendable {
                 currency = listCurrency
             }
             let lines = try await priced(input.lines ?? [], currency: currency, priceList: priceList, on: connection)
+            if lines.isEmpty && currency != current.1 {
+                throw Problem.validation([FieldError(
+                    "currency", "a deal without lines keeps its amount's currency (\(current.1)); change the amount with PATCH"
+                )])
+            }
             var sql = SQLBuilder()
             sql.append("DELETE FROM \(schema.table("deal_lines")) WHERE deal_id = \(try sql.bind(id))")
             try await connection.query(sql.query, logger: logger)
@@ -353,9 +363,12 @@ struct DealStore: Sendable {
         let accountPlaceholder = try sql.bind(account)
         sql.append("""
             UPDATE \(deals) AS d SET contact_id = coalesce(d.contact_id, \(contactPlaceholder)),
-                account_id = coalesce(d.account_id, \(accountPlaceholder)), version = version + 1, updated_at = \(Self.now)
+                account_id = CASE WHEN d.contact_id IS NULL OR d.contact_id = \(contactPlaceholder)
+                    THEN coalesce(d.account_id, \(accountPlaceholder)) ELSE d.account_id END,
+                version = version + 1, updated_at = \(Self.now)
             WHERE d.id = \(try sql.bind(id)) AND d.deleted_at IS NULL
-                AND (d.contact_id IS NULL OR (d.account_id IS NULL AND \(accountPlaceholder)::uuid IS NOT NULL))
+                AND (d.contact_id IS NULL
+                    OR (d.contact_id = \(contactPlaceholder) AND d.account_id IS NULL AND \(accountPlaceholder)::uuid IS NOT NULL))
             RETURNING d.version, \(document)
             """)
         for try await (version, text) in try await connection.query(sql.query, logger: logger).decode((Int64, String).self) {
@@ -406,9 +419,15 @@ struct DealStore: Sendable {
         }
     }
 
-    /// An accepted quote's deal, won in the quote's transaction when it is still open; nil when it is not.
+    /// An accepted quote's deal, won in the quote's transaction when it is still open; nil when it
+    /// is not (closed, or deleted).
     func winFromQuote(_ id: UUID, comment: String, on connection: PostgresConnection) async throws -> Document? {
-        let deal = try await lock(id, expectedVersion: nil, on: connection)
+        let deal: LockedDeal
+        do {
+            deal = try await lock(id, expectedVersion: nil, on: connection)
+        } catch let problem as Problem where problem.statusCode == 404 {
+            return nil
+        }
         guard deal.status == .open else { return nil }
         return try await close(deal, status: .won, reason: nil, comment: comment, event: SalesEvents.dealWon, on: connection)
     }

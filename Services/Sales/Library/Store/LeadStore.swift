@@ -170,7 +170,7 @@ struct LeadStore: Sendable {
         sql.append("""
             UPDATE \(leads) AS l SET contact_id = \(try sql.bind(answer.contactId)), account_id = \(try sql.bind(answer.accountId)),
                 version = version + 1, updated_at = \(Self.now)
-            WHERE l.id = \(try sql.bind(answer.leadId)) AND l.contact_id IS NULL
+            WHERE l.id = \(try sql.bind(answer.leadId)) AND l.contact_id IS NULL AND l.deleted_at IS NULL
             RETURNING l.version, \(document)
             """)
         for try await (version, text) in try await connection.query(sql.query, logger: logger).decode((Int64, String).self) {

@@ -38,7 +38,7 @@ struct PipelineStore: Sendable {
         let id = UUID()
         return try await client.transaction(logger: logger) { connection in
             try await requireFreeName(valid.name, except: nil, on: connection)
-            if valid.isDefault { try await clearDefault(on: connection) }
+            if valid.isDefault { try await clearDefault(except: nil, on: connection) }
             var sql = SQLBuilder()
             sql.append("""
                 INSERT INTO \(pipelines) (id, name, is_default)
@@ -71,7 +71,7 @@ struct PipelineStore: Sendable {
                 try await connection.query(sql.query, logger: logger)
             }
             if patch.isDefault == true {
-                try await clearDefault(on: connection)
+                try await clearDefault(except: id, on: connection)
                 var sql = SQLBuilder()
                 sql.append("UPDATE \(pipelines) SET is_default = true WHERE id = \(try sql.bind(id))")
                 try await connection.query(sql.query, logger: logger)
@@ -193,8 +193,16 @@ struct PipelineStore: Sendable {
         try await connection.query(sql.query, logger: logger)
     }
 
-    private func clearDefault(on connection: PostgresConnection) async throws {
-        try await connection.query(PostgresQuery(unsafeSQL: "UPDATE \(pipelines) SET is_default = false WHERE is_default"), logger: logger)
+    /// The pipeline that is the default stops being it (a new version of it). The lock keeps two
+    /// new defaults from each clearing the old one and then both being set.
+    private func clearDefault(except id: UUID?, on connection: PostgresConnection) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext('sales.default-pipeline'))", logger: logger)
+        var sql = SQLBuilder()
+        sql.append("""
+            UPDATE \(pipelines) SET is_default = false, version = version + 1, updated_at = date_trunc('milliseconds', now())
+            WHERE is_default AND id IS DISTINCT FROM \(try sql.bind(id))
+            """)
+        try await connection.query(sql.query, logger: logger)
     }
 
     private func requireFreeName(_ name: String, except id: UUID?, on connection: PostgresConnection) async throws {

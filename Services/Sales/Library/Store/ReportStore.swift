@@ -140,7 +140,7 @@ struct ReportStore: Sendable {
                 FROM \(schema.table("forecast_counts")) d JOIN \(stages) s ON s.id = d.stage_id
                 WHERE d.deals <> 0
             """)
-        try range.append(to: &sql, column: "d.expected_on")
+        try range.append(to: &sql, column: "d.expected_on", days: true)
         sql.append("""
                 GROUP BY 1, 2, 3)
             SELECT jsonb_build_object(
