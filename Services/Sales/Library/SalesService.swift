@@ -30,7 +30,8 @@ public enum SalesService {
                 activities: activityStore(dependencies),
                 callLists: CallListStore(
                     schema: dependencies.schema, client: dependencies.client, activities: activityStore(dependencies), logger: dependencies.logger
-                )
+                ),
+                customers: CustomerSales(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger)
             ).register(on: router)
         },
         services: { dependencies in [QuoteExpiry(quotes: quoteStore(dependencies), logger: dependencies.logger)] }

@@ -92,6 +92,10 @@ struct ContactRoutes {
             try await contacts.delete(id, expectedVersion: request.headers[.ifMatch] == nil ? nil : try request.expectedVersion(bodyVersion: nil))
             return Response(status: .noContent)
         }
+        // For the gateway's customer overview (not a public route).
+        api.get("/contacts/:id/summary") { _, context in
+            APICoding.rawResponse(try await interactions.summary(of: try context.uuidParameter("id"), limit: 10))
+        }
         api.get("/contacts/:id/interactions") { request, context in
             try await interactions.timeline(contactId: try context.uuidParameter("id"), request: request).response()
         }

@@ -7,20 +7,16 @@ import NIOCore
 import ServiceKit
 
 /// `GET /api/v1/customers/{contact_id}/overview`: the contact, its account, its latest
-/// interactions, its deals and open activities, asked of the services in parallel, each with a
-/// deadline. A service
-/// that is down or slow leaves its part empty and says so in `sources`; the answer still comes
-/// (200), unless the contacts service answers that the contact does not exist (404).
+/// interactions, its deals and open activities. It is one read of each service, both asked at
+/// once with a deadline each (contacts: `/contacts/{id}/summary`; sales:
+/// `/customers/{id}/sales`). A service that is down or slow leaves its part empty and says so in
+/// `sources`; the answer still comes (200), unless the contacts service answers that the contact
+/// does not exist (404).
 struct CustomerOverview: Sendable {
     let contacts: Upstream
     let sales: Upstream
     let timeout: TimeAmount
     let logger: Logger
-
-    /// How many interactions and deals the overview shows at most.
-    static let latestInteractions = 10
-    static let deals = 200
-    static let activities = 50
 
     /// What one part of the overview got from its service.
     enum Part {
@@ -35,57 +31,47 @@ struct CustomerOverview: Sendable {
 
     func answer(_ contactId: UUID, caller: Caller) async throws -> Response {
         let id = contactId.lowercased
-        async let contactPart = part(contacts, "/api/v1/contacts/\(id)", caller: caller)
-        async let interactionsPart = part(contacts, "/api/v1/contacts/\(id)/interactions?limit=\(Self.latestInteractions)", caller: caller)
-        async let dealsPart = part(sales, "/api/v1/deals?contact_id=\(id)&limit=\(Self.deals)", caller: caller)
-        async let activitiesPart = part(sales, "/api/v1/activities?contact_id=\(id)&done=false&limit=\(Self.activities)", caller: caller)
-
-        let contact = try await contactPart
-        var account: Part = .found(.null)
-        var deals = try await dealsPart
-        var activities = try await activitiesPart
-        if case let .found(.object(members)) = contact {
-            if case let .string(accountId)? = members["account_id"] {
-                account = try await part(contacts, "/api/v1/accounts/\(accountId)", caller: caller, notFound: .null)
-            }
-            // A merged id answers with its survivor, whose deals sales now lists under the survivor's id.
-            if case let .string(survivor)? = members["id"], survivor != id {
-                deals = try await part(sales, "/api/v1/deals?contact_id=\(survivor)&limit=\(Self.deals)", caller: caller)
-                activities = try await part(sales, "/api/v1/activities?contact_id=\(survivor)&done=false&limit=\(Self.activities)", caller: caller)
-            }
+        async let contactsPart = part(contacts, "/api/v1/contacts/\(id)/summary", caller: caller)
+        async let salesPart = part(sales, "/api/v1/customers/\(id)/sales", caller: caller)
+        let people = try await contactsPart
+        var deals = try await salesPart
+        // A merged id answers with its survivor, whose deals sales now keeps under the survivor's id.
+        if case let .object(summary)? = people.value, case let .object(contact)? = summary["contact"],
+            case let .string(survivor)? = contact["id"], survivor != id
+        {
+            deals = try await part(sales, "/api/v1/customers/\(survivor)/sales", caller: caller)
         }
-        let interactions = try await interactionsPart
 
         var sources: [String: JSONValue] = [:]
-        for (name, parts) in [("contacts", [contact, account, interactions]), ("sales", [deals, activities])] {
-            if case let .missing(reason, detail)? = parts.first(where: { $0.value == nil }) {
+        for (name, part) in [("contacts", people), ("sales", deals)] {
+            if case let .missing(reason, detail) = part {
                 sources[name] = .object(["status": .string(reason), "detail": .string(detail)])
             } else {
                 sources[name] = .object(["status": .string("ok")])
             }
         }
+        let summary = Self.members(people.value)
+        let sold = Self.members(deals.value)
         let body: JSONValue = .object([
-            "contact": contact.value ?? .null,
-            "account": account.value ?? .null,
-            "interactions": Self.items(interactions.value) ?? .array([]),
-            "deals": try Self.dealSummary(deals.value),
-            "activities": Self.items(activities.value).map { JSONValue.object(["open": $0]) } ?? .null,
+            "contact": summary["contact"] ?? .null,
+            "account": summary["account"] ?? .null,
+            "interactions": summary["interactions"] ?? .array([]),
+            "deals": sold.isEmpty ? .null : try Self.dealSummary(sold["deals"], truncated: sold["truncated"] == .bool(true)),
+            "activities": sold["activities"].map { JSONValue.object(["open": $0]) } ?? .null,
             "sources": .object(sources),
         ])
         return try APICoding.response(body)
     }
 
     /// One service's answer to one read. A 404 is the contact's absence (the whole overview's
-    /// 404) unless `notFound` gives what stands in for it; a service that cannot be reached, is
-    /// too slow or fails is a missing part.
-    private func part(_ upstream: Upstream, _ path: String, caller: Caller, notFound: JSONValue? = nil) async throws -> Part {
+    /// 404); a service that cannot be reached, is too slow or fails is a missing part.
+    private func part(_ upstream: Upstream, _ path: String, caller: Caller) async throws -> Part {
         do {
             let (status, body) = try await upstream.get(path, caller: caller, timeout: timeout)
             switch status {
             case 200: return .found(try APICoding.decoder.decode(JSONValue.self, from: Data(body.readableBytesView)))
             case 404:
-                if let notFound { return .found(notFound) }
-                throw Problem.notFound(path.hasPrefix("/api/v1/contacts/") ? "contact \(path.split(separator: "/")[3])" : path)
+                throw Problem.notFound("contact \(path.split(separator: "/")[3])")
             default:
                 logger.warning("overview part failed", metadata: ["upstream": "\(upstream.name)", "path": "\(path)", "status": "\(status)"])
                 return .missing(reason: "failed", detail: "the \(upstream.name) service answered \(status)")
@@ -105,15 +91,15 @@ struct CustomerOverview: Sendable {
         }
     }
 
-    private static func items(_ page: JSONValue?) -> JSONValue? {
-        guard case let .object(members)? = page else { return nil }
-        return members["items"]
+    private static func members(_ value: JSONValue?) -> [String: JSONValue] {
+        if case let .object(members)? = value { return members }
+        return [:]
     }
 
     /// The contact's deals split into open and closed, with the open pipeline and the won amounts
-    /// per currency; null when sales did not answer.
-    static func dealSummary(_ page: JSONValue?) throws -> JSONValue {
-        guard case let .array(items)? = items(page) else { return .null }
+    /// per currency.
+    static func dealSummary(_ deals: JSONValue?, truncated: Bool) throws -> JSONValue {
+        guard case let .array(items)? = deals else { return .null }
         var open: [JSONValue] = []
         var closed: [JSONValue] = []
         var openTotals: [String: Decimal] = [:]
@@ -138,7 +124,7 @@ struct CustomerOverview: Sendable {
         var summary: [String: JSONValue] = [
             "open": .array(open), "closed": .array(closed), "open_amounts": try totals(openTotals), "won_amounts": try totals(wonTotals),
         ]
-        if case let .object(members)? = page, case .string = members["next_cursor"] { summary["truncated"] = .bool(true) }
+        if truncated { summary["truncated"] = .bool(true) }
         return .object(summary)
     }
 }

@@ -16,6 +16,7 @@ struct SalesRoutes {
     let quotes: QuoteStore
     let activities: ActivityStore
     let callLists: CallListStore
+    let customers: CustomerSales
 
     func register(on router: Router<BasicRequestContext>) {
         let api = router.group("/api/v1")
@@ -190,6 +191,11 @@ struct SalesRoutes {
             let call = try await request.decodeJSON(ActivityCompletion.self, context: context)
             return try await callLists.recordCall(try context.uuidParameter("id"), contact: try context.uuidParameter("contact_id"), call)
                 .response(status: .created, location: "/api/v1/activities/")
+        }
+
+        // For the gateway's customer overview (not a public route).
+        api.get("/customers/:contact_id/sales") { _, context in
+            APICoding.rawResponse(try await customers.summary(of: try context.uuidParameter("contact_id")))
         }
 
         api.get("/reports/funnel") { request, _ in try await reports.funnel(request) }
