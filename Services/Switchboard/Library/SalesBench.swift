@@ -38,10 +38,10 @@ struct SalesBench: AsyncParsableCommand {
                 let deals = try await seed(client)
                 let contacts = try await contactsWithDeals(client)
 
-                let funnel = try await latencies(api, paths: reportPaths("/api/v1/reports/funnel?pipeline_id=\(Self.defaultPipeline)", future: false))
+                let funnel = try await api.timedGets(reportPaths("/api/v1/reports/funnel?pipeline_id=\(Self.defaultPipeline)", future: false))
                 print(String(format: "funnel at %d deals                 p50 %6.1f ms  p99 %6.1f ms (target p99 <= 100 ms)",
                              deals, percentile(funnel, 0.5), percentile(funnel, 0.99)))
-                let forecast = try await latencies(api, paths: reportPaths("/api/v1/reports/forecast?pipeline_id=\(Self.defaultPipeline)", future: true))
+                let forecast = try await api.timedGets(reportPaths("/api/v1/reports/forecast?pipeline_id=\(Self.defaultPipeline)", future: true))
                 print(String(format: "forecast at %d deals               p50 %6.1f ms  p99 %6.1f ms (target p99 <= 100 ms)",
                              deals, percentile(forecast, 0.5), percentile(forecast, 0.99)))
 
@@ -133,18 +133,6 @@ struct SalesBench: AsyncParsableCommand {
             let to = calendar.date(byAdding: .month, value: months, to: from)!
             return base + "&from=\(formatter.string(from: from))&to=\(formatter.string(from: to))"
         }
-    }
-
-    /// One request at a time, each timed (milliseconds, sorted).
-    func latencies(_ api: BenchAPI, paths: [String]) async throws -> [Double] {
-        var times: [Double] = []
-        for path in paths {
-            let start = ContinuousClock.now
-            let answer = try await api.send(.GET, path)
-            guard answer.status == 200 else { throw BenchFailure("\(path) answered \(answer.status): \(answer.body)") }
-            times.append(seconds(since: start) * 1000)
-        }
-        return times.sorted()
     }
 
     /// `concurrency` clients asking overviews of random contacts with deals; every answer must be

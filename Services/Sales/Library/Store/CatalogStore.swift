@@ -85,11 +85,8 @@ struct CatalogStore: Sendable {
     }
 
     private func requireFreeCode(_ code: String, except id: UUID?, on connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtext('sales.product-codes'))", logger: logger)
-        var sql = SQLBuilder()
-        sql.append("SELECT id FROM \(products) WHERE lower(code) = lower(\(try sql.bind(code)))")
-        for try await other in try await connection.query(sql.query, logger: logger).decode(UUID.self) where other != id {
-            throw Problem.conflict("product-code-taken", "product \(other.lowercased) already has the code '\(code)'")
+        try await connection.requireUnique(code, in: products, column: "code", except: id, lock: "sales.product-codes", logger: logger) { other in
+            Problem.conflict("product-code-taken", "product \(other.lowercased) already has the code '\(code)'")
         }
     }
 
@@ -205,11 +202,8 @@ struct CatalogStore: Sendable {
     }
 
     private func requireFreeName(_ name: String, except id: UUID?, on connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtext('sales.price-list-names'))", logger: logger)
-        var sql = SQLBuilder()
-        sql.append("SELECT id FROM \(priceLists) WHERE lower(name) = lower(\(try sql.bind(name)))")
-        for try await other in try await connection.query(sql.query, logger: logger).decode(UUID.self) where other != id {
-            throw Problem.conflict("price-list-name-taken", "price list \(other.lowercased) is already named '\(name)'")
+        try await connection.requireUnique(name, in: priceLists, column: "name", except: id, lock: "sales.price-list-names", logger: logger) { other in
+            Problem.conflict("price-list-name-taken", "price list \(other.lowercased) is already named '\(name)'")
         }
     }
 }

@@ -206,12 +206,8 @@ struct PipelineStore: Sendable {
     }
 
     private func requireFreeName(_ name: String, except id: UUID?, on connection: PostgresConnection) async throws {
-        // Names are compared under a lock of their own, so two creates of one name cannot both pass.
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtext('sales.pipeline-names'))", logger: logger)
-        var sql = SQLBuilder()
-        sql.append("SELECT id FROM \(pipelines) WHERE lower(name) = lower(\(try sql.bind(name)))")
-        for try await other in try await connection.query(sql.query, logger: logger).decode(UUID.self) where other != id {
-            throw Problem.conflict("pipeline-name-taken", "pipeline \(other.lowercased) is already named '\(name)'")
+        try await connection.requireUnique(name, in: pipelines, column: "name", except: id, lock: "sales.pipeline-names", logger: logger) { other in
+            Problem.conflict("pipeline-name-taken", "pipeline \(other.lowercased) is already named '\(name)'")
         }
     }
 
