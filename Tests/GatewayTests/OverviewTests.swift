@@ -1,6 +1,9 @@
 import Foundation
+import NIOCore
 import Testing
 import TestSupport
+
+@testable import GatewayService
 
 /// The customer overview through the running gateway, with every service up.
 @Suite("Customer overview", .timeLimit(.minutes(2)))
@@ -41,9 +44,60 @@ struct OverviewTests {
         #expect(deals["won_amounts"] as? [[String: String]] == [["amount": "250.50", "currency": "EUR"]])
         #expect(overview["sources"] as? [String: [String: String]] == ["contacts": ["status": "ok"], "sales": ["status": "ok"]])
 
+        // A second currency and a lost deal: amounts are summed per currency, lost ones in neither.
+        let dollars = try await api.post("/api/v1/deals", ["title": "Dollars", "contact_id": contactId, "amount": ["amount": "99.999", "currency": "USD"]])
+        try #require(dollars.status == 201, "\(dollars.text)")
+        let lost = try await api.post("/api/v1/deals", ["title": "Lost one", "contact_id": contactId, "amount": ["amount": "7", "currency": "EUR"]])
+        let lostId = try #require(lost.json["id"] as? String)
+        let lostAnswer = try await api.send("POST", "/api/v1/deals/\(lostId)/lost", json: ["version": 1, "reason": "price"])
+        try #require(lostAnswer.status == 200, "\(lostAnswer.text)")
+
+        // The merged contact's overview is its survivor's, with the deals sales moved to it.
+        let mergee = try await api.post("/api/v1/contacts", [
+            "last_name": "Merged away", "emails": [["address": "\(TestEnvironment.uniqueName("ovm"))@example.com"]],
+        ])
+        let mergeeId = try #require(mergee.json["id"] as? String)
+        let moved = try await api.post("/api/v1/deals", ["title": "Moved one", "contact_id": mergeeId, "amount": ["amount": "0.5", "currency": "EUR"]])
+        let movedId = try #require(moved.json["id"] as? String)
+        let merge = try await api.post("/api/v1/contacts/merge", ["survivor_id": contactId, "merged_ids": [mergeeId]])
+        try #require(merge.status == 200, "\(merge.text)")
+        let repointed = try await TestEnvironment.eventually(timeout: .seconds(20)) {
+            try await api.get("/api/v1/deals/\(movedId)").json["contact_id"] as? String == contactId
+        }
+        try #require(repointed, "the merge reached sales")
+
+        let merged = try await api.get("/api/v1/customers/\(mergeeId)/overview")
+        #expect(merged.status == 200, "\(merged.text)")
+        #expect((merged.json["contact"] as? [String: Any])?["id"] as? String == contactId, "the survivor")
+        let all = try #require(merged.json["deals"] as? [String: Any])
+        #expect((all["open"] as? [[String: Any]])?.compactMap { $0["title"] as? String } == ["Open one", "Dollars", "Moved one"])
+        #expect((all["closed"] as? [[String: Any]])?.compactMap { $0["title"] as? String } == ["Won one", "Lost one"])
+        #expect(all["open_amounts"] as? [[String: String]] == [["amount": "1000.50", "currency": "EUR"], ["amount": "99.999", "currency": "USD"]])
+        #expect(all["won_amounts"] as? [[String: String]] == [["amount": "250.50", "currency": "EUR"]])
+        #expect(all["truncated"] == nil)
+        #expect((merged.json["activities"] as? [String: Any])?["open"] as? [Any] != nil)
+
         let missing = try await api.get("/api/v1/customers/\(UUID().uuidString.lowercased())/overview")
         #expect(missing.status == 404)
         #expect(missing.header("Content-Type") == "application/problem+json")
         #expect(try await APIClient(key: nil).get("/api/v1/customers/\(contactId)/overview").status == 401)
+    }
+}
+
+@Suite("Overview splicing")
+struct OverviewSplicingTests {
+    func members(_ text: String) -> String? {
+        CustomerOverview.members(of: ByteBuffer(string: text)).map { String(buffer: $0) }
+    }
+
+    @Test("a service's object gives its members; an empty object none; anything else is not an object")
+    func members() {
+        #expect(members(#" {"a":1,"b":[{}]}"# + "\n") == #""a":1,"b":[{}]"#)
+        #expect(members("{ }") == "")
+        #expect(members("{}") == "")
+        #expect(members("[1]") == nil)
+        #expect(members("{") == nil)
+        #expect(members("") == nil)
+        #expect(members("<html></html>") == nil)
     }
 }

@@ -94,7 +94,11 @@ struct ContactRoutes {
         }
         // For the gateway's customer overview (not a public route).
         api.get("/contacts/:id/summary") { _, context in
-            APICoding.rawResponse(try await interactions.summary(of: try context.uuidParameter("id"), limit: 10))
+            let id = try context.uuidParameter("id")
+            let (text, survivor) = try await interactions.summary(of: id, limit: 10)
+            var response = APICoding.rawResponse(text)
+            if survivor != id { response.headers[.contentLocation] = "/api/v1/contacts/\(survivor.lowercased)" }
+            return response
         }
         api.get("/contacts/:id/interactions") { request, context in
             try await interactions.timeline(contactId: try context.uuidParameter("id"), request: request).response()

@@ -54,23 +54,18 @@ struct InteractionStore: Sendable {
         return logged
     }
 
-    /// What the gateway's customer overview needs of contacts, in one answer: the contact (or the
-    /// survivor of a merge it went into), its account, and its latest `limit` interactions.
-    func summary(of contactId: UUID, limit: Int) async throws -> String {
-        let contact = try await contacts.get(contactId).document.decode(Contact.self)
+    /// What the gateway's customer overview needs of contacts, in the overview's own shape: the
+    /// contact (or the survivor of a merge it went into, whose id comes back as `survivor`), its
+    /// account, and its latest `limit` interactions (`customer_summary`, migration 105).
+    func summary(of contactId: UUID, limit: Int) async throws -> (text: String, survivor: UUID) {
         var sql = SQLBuilder()
         sql.append("""
-            SELECT jsonb_build_object(
-                'contact', \(schema.quoted).contact_document(c),
-                'account', (SELECT \(schema.quoted).account_document(a) FROM \(schema.table("accounts")) a
-                    WHERE a.id = c.account_id AND a.deleted_at IS NULL),
-                'interactions', coalesce((SELECT jsonb_agg(x.document ORDER BY x.occurred_at DESC, x.id DESC)
-                    FROM (SELECT \(schema.quoted).interaction_document(i) AS document, i.occurred_at, i.id FROM \(interactions) i
-                        WHERE i.contact_id = c.id ORDER BY i.occurred_at DESC, i.id DESC LIMIT \(limit)) x), '[]'))::text
-            FROM \(contacts.contacts) c WHERE c.id = \(try sql.bind(contact.id))
+            SELECT summary, survivor::text FROM \(schema.quoted).customer_summary(\(try sql.bind(contactId)), \(try sql.bind(Int32(limit))))
             """)
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("contact \(contactId.lowercased)") }
-        return text
+        for try await (text, id) in try await client.query(sql.query, logger: logger).decode((String, String).self) {
+            if let survivor = UUID(uuidString: id) { return (text, survivor) }
+        }
+        throw Problem.notFound("contact \(contactId.lowercased)")
     }
 
     /// Newest first, keyset-paged on (occurred_at, id) descending.

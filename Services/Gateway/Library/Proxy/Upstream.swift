@@ -46,11 +46,11 @@ struct Upstream: Sendable {
     }
 
     /// A GET of one of the service's read endpoints, its body read whole (at most `limit` bytes).
-    func get(_ path: String, caller: Caller, timeout: TimeAmount, limit: Int = 8 << 20) async throws -> (status: Int, body: ByteBuffer) {
+    func get(_ path: String, caller: Caller, timeout: TimeAmount, limit: Int = 8 << 20) async throws -> (status: Int, headers: HTTPFields, body: ByteBuffer) {
         let deadline = NIODeadline.now() + timeout
         let answer = try await send(HTTPClientRequest(url: baseURL + path), caller: caller, timeout: timeout)
         do {
-            return (answer.status.code, try await answer.body.collect(upTo: limit))
+            return (answer.status.code, answer.headers, try await answer.body.collect(upTo: limit))
         } catch where NIODeadline.now() >= deadline {
             throw Problem(.gatewayTimeout, slug: "upstream-timeout", detail: "the \(name) service did not answer within \(timeout.seconds) s")
         }
