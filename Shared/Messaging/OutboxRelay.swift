@@ -101,6 +101,11 @@ public final class OutboxRelay: Service, Sendable {
             await pause(settings.pollInterval)
         }
         try await connection.query("SET synchronous_commit TO off", logger: logger)
+        // The fetch must walk the unpublished index in order. A bitmap scan (the plan PostgreSQL
+        // picks for a fresh table) never marks an index entry dead, so every fetch read again the
+        // entry of each row marked published since the last vacuum: about 10,000 per fetch at
+        // 1,000 events/s. A plain index scan marks each one dead the first time it reads it.
+        try await connection.query("SET enable_bitmapscan TO off", logger: logger)
         setLeader(true)
         logger.info("outbox relay is the leader", metadata: ["schema": "\(schema)"])
         defer { setLeader(false) }
@@ -145,7 +150,7 @@ public final class OutboxRelay: Service, Sendable {
                     await pause()
                     continue
                 }
-                let records = try await fetch(excluding: inFlight, limit: settings.batchSize)
+                let records = try await fetch(excluding: inFlight, limit: settings.batchSize, on: connection)
                 if let oldest = records.first {
                     recordLag(Date().timeIntervalSince(oldest.createdAt))
                     flight.send(records.map(\.seq))
@@ -176,9 +181,9 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    private func fetch(excluding inFlight: Set<Int64>, limit: Int) async throws -> [OutboxRecord] {
+    private func fetch(excluding inFlight: Set<Int64>, limit: Int, on connection: PostgresConnection) async throws -> [OutboxRecord] {
         try await OutboxRecord.decode(
-            try await client.query(
+            try await connection.query(
                 try OutboxRecord.selectUnpublished(schema, excluding: Array(inFlight), limit: limit), logger: logger
             )
         )
