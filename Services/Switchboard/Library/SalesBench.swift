@@ -20,6 +20,7 @@ struct SalesBench: AsyncParsableCommand {
     @Option(help: "Requests per report measurement.") var queries = 200
     @Option(help: "Concurrent clients of the overview run.") var concurrency = 8
     @Option(help: "Overview requests in the load run.") var overviews = 4_000
+    @Option(help: "Leads converted one after another for the conversion run.") var conversions = 50
 
     static let defaultPipeline = "00000000-0000-7000-8000-000000000001"
 
@@ -48,6 +49,10 @@ struct SalesBench: AsyncParsableCommand {
                 let (overview, rate) = try await overviewLoad(api, contacts: contacts)
                 print(String(format: "customer overview, %d clients      p50 %6.1f ms  p99 %6.1f ms (target p99 <= 25 ms), %.0f req/s",
                              concurrency, percentile(overview, 0.5), percentile(overview, 0.99), rate))
+
+                let linked = try await conversionLatency(api)
+                print(String(format: "lead converted to linked, %d leads  p50 %6.1f ms  p99 %6.1f ms max %6.1f ms (target: within a second)",
+                             conversions, percentile(linked, 0.5), percentile(linked, 0.99), linked.last ?? 0))
             }
         } catch {
             try? await http.shutdown()
@@ -161,5 +166,44 @@ struct SalesBench: AsyncParsableCommand {
             return try await group.reduce(into: []) { $0 += $1 }
         }
         return (times.sorted(), Double(perClient * concurrency) / seconds(since: start))
+    }
+
+    /// Leads qualified and converted one at a time; each is timed from the conversion's answer
+    /// until the gateway shows the lead and its deal linked to the contact that the contacts
+    /// service created from sales' event (milliseconds, sorted). The leads stay, owned by `bench`.
+    func conversionLatency(_ api: BenchAPI) async throws -> [Double] {
+        func json(_ answer: (status: Int, body: String), _ expected: Int, _ what: String) throws -> [String: Any] {
+            guard answer.status == expected, let object = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] else {
+                throw BenchFailure("\(what) answered \(answer.status): \(answer.body.prefix(300))")
+            }
+            return object
+        }
+        let run = UUID().uuidString.prefix(8).lowercased()
+        var times: [Double] = []
+        for index in 0..<conversions {
+            let created = try json(try await api.send(.POST, "/api/v1/leads", body: """
+                {"first_name":"Bench","last_name":"Lead \(index)","company":"Bench \(run)","email":"bench-\(run)-\(index)@example.com",
+                 "source":"web","owner":"bench"}
+                """), 201, "lead create")
+            let id = created["id"] as? String ?? ""
+            let qualified = try json(try await api.send(.POST, "/api/v1/leads/\(id)/qualify", body: #"{"version":1}"#), 200, "qualify")
+            let converted = try json(try await api.send(.POST, "/api/v1/leads/\(id)/convert", body: """
+                {"version":\(qualified["version"] as? Int ?? 0),"deal":{"amount":{"amount":"100","currency":"EUR"}}}
+                """), 201, "convert")
+            let start = ContinuousClock.now
+            let dealId = converted["deal_id"] as? String ?? ""
+            while true {
+                let lead = try json(try await api.send(.GET, "/api/v1/leads/\(id)"), 200, "lead read")
+                if let contact = lead["contact_id"] as? String,
+                    try json(try await api.send(.GET, "/api/v1/deals/\(dealId)"), 200, "deal read")["contact_id"] as? String == contact
+                {
+                    break
+                }
+                guard seconds(since: start) < 30 else { throw BenchFailure("lead \(id) was not linked within 30 s") }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            times.append(seconds(since: start) * 1000)
+        }
+        return times.sorted()
     }
 }
