@@ -159,6 +159,36 @@ struct QuotesAPITests {
         #expect(try await api.send("POST", "/api/v1/deals/\(dealId)/quotes", json: ["valid_until": "2020-01-01"]).status == 422)
     }
 
+    @Test("a lost deal takes no new quote, and its sent quote is neither sent nor accepted until the deal is reopened")
+    func lostDeal() async throws {
+        let (deal, _, _) = try await dealWithLines(owner: TestEnvironment.uniqueName("loser"))
+        let dealId = try #require(deal["id"] as? String)
+        let draft = try await api.send("POST", "/api/v1/deals/\(dealId)/quotes", json: [:])
+        let sent = try await api.send("POST", "/api/v1/deals/\(dealId)/quotes", json: [:])
+        try #require(draft.status == 201 && sent.status == 201, "\(draft.text) \(sent.text)")
+        #expect(try await api.send("POST", "/api/v1/quotes/\(sent.json["id"]!)/send", json: [:]).status == 200)
+        let version = try #require(try await api.get("/api/v1/deals/\(dealId)").json["version"] as? Int)
+        let lost = try await api.send("POST", "/api/v1/deals/\(dealId)/lost", json: ["version": version, "reason": "competitor"])
+        try #require(lost.status == 200, "\(lost.text)")
+
+        let refused = try await api.send("POST", "/api/v1/deals/\(dealId)/quotes", json: [:])
+        #expect(refused.status == 409)
+        #expect(refused.header("Content-Type") == "application/problem+json")
+        #expect((refused.json["type"] as? String)?.hasSuffix("deal-lost") == true, "\(refused.text)")
+        #expect(try await api.send("POST", "/api/v1/quotes/\(draft.json["id"]!)/send", json: [:]).status == 409)
+        let accept = try await api.send("POST", "/api/v1/quotes/\(sent.json["id"]!)/accept", json: [:])
+        #expect(accept.status == 409, "\(accept.text)")
+        #expect(try await api.get("/api/v1/quotes/\(sent.json["id"]!)").json["status"] as? String == "sent", "unchanged")
+        #expect(try await api.send("POST", "/api/v1/quotes/\(sent.json["id"]!)/reject", json: ["reason": "went elsewhere"]).status == 200,
+                "a quote of a lost deal can still be rejected")
+
+        let reopened = try await api.send("POST", "/api/v1/deals/\(dealId)/reopen", json: ["version": version + 1])
+        try #require(reopened.status == 200, "\(reopened.text)")
+        #expect(try await api.send("POST", "/api/v1/quotes/\(draft.json["id"]!)/send", json: [:]).status == 200)
+        #expect(try await api.send("POST", "/api/v1/quotes/\(draft.json["id"]!)/accept", json: [:]).status == 200)
+        #expect(try await api.get("/api/v1/deals/\(dealId)").json["status"] as? String == "won")
+    }
+
     @Test("a sent quote past its last valid day is refused and then expired by the sweep, with its event")
     func expiry() async throws {
         let (deal, _, _) = try await dealWithLines(owner: TestEnvironment.uniqueName("expiry"))

@@ -61,7 +61,8 @@ struct QuoteStore: Sendable {
         }
         try check.check()
         return try await client.transaction(logger: logger) { connection in
-            _ = try await deals.lock(dealId, expectedVersion: nil, on: connection)
+            let locked = try await deals.lock(dealId, expectedVersion: nil, on: connection)
+            guard locked.status != .lost else { throw Self.dealLost(dealId, doing: "quote it") }
             let id = UUID()
             var sql = SQLBuilder()
             let deal = try sql.bind(dealId)
@@ -106,9 +107,10 @@ struct QuoteStore: Sendable {
     }
 
     func send(_ id: UUID, expectedVersion: Int64?) async throws -> Document {
-        try await change(id, expectedVersion: expectedVersion, event: SalesEvents.quoteSent) { quote, _, _ in
+        try await change(id, expectedVersion: expectedVersion, event: SalesEvents.quoteSent) { quote, connection, _ in
             guard quote.status == .draft else { throw Self.wrongStatus(quote, "sent", needs: "a draft") }
             guard !quote.lapsed else { throw Self.lapsed(quote) }
+            try await requireDealNotLost(quote, doing: "send the quote", on: connection)
             return "status = 'sent', sent_at = \(DealStore.now)"
         }
     }
@@ -118,6 +120,7 @@ struct QuoteStore: Sendable {
         try await change(id, expectedVersion: expectedVersion, event: SalesEvents.quoteAccepted) { quote, connection, _ in
             guard quote.status == .sent else { throw Self.wrongStatus(quote, "accepted", needs: "a sent quote") }
             guard !quote.lapsed else { throw Self.lapsed(quote) }
+            try await requireDealNotLost(quote, doing: "accept the quote", on: connection)
             if markDealWon { _ = try await deals.winFromQuote(quote.dealId, comment: "quote \(quote.number) accepted", on: connection) }
             return "status = 'accepted', decided_at = \(DealStore.now)"
         }
@@ -205,6 +208,22 @@ struct QuoteStore: Sendable {
 
     private static func wrongStatus(_ quote: LockedQuote, _ becoming: String, needs: String) -> Problem {
         Problem.conflict("quote-status", "quote \(quote.number) is \(quote.status.rawValue); only \(needs) can be \(becoming)")
+    }
+
+    /// A lost deal takes no quote, and no quote of it goes out or is accepted, until it is reopened:
+    /// an accepted quote beside a lost deal would tell two stories. A deleted deal does not stop
+    /// its quotes (their lines and sums are frozen in them).
+    private func requireDealNotLost(_ quote: LockedQuote, doing action: String, on connection: PostgresConnection) async throws {
+        do {
+            let deal = try await deals.lock(quote.dealId, expectedVersion: nil, on: connection)
+            guard deal.status != .lost else { throw Self.dealLost(quote.dealId, doing: action) }
+        } catch let problem as Problem where problem.statusCode == 404 {
+            return
+        }
+    }
+
+    private static func dealLost(_ dealId: UUID, doing action: String) -> Problem {
+        Problem.conflict("deal-lost", "deal \(dealId.lowercased) is lost; reopen it (POST /api/v1/deals/{id}/reopen) before you \(action)")
     }
 
     private static func lapsed(_ quote: LockedQuote) -> Problem {
