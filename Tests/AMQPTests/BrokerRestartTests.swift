@@ -74,5 +74,9 @@ struct BrokerRestartTests {
         #expect(consumer.isConnected)
         await consumer.close()
         await publisher.close()
+        try await AMQPOneShot.run(TestEnvironment.broker()) { channel in
+            try channel.deleteQueue("\(name).q")
+            try channel.deleteExchange("\(name).x")
+        }
     }
 }

@@ -53,6 +53,10 @@ struct PublishConsumeTests {
         #expect(first.routingKey == "k")
         await consumer.close()
         await publisher.close()
+        try await AMQPOneShot.run(TestEnvironment.broker()) { channel in
+            try channel.deleteQueue("\(name).q")
+            try channel.deleteExchange("\(name).x")
+        }
     }
 
     @Test("acks that arrive together settle exactly their deliveries, whether or not they are the oldest")
@@ -101,6 +105,10 @@ struct PublishConsumeTests {
         // The channel stays usable after a return.
         try await publisher.publish(OutgoingMessage(exchange: "\(name).x", routingKey: "k", body: [2]))
         await publisher.close()
+        try await AMQPOneShot.run(TestEnvironment.broker()) { channel in
+            try channel.deleteQueue("\(name).q")
+            try channel.deleteExchange("\(name).x")
+        }
     }
 
     @Test("a login with a wrong password fails with an error naming user and vhost")

@@ -35,8 +35,12 @@ struct MessagingFixture {
             .migrate(client, logger: TestEnvironment.logger)
     }
 
+    /// Removes the schema and the queues, so repeated runs leave no quorum queues on the broker.
     func drop() async throws {
         try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.quoted) CASCADE"))
+        try await AMQPOneShot.run(TestEnvironment.broker()) { channel in
+            for queue in [CRMTopology.eventsQueue(service), CRMTopology.deadQueue(service)] { try channel.deleteQueue(queue) }
+        }
     }
 
     var outbox: Outbox { Outbox(schema: schema) }
