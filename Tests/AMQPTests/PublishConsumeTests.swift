@@ -87,6 +87,7 @@ struct PublishConsumeTests {
                 try channel.ack(delivery)
             }
             try channel.deleteQueue("\(name).q")
+            try channel.deleteExchange("\(name).x")
             return bodies
         }
         #expect(left == ["m4"])

@@ -273,7 +273,7 @@ enum ContactsMigrations {
                             SELECT c.id, c.merged_into, 0 AS steps FROM contacts c WHERE c.id = asked
                             UNION ALL
                             SELECT c.id, c.merged_into, chain.steps + 1 FROM chain JOIN contacts c ON c.id = chain.merged_into
-                            WHERE chain.steps < 8)
+                            WHERE chain.steps < 7)
                         SELECT jsonb_build_object(
                             'contact', contact_document(c),
                             'account', (SELECT account_document(a) FROM accounts a WHERE a.id = c.account_id AND a.deleted_at IS NULL),

@@ -480,10 +480,11 @@ enum SalesMigrations {
             version: 105,
             name: "documents and the customer overview's read, planned once per connection",
             sql: """
-                -- A deal's document, in parts the planner does not have to plan per query: deal_json
-                -- is one expression of the row, its stage and its lines, so a query inlines it rather
-                -- than starting a query for each deal; deal_lines_json is PL/pgSQL, so a connection
-                -- plans it once. deal_document keeps its signature for the statements that name it.
+                -- A deal's document, in parts the planner does not have to set up per query: deal_json
+                -- is one expression of the row, its stage and its lines, so a query inlines it instead
+                -- of planning and starting deal_document's body; deal_lines_json is PL/pgSQL, a call
+                -- per deal on a plan each connection makes once. deal_document keeps its signature for
+                -- the statements that name it.
                 CREATE FUNCTION deal_lines_json(d deals) RETURNS jsonb
                 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path FROM CURRENT AS $$
                 BEGIN

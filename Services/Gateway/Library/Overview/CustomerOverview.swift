@@ -49,10 +49,8 @@ struct CustomerOverview: Sendable {
             case let .found(members, _):
                 sources[name] = ["status": "ok"]
                 var members = members
-                if members.readableBytes > 0 {
-                    body.writeBuffer(&members)
-                    body.writeString(",")
-                }
+                body.writeBuffer(&members)
+                body.writeString(",")
             case let .missing(reason, detail):
                 sources[name] = ["status": reason, "detail": detail]
                 body.writeString(missing + ",")
@@ -66,14 +64,14 @@ struct CustomerOverview: Sendable {
 
     /// One service's answer to one read. A 404 is the contact's absence (the whole overview's
     /// 404); a service that cannot be reached, is too slow, fails or answers something other than
-    /// a JSON object is a missing part.
+    /// a braced object with members is a missing part.
     private func part(_ upstream: Upstream, _ path: String, caller: Caller) async throws -> Part {
         do {
             let (status, headers, body) = try await upstream.get(path, caller: caller, timeout: timeout)
             switch status {
             case 200:
                 guard let members = Self.members(of: body) else {
-                    return .missing(reason: "failed", detail: "the \(upstream.name) service answered something other than a JSON object")
+                    return .missing(reason: "failed", detail: "the \(upstream.name) service answered something other than its part")
                 }
                 return .found(members: members, headers: headers)
             case 404:
@@ -95,8 +93,9 @@ struct CustomerOverview: Sendable {
         }
     }
 
-    /// What lies between the outer braces of a JSON object (empty for `{}`); nil when `body` is
-    /// not braced.
+    /// What lies between the outer braces of a service's answer; nil when it is not braced or
+    /// holds nothing (the part is then missing). Only the braces are checked: the services are
+    /// ours and build these objects in PostgreSQL, as the gateway trusts every answer it passes on.
     static func members(of body: ByteBuffer) -> ByteBuffer? {
         let bytes = body.readableBytesView
         let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
@@ -104,6 +103,6 @@ struct CustomerOverview: Sendable {
             first < last, bytes[first] == UInt8(ascii: "{"), bytes[last] == UInt8(ascii: "}")
         else { return nil }
         let inner = bytes[(first + 1)..<last]
-        return inner.contains(where: { !isSpace($0) }) ? ByteBuffer(inner) : ByteBuffer()
+        return inner.contains(where: { !isSpace($0) }) ? ByteBuffer(inner) : nil
     }
 }

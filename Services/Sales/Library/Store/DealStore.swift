@@ -46,7 +46,8 @@ struct DealStore: Sendable {
         try query.check()
         var sql = SQLBuilder()
         // deal_json with the stage joined, not deal_document: the planner inlines it, where
-        // deal_document is a query started again for every deal (35 µs a deal instead of 87).
+        // deal_document's body is planned for each statement and started for every deal; only the
+        // lines stay a call per deal (35 µs a deal instead of 87).
         sql.append("""
             SELECT \(schema.quoted).deal_json(d, st.name, st.probability, \(schema.quoted).deal_lines_json(d))::text,
                 ARRAY[\(schema.quoted).ts(d.created_at), d.id::text]
