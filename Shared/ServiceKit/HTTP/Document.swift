@@ -74,6 +74,12 @@ extension PostgresConnection {
 }
 
 extension PostgresClient {
+    /// The document `query` selects, or a 404 problem saying `what` does not exist.
+    public func document(_ query: PostgresQuery, notFound what: @autoclosure () -> String, logger: Logger) async throws -> Document {
+        guard let text = try await texts(query, logger: logger).first else { throw Problem.notFound(what()) }
+        return Document(text: text)
+    }
+
     /// Runs a keyset query that selects (document text, cursor values) with `LIMIT limit + 1`:
     /// the extra row only tells whether there is a next page.
     public func page(_ query: PostgresQuery, limit: Int, logger: Logger) async throws -> RawPage {

@@ -121,8 +121,7 @@ struct ImportStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(jobs) j WHERE j.id = \(try sql.bind(id))")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("import \(id.lowercased)") }
-        return Document(text: text)
+        return try await client.document(sql.query, notFound: "import \(id.lowercased)", logger: logger)
     }
 
     /// Newest first.

@@ -20,8 +20,7 @@ struct AccountStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(accounts) a WHERE a.id = \(try sql.bind(id)) AND a.deleted_at IS NULL")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("account \(id.lowercased)") }
-        return Document(text: text)
+        return try await client.document(sql.query, notFound: "account \(id.lowercased)", logger: logger)
     }
 
     /// By name, with keyset paging; `q` matches any part of the name.

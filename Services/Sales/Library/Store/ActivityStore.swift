@@ -23,8 +23,7 @@ struct ActivityStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(activities) a WHERE a.id = \(try sql.bind(id)) AND a.deleted_at IS NULL")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("activity \(id.lowercased)") }
-        return Document(text: text)
+        return try await client.document(sql.query, notFound: "activity \(id.lowercased)", logger: logger)
     }
 
     /// By due time: an owner's calendar with `from` and `to`, what is `overdue`, or what a contact,

@@ -39,8 +39,7 @@ struct CallListStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(lists) l WHERE l.id = \(try sql.bind(id))")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("call list \(id.lowercased)") }
-        return Document(text: text)
+        return try await client.document(sql.query, notFound: "call list \(id.lowercased)", logger: logger)
     }
 
     func create(_ input: CallListFields) async throws -> Document {

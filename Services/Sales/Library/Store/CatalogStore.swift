@@ -44,8 +44,7 @@ struct CatalogStore: Sendable {
     func product(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(productDocument) FROM \(products) p WHERE p.id = \(try sql.bind(id))")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("product \(id.lowercased)") }
-        return Document(text: text)
+        return try await client.document(sql.query, notFound: "product \(id.lowercased)", logger: logger)
     }
 
     func createProduct(_ input: ProductFields) async throws -> Document {
@@ -116,8 +115,7 @@ struct CatalogStore: Sendable {
     func priceList(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(priceListDocument) FROM \(priceLists) l WHERE l.id = \(try sql.bind(id))")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("price list \(id.lowercased)") }
-        return Document(text: text)
+        return try await client.document(sql.query, notFound: "price list \(id.lowercased)", logger: logger)
     }
 
     func createPriceList(_ input: PriceListFields) async throws -> Document {

@@ -27,8 +27,7 @@ struct DealStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(deals) d WHERE d.id = \(try sql.bind(id)) AND d.deleted_at IS NULL")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("deal \(id.lowercased)") }
-        return Document(text: text)
+        return try await client.document(sql.query, notFound: "deal \(id.lowercased)", logger: logger)
     }
 
     /// Oldest first, keyset-paged by creation.

@@ -24,8 +24,7 @@ struct LeadStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(leads) l WHERE l.id = \(try sql.bind(id)) AND l.deleted_at IS NULL")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("lead \(id.lowercased)") }
-        return Document(text: text)
+        return try await client.document(sql.query, notFound: "lead \(id.lowercased)", logger: logger)
     }
 
     /// Oldest first, keyset-paged by creation.

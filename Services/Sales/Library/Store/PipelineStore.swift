@@ -29,8 +29,7 @@ struct PipelineStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(pipelines) p WHERE p.id = \(try sql.bind(id))")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("pipeline \(id.lowercased)") }
-        return Document(text: text)
+        return try await client.document(sql.query, notFound: "pipeline \(id.lowercased)", logger: logger)
     }
 
     func create(_ input: NewPipeline) async throws -> Document {

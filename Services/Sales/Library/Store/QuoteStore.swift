@@ -25,8 +25,7 @@ struct QuoteStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(quotes) q WHERE q.id = \(try sql.bind(id))")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("quote \(id.lowercased)") }
-        return Document(text: text)
+        return try await client.document(sql.query, notFound: "quote \(id.lowercased)", logger: logger)
     }
 
     /// Oldest first; `deal_id` and `status` filter.
