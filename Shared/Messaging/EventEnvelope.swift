@@ -11,7 +11,30 @@ public struct EventEnvelope: Sendable, Hashable, Codable {
     public var aggregateVersion: Int64
     public var correlationId: UUID
     public var causationId: UUID?
-    public var data: JSONValue
+    private var body: Body
+
+    /// The event's document. An envelope decoded from a message keeps the message and builds
+    /// this tree only when asked; a handler's `payload(as:)` decodes its type from the message.
+    public var data: JSONValue {
+        get {
+            switch body {
+            case let .value(value): value
+            // The message was scanned as JSON when the envelope was decoded; what JSONValue cannot
+            // hold (a number beyond a Double) reads as null here, and fails in payload(as:).
+            case let .message(bytes): (try? Self.decoder.decode(Member<JSONValue>.self, from: bytes).data) ?? .null
+            }
+        }
+        set { body = .value(newValue) }
+    }
+
+    // One of each for every envelope: a coder is cheap to share and not to make for each message.
+    private static let decoder = EventCoding.decoder
+    private static let encoder = EventCoding.encoder
+
+    private enum Body: Sendable {
+        case value(JSONValue)
+        case message(Data)
+    }
 
     public init(
         id: UUID = .timeOrdered(), type: String, version: Int = 1, occurredAt: Date = Date(), producer: String,
@@ -27,7 +50,7 @@ public struct EventEnvelope: Sendable, Hashable, Codable {
         self.aggregateVersion = aggregateVersion
         self.correlationId = correlationId ?? id
         self.causationId = causationId
-        self.data = data
+        body = .value(data)
     }
 
     /// Builds an envelope whose `data` is `payload` encoded with the wire coding.
@@ -36,7 +59,7 @@ public struct EventEnvelope: Sendable, Hashable, Codable {
         aggregateId: UUID, aggregateVersion: Int64, correlationId: UUID? = nil, causationId: UUID? = nil,
         payload: some Encodable
     ) throws {
-        let data = try EventCoding.decoder.decode(JSONValue.self, from: EventCoding.encoder.encode(payload))
+        let data = try Self.decoder.decode(JSONValue.self, from: Self.encoder.encode(payload))
         self.init(
             id: id, type: type, version: version, occurredAt: occurredAt, producer: producer, aggregateId: aggregateId,
             aggregateVersion: aggregateVersion, correlationId: correlationId, causationId: causationId, data: data
@@ -67,15 +90,74 @@ public struct EventEnvelope: Sendable, Hashable, Codable {
         try container.encode(data, forKey: .data)
     }
 
-    /// Decodes `data` as a handler's payload type.
-    public func payload<T: Decodable>(as type: T.Type) throws -> T {
-        try EventCoding.decoder.decode(T.self, from: EventCoding.encoder.encode(data))
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(header: container, body: .value(container.decode(JSONValue.self, forKey: .data)))
     }
 
-    public func encoded() throws -> Data { try EventCoding.encoder.encode(self) }
+    private init(header container: KeyedDecodingContainer<CodingKeys>, body: Body) throws {
+        id = try container.decode(UUID.self, forKey: .id)
+        type = try container.decode(String.self, forKey: .type)
+        version = try container.decode(Int.self, forKey: .version)
+        occurredAt = try container.decode(Date.self, forKey: .occurredAt)
+        producer = try container.decode(String.self, forKey: .producer)
+        aggregateId = try container.decode(UUID.self, forKey: .aggregateId)
+        aggregateVersion = try container.decode(Int64.self, forKey: .aggregateVersion)
+        correlationId = try container.decode(UUID.self, forKey: .correlationId)
+        causationId = try container.decodeIfPresent(UUID.self, forKey: .causationId)
+        self.body = body
+    }
 
+    public static func == (left: EventEnvelope, right: EventEnvelope) -> Bool {
+        left.id == right.id && left.type == right.type && left.version == right.version && left.occurredAt == right.occurredAt
+            && left.producer == right.producer && left.aggregateId == right.aggregateId
+            && left.aggregateVersion == right.aggregateVersion && left.correlationId == right.correlationId
+            && left.causationId == right.causationId && left.data == right.data
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(aggregateVersion)
+    }
+
+    /// Decodes `data` as a handler's payload type: from the message when the envelope came in one.
+    public func payload<T: Decodable>(as type: T.Type) throws -> T {
+        switch body {
+        case let .message(bytes): try Self.decoder.decode(Member<T>.self, from: bytes).data
+        case let .value(value): try Self.decoder.decode(T.self, from: Self.encoder.encode(value))
+        }
+    }
+
+    public func encoded() throws -> Data { try Self.encoder.encode(self) }
+
+    /// Decodes a message's envelope fields and keeps the message for `data`: a consumer decodes the
+    /// document once, into its handler's payload type, rather than into a `JSONValue` tree first
+    /// and then, encoded again, into that type.
     public static func decode(_ bytes: some Collection<UInt8>) throws -> EventEnvelope {
-        try EventCoding.decoder.decode(EventEnvelope.self, from: Data(bytes))
+        let message = Data(bytes)
+        var envelope = try Self.decoder.decode(Header.self, from: message).fields
+        envelope.body = .message(message)
+        return envelope
+    }
+
+    /// The envelope fields of a message, with `data` required but not decoded.
+    private struct Header: Decodable {
+        let fields: EventEnvelope
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            guard container.contains(.data) else {
+                throw DecodingError.keyNotFound(
+                    CodingKeys.data, .init(codingPath: container.codingPath, debugDescription: "the envelope has no data")
+                )
+            }
+            fields = try EventEnvelope(header: container, body: .value(.null))
+        }
+    }
+
+    /// The `data` member of an envelope, decoded as `Value`.
+    private struct Member<Value: Decodable>: Decodable {
+        let data: Value
     }
 }
 

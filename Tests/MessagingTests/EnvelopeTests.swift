@@ -59,6 +59,26 @@ struct EnvelopeTests {
         #expect(envelope.correlationId == envelope.id, "a first event correlates with itself")
     }
 
+    @Test("a decoded envelope's payload decodes straight from its message, and its data is the same document")
+    func payloadFromMessage() throws {
+        struct Contact: Codable, Equatable { var name: String; var tags: [String] }
+        let decoded = try EventEnvelope.decode(Array(Self.golden.utf8))
+        #expect(try decoded.payload(as: Contact.self) == Contact(name: "Ada", tags: ["vip"]))
+        #expect(decoded == Self.envelope.with(occurredAt: decoded.occurredAt))
+        #expect(String(decoding: try decoded.encoded(), as: UTF8.self).lowercased() == Self.golden.lowercased())
+        struct Mismatch: Decodable { var name: Int }
+        #expect(throws: DecodingError.self) { try decoded.payload(as: Mismatch.self) }
+    }
+
+    @Test("an envelope without data is refused, one with null data is not")
+    func dataRequired() throws {
+        let without = Self.golden.replacingOccurrences(of: #""data":{"name":"Ada","tags":["vip"]},"#, with: "")
+        #expect(without != Self.golden)
+        #expect(throws: DecodingError.self) { try EventEnvelope.decode(Array(without.utf8)) }
+        let null = Self.golden.replacingOccurrences(of: #""data":{"name":"Ada","tags":["vip"]},"#, with: #""data":null,"#)
+        #expect(try EventEnvelope.decode(Array(null.utf8)).data == .null)
+    }
+
     @Test("the relay's message id, correlation id and traceparent are the ids in lowercase hex")
     func relayIdentifiers() throws {
         let correlation = try #require(UUID(uuidString: "0AF76519-16CD-43DD-8448-EB211C80319C"))
@@ -85,5 +105,13 @@ struct EnvelopeTests {
         #expect(strings == strings.sorted())
         #expect(Set(later + (0..<50).map { _ in UUID.timeOrdered(at: instant(start)) }).count == 100, "the random part tells apart ids of one millisecond")
         #expect(EventEnvelope(type: "t", producer: "p", aggregateId: id, aggregateVersion: 1, data: .null).id.uuidString.lowercased().dropFirst(14).first == "7")
+    }
+}
+
+extension EventEnvelope {
+    func with(occurredAt: Date) -> EventEnvelope {
+        var envelope = self
+        envelope.occurredAt = occurredAt
+        return envelope
     }
 }
