@@ -27,7 +27,7 @@ public struct EventEnvelope: Sendable, Hashable, Codable {
         set { body = .value(newValue) }
     }
 
-    // One of each for every envelope: a coder is cheap to share and not to make for each message.
+    // Made once and shared, rather than made and dropped again for every message.
     private static let decoder = EventCoding.decoder
     private static let encoder = EventCoding.encoder
 
