@@ -1,7 +1,7 @@
 import Foundation
 
 /// The message body of every event on `crm.events` (DESIGN.md §2). The routing key is `type`.
-public struct EventEnvelope: Sendable, Hashable, Codable {
+public struct EventEnvelope: Sendable, Hashable, Encodable {
     public var id: UUID
     public var type: String
     public var version: Int
@@ -88,11 +88,6 @@ public struct EventEnvelope: Sendable, Hashable, Codable {
         try container.encode(correlationId.uuidString.lowercased(), forKey: .correlationId)
         try container.encode(causationId?.uuidString.lowercased(), forKey: .causationId)  // explicit null, as the contract shows
         try container.encode(data, forKey: .data)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        try self.init(header: container, body: .value(container.decode(JSONValue.self, forKey: .data)))
     }
 
     private init(header container: KeyedDecodingContainer<CodingKeys>, body: Body) throws {
