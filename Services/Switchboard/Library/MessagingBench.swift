@@ -122,7 +122,9 @@ struct MessagingBench: AsyncParsableCommand {
 
                 // 5. Latency from outbox commit to handler commit at a fixed rate. The writers are pgbench
                 // clients, as the producing service is another process than the consuming one.
-                let total = rate * latencySeconds
+                // Whole transactions per writer: pgbench gives each client total / clients, and the
+                // wait below counts on every event being written.
+                let total = max(1, rate * latencySeconds / Self.writers) * Self.writers
                 let achieved = try await runWriters(schema: schema, producer: name, eventType: eventType, total: total, database: database)
                 try await waitUntil {
                     try await count("SELECT count(*)::int8 FROM \(schema.table("inbox")) WHERE type = '\(eventType)'", client) == events + total
@@ -158,15 +160,15 @@ struct MessagingBench: AsyncParsableCommand {
         }
         let committed = exact ? "pg_xact_commit_timestamp(xid(o.written_by))" : "o.created_at"
         let applied = exact ? "pg_xact_commit_timestamp(a.xmin)" : "a.applied_at"
-        func median(_ from: String, _ to: String) -> String {
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM \(to) - \(from))) * 1000"
+        func milliseconds(_ fraction: Double, from: String, to: String) -> String {
+            "percentile_cont(\(fraction)) WITHIN GROUP (ORDER BY extract(epoch FROM \(to) - \(from))) * 1000"
         }
         let rows = try await client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT count(*)::int8, \(median(committed, applied)),
-                           percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM \(applied) - \(committed))) * 1000,
-                           \(median(committed, "o.published_at")), \(median("o.published_at", applied)), \(median("o.created_at", committed))
+                    SELECT count(*)::int8, \(milliseconds(0.5, from: committed, to: applied)), \(milliseconds(0.99, from: committed, to: applied)),
+                           \(milliseconds(0.5, from: committed, to: "o.published_at")), \(milliseconds(0.5, from: "o.published_at", to: applied)),
+                           \(milliseconds(0.5, from: "o.created_at", to: committed))
                     FROM \(schema.table("outbox")) o JOIN \(schema.table("bench_applied")) a ON a.event_id = o.id
                     WHERE o.seq > \(events)
                     """
@@ -186,6 +188,8 @@ struct MessagingBench: AsyncParsableCommand {
         }
         return "latency: no events matched"
     }
+
+    static let writers = 8
 
     static let benchTable = Migration(
         version: 100, name: "bench tables",
@@ -220,7 +224,7 @@ struct MessagingBench: AsyncParsableCommand {
     }
 
     /// Writes `total` events at `rate` per second, each in its own transaction with its `NOTIFY`, as
-    /// `Outbox.append` does, from 8 pgbench clients; returns the rate achieved.
+    /// `Outbox.append` does, from `writers` pgbench clients; returns the rate achieved.
     func runWriters(schema: SchemaName, producer: String, eventType: String, total: Int, database: DatabaseConfiguration) async throws -> Double {
         // No colons in the time format: pgbench would read `:MI` as a variable.
         let time = "to_char(t, 'YYYY-MM-DD\"T\"HH24') || chr(58) || to_char(t, 'MI') || chr(58) || to_char(t, 'SS.MS\"Z\"')"
@@ -240,7 +244,7 @@ struct MessagingBench: AsyncParsableCommand {
             COMMIT;
             """
         return try await pgbenchRate(
-            executable: pgbench, script: script, name: "\(schema.rawValue)-writers", clients: 8, transactions: total, rate: rate,
+            executable: pgbench, script: script, name: "\(schema.rawValue)-writers", clients: Self.writers, transactions: total, rate: rate,
             database: database
         )
     }
