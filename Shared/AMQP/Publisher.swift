@@ -28,16 +28,22 @@ public final class AMQPPublisher: Sendable {
 
     /// Publishes in order; each result says whether that message was confirmed.
     public func publish(_ messages: [OutgoingMessage]) async -> [Result<Void, AMQPError>] {
-        guard !messages.isEmpty else { return [] }
-        return await withCheckedContinuation { continuation in
-            let collector = ResultCollector(count: messages.count, continuation: continuation)
-            let commands = messages.enumerated().map { index, message in
-                PublisherHandler.Command(message: message) { collector.set(index, $0) }
-            }
-            if !thread.send(commands) {
-                for command in commands { command.completion(.failure(.closed)) }
-            }
+        await send(messages).results()
+    }
+
+    /// Hands the messages to the connection thread before it returns, so what one task sends in
+    /// two calls reaches the broker in the order of the calls. Two `publish` calls made from two
+    /// child tasks promise no order: either task may run first.
+    public func send(_ messages: [OutgoingMessage]) -> PublishConfirms {
+        let confirms = PublishConfirms(count: messages.count)
+        guard !messages.isEmpty else { return confirms }
+        let commands = messages.enumerated().map { index, message in
+            PublisherHandler.Command(message: message) { confirms.set(index, $0) }
         }
+        if !thread.send(commands) {
+            for command in commands { command.completion(.failure(.closed)) }
+        }
+        return confirms
     }
 
     /// Waits up to `grace` for outstanding confirms, then closes the connection.
@@ -46,28 +52,44 @@ public final class AMQPPublisher: Sendable {
     }
 }
 
-private final class ResultCollector: Sendable {
+/// The broker's answers to one `send`, in the order of its messages.
+public final class PublishConfirms: Sendable {
     private struct State {
         var results: [Result<Void, AMQPError>?]
         var remaining: Int
+        var waiter: CheckedContinuation<[Result<Void, AMQPError>], Never>?
     }
 
     private let state: Mutex<State>
-    private let continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>
 
-    init(count: Int, continuation: CheckedContinuation<[Result<Void, AMQPError>], Never>) {
+    init(count: Int) {
         state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count))
-        self.continuation = continuation
     }
 
     func set(_ index: Int, _ result: Result<Void, AMQPError>) {
-        let complete: [Result<Void, AMQPError>]? = state.withLock { state in
-            guard state.results[index] == nil else { return nil }
-            state.results[index] = result
-            state.remaining -= 1
-            return state.remaining == 0 ? state.results.map { $0! } : nil
+        let complete: (CheckedContinuation<[Result<Void, AMQPError>], Never>, [Result<Void, AMQPError>])? =
+            state.withLock { state in
+                guard state.results[index] == nil else { return nil }
+                state.results[index] = result
+                state.remaining -= 1
+                guard state.remaining == 0, let waiter = state.waiter else { return nil }
+                state.waiter = nil
+                return (waiter, state.results.map { $0! })
+            }
+        if let (waiter, results) = complete { waiter.resume(returning: results) }
+    }
+
+    /// Returns once every message is confirmed or failed. One task awaits it.
+    public func results() async -> [Result<Void, AMQPError>] {
+        await withCheckedContinuation { continuation in
+            let complete: [Result<Void, AMQPError>]? = state.withLock { state in
+                guard state.remaining > 0 else { return state.results.map { $0! } }
+                precondition(state.waiter == nil, "PublishConfirms.results() awaited twice")
+                state.waiter = continuation
+                return nil
+            }
+            if let complete { continuation.resume(returning: complete) }
         }
-        if let complete { continuation.resume(returning: complete) }
     }
 }
 

@@ -154,7 +154,9 @@ public final class OutboxRelay: Service, Sendable {
                 if let oldest = records.first {
                     recordLag(Date().timeIntervalSince(oldest.createdAt))
                     flight.send(records.map(\.seq))
-                    group.addTask { try await self.publishAndMark(records, flight: flight, marker: connection) }
+                    // Sent here, not in the child task: the next batch's task could run first.
+                    let confirms = publisher.send(records.map { $0.message(producer: producer) })
+                    group.addTask { try await self.markConfirmed(records, confirms, flight: flight, marker: connection) }
                     if records.count == settings.batchSize { continue }  // more are waiting
                 } else if inFlight.isEmpty {
                     recordLag(0)
@@ -166,9 +168,18 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// Sends a batch, marks what the broker confirmed, then lets its rows go from the flight.
-    private func publishAndMark(_ records: [OutboxRecord], flight: Flight, marker connection: PostgresConnection) async throws {
-        let (confirmed, failure) = await publish(records)
+    /// Marks what the broker confirmed of a sent batch, then lets its rows go from the flight.
+    private func markConfirmed(
+        _ records: [OutboxRecord], _ confirms: PublishConfirms, flight: Flight, marker connection: PostgresConnection
+    ) async throws {
+        var confirmed: [Int64] = []
+        var failure: AMQPError?
+        for (record, result) in zip(records, await confirms.results()) {
+            switch result {
+            case .success: confirmed.append(record.seq)
+            case let .failure(error): failure = failure ?? error
+            }
+        }
         defer { flight.land(records.map(\.seq), failed: failure != nil) }
         if !confirmed.isEmpty { try await markPublished(confirmed, on: connection) }
         if let failure {
@@ -187,20 +198,6 @@ public final class OutboxRelay: Service, Sendable {
                 try OutboxRecord.selectUnpublished(schema, excluding: Array(inFlight), limit: limit), logger: logger
             )
         )
-    }
-
-    /// Publishes a batch with all its messages in flight at once.
-    private func publish(_ records: [OutboxRecord]) async -> (confirmed: [Int64], failure: AMQPError?) {
-        let results = await publisher.publish(records.map { $0.message(producer: producer) })
-        var confirmed: [Int64] = []
-        var failure: AMQPError?
-        for (record, result) in zip(records, results) {
-            switch result {
-            case .success: confirmed.append(record.seq)
-            case let .failure(error): failure = failure ?? error
-            }
-        }
-        return (confirmed, failure)
     }
 
     /// On the leader's own connection, whose commits do not wait for the WAL flush: a mark lost in

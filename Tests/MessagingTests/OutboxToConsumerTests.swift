@@ -8,12 +8,12 @@ import TestSupport
 
 /// Runs `body` while the fixture's relay and event consumer run; stops them afterwards.
 func withPipeline(
-    _ fixture: MessagingFixture, handlers: [EventHandler]? = nil,
+    _ fixture: MessagingFixture, handlers: [EventHandler]? = nil, relayBatchSize: Int = 500,
     _ body: (AMQPConsumer) async throws -> Void
 ) async throws {
     let publisher = fixture.publisher()
     let consumer = fixture.consumer()
-    let relay = fixture.relay(publisher)
+    let relay = fixture.relay(publisher, batchSize: relayBatchSize)
     let eventConsumer = EventConsumer(
         service: fixture.service, schema: fixture.schema, client: fixture.client, consumer: consumer,
         publisher: publisher, handlers: handlers ?? [fixture.projectionHandler], logger: TestEnvironment.logger
@@ -80,6 +80,29 @@ struct OutboxToConsumerTests {
                         client
                     ) == 0
                 )
+            }
+            try await fixture.drop()
+        }
+    }
+
+    @Test("a relay's batches reach the broker in the order it read them, though two are in flight at once")
+    func batchesInOrder() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            // Written before the relay starts, so every fetch is full and the next follows at once:
+            // 300 batches of 10, each aggregate's versions spread over all of them.
+            let aggregates = (0..<5).map { _ in UUID() }
+            for _ in 0..<600 { try await fixture.appendChanges(to: aggregates) }
+            let total = 3_000
+            try await withPipeline(fixture, relayBatchSize: 10) { _ in
+                let done = try await TestEnvironment.eventually(timeout: .seconds(120)) {
+                    try await TestEnvironment.count(
+                        "SELECT coalesce(sum(applied), 0)::int8 FROM \(fixture.schema.table("projection"))", client
+                    ) >= total
+                }
+                #expect(done)
+                #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(fixture.schema.table("out_of_order"))", client) == 0)
             }
             try await fixture.drop()
         }
