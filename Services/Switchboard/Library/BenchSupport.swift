@@ -48,16 +48,19 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 /// Runs pgbench with `script`, kept in a temporary file `name`.sql for the run; returns its
 /// transactions per second. `transactions` is the total, shared among the clients; `rate`
 /// throttles pgbench to that many transactions per second, started on a Poisson schedule.
+/// Statements are parsed and planned in every transaction, as the services' are, unless
+/// `prepared`, when each client does it once.
 func pgbenchRate(
     executable: String, script: String, name: String, clients: Int, transactions: Int, rate: Int? = nil,
-    database: DatabaseConfiguration
+    prepared: Bool = false, database: DatabaseConfiguration
 ) async throws -> Double {
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).sql")
     try script.write(to: file, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: file) }
     return try await onOwnThread {
         try runPgbenchProcess(
-            executable: executable, script: file, clients: clients, transactions: transactions, rate: rate, database: database
+            executable: executable, script: file, clients: clients, transactions: transactions, rate: rate, prepared: prepared,
+            database: database
         )
     }
 }
@@ -71,13 +74,13 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
 }
 
 private func runPgbenchProcess(
-    executable: String, script: URL, clients: Int, transactions: Int, rate: Int?, database: DatabaseConfiguration
+    executable: String, script: URL, clients: Int, transactions: Int, rate: Int?, prepared: Bool, database: DatabaseConfiguration
 ) throws -> Double {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     // A count (-t), not a duration (-T): pgbench's timer is a signal, which a child of this process may have blocked.
     process.arguments = [
-        "-n", "-M", "extended", "-c", String(clients), "-j", String(min(clients, 2)), "-t", String(max(1, transactions / clients)),
+        "-n", "-M", prepared ? "prepared" : "extended", "-c", String(clients), "-j", String(min(clients, 2)), "-t", String(max(1, transactions / clients)),
         "-f", script.path, "-h", database.host, "-p", String(database.port), "-U", database.user, database.database,
     ] + (rate.map { ["--rate", String($0)] } ?? [])
     var environment = ProcessInfo.processInfo.environment
