@@ -62,10 +62,8 @@ public struct Outbox: Sendable {
         sql.append("""
             INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, headers, correlation_id, event_version)
             SELECT e.event_id, \(typePlaceholder), e.aggregate_id, e.aggregate_version,
-                json_build_object('id', e.event_id, 'type', \(typePlaceholder)::text, 'version', 1,
-                    'occurred_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                    'producer', \(try sql.bind(producer))::text, 'aggregate_id', e.aggregate_id, 'aggregate_version', e.aggregate_version,
-                    'correlation_id', e.event_id, 'causation_id', NULL, 'data', e.data),
+                \(schema.quoted).outbox_envelope(e.event_id, \(typePlaceholder)::text, \(try sql.bind(producer))::text,
+                    e.aggregate_id, e.aggregate_version, e.data, clock_timestamp()),
                 '{"x-event-version": 1}'::jsonb, e.event_id, 1
             FROM (SELECT \(schema.quoted).time_ordered_uuid() AS event_id, s.* FROM \(source) AS s) AS e
             """)

@@ -13,7 +13,7 @@ struct EventIdTests {
             let fixture = try MessagingFixture(client: client)
             try await fixture.migrate()
             var sql = SQLBuilder()
-            sql.append("WITH source AS (SELECT \(try sql.bind(UUID()))::uuid AS aggregate_id, 1::int8 AS aggregate_version, '{}'::json AS data), events AS (")
+            sql.append("WITH source AS (SELECT \(try sql.bind(UUID()))::uuid AS aggregate_id, 1::int8 AS aggregate_version, '{}'::jsonb AS data), events AS (")
             try fixture.outbox.appendEvents(from: "source", type: "test.ordered", producer: "test", into: &sql)
             sql.append("""
                  RETURNING id) SELECT id::text, \(fixture.schema.quoted).time_ordered_uuid()::text,

@@ -135,7 +135,7 @@ struct RelayTests {
             for version in 1...3 {
                 // appendEvents alone, without the notification a service's statement joins in.
                 var sql = SQLBuilder()
-                sql.append("WITH source AS (SELECT \(try sql.bind(UUID()))::uuid AS aggregate_id, \(version)::int8 AS aggregate_version, '{}'::json AS data) ")
+                sql.append("WITH source AS (SELECT \(try sql.bind(UUID()))::uuid AS aggregate_id, \(version)::int8 AS aggregate_version, '{}'::jsonb AS data) ")
                 try fixture.outbox.appendEvents(from: "source", type: fixture.eventType, producer: fixture.service, into: &sql)
                 try await client.query(sql.query)
                 #expect(

@@ -228,17 +228,14 @@ struct MessagingBench: AsyncParsableCommand {
     /// for a producing service and are not what is timed, so each plans its statements once: planning
     /// this one in every transaction took a sixth of the two cores the timed path runs on.
     func runWriters(schema: SchemaName, producer: String, eventType: String, total: Int, database: DatabaseConfiguration) async throws -> Double {
-        // No colons in the time format: pgbench would read `:MI` as a variable.
-        let time = "to_char(t, 'YYYY-MM-DD\"T\"HH24') || chr(58) || to_char(t, 'MI') || chr(58) || to_char(t, 'SS.MS\"Z\"')"
         let script = """
             BEGIN;
-            WITH e AS (SELECT \(schema.quoted).time_ordered_uuid() AS id, gen_random_uuid() AS aggregate_id, clock_timestamp() AT TIME ZONE 'UTC' AS t),
+            WITH e AS (SELECT \(schema.quoted).time_ordered_uuid() AS id, gen_random_uuid() AS aggregate_id),
             appended AS (
                 INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, headers, correlation_id, event_version)
                 SELECT id, '\(eventType)', aggregate_id, 1,
-                    json_build_object('id', id, 'type', '\(eventType)', 'version', 1, 'occurred_at', \(time), 'producer', '\(producer)',
-                        'aggregate_id', aggregate_id, 'aggregate_version', 1, 'correlation_id', id, 'causation_id', NULL,
-                        'data', json_build_object('note', repeat('x', 700))),
+                    \(schema.quoted).outbox_envelope(id, '\(eventType)', '\(producer)', aggregate_id, 1,
+                        jsonb_build_object('note', repeat('x', 700)), clock_timestamp()),
                     '{"x-event-version": 1}', id, 1
                 FROM e
             )

@@ -130,40 +130,18 @@ struct ContactStore: Sendable {
         throw Problem(.serviceUnavailable, detail: "the custom field definitions changed during the create three times; try again")
     }
 
-    /// The create as one statement, so one round trip and no explicit transaction: the account
-    /// link (its row locked FOR SHARE, so a delete of the account waits and then sees the link),
-    /// the duplicate check under the identity locks, the insert and its event. A failed check
-    /// leaves the insert empty and the answer says which. Nil: the definitions it was validated
-    /// against are no longer current.
+    /// The create as one statement, so one round trip and no explicit transaction: the function
+    /// `create_contact` (ContactsMigrations 106) links the account, checks for duplicates under
+    /// the identity locks, and inserts with the event. A failed check leaves the insert empty and
+    /// the answer says which. Nil: the definitions it was validated against are no longer current.
     private func createInOneStatement(_ valid: ValidContact, allowDuplicate: Bool, generation: Int64) async throws -> Document? {
         var sql = SQLBuilder()
-        let accounts = schema.table("accounts")
-        if let accountId = valid.fields.accountId {
-            sql.append("WITH account AS (SELECT name FROM \(accounts) WHERE id = \(try sql.bind(accountId)) AND deleted_at IS NULL FOR SHARE), ")
-        } else {
-            sql.append("WITH account AS (SELECT NULL::text AS name), ")
-        }
-        if !allowDuplicate && !valid.identityKeys.isEmpty {
-            let claim = try claimIdentities(emailKeys: valid.emailKeys, phoneKeys: valid.phoneKeys, excluding: [], into: &sql)
-            sql.append("duplicate AS (SELECT h.* FROM \(claim) h ORDER BY h.created_at, h.id LIMIT 1), ")
-        } else {
-            sql.append("duplicate AS (SELECT NULL::uuid AS id, NULL AS name, NULL::text[] AS email_keys, NULL::text[] AS phone_keys WHERE false), ")
-        }
+        let row = try ContactRow.bind([ContactRow(valid, id: UUID())], into: &sql)
         sql.append("""
-            verdict AS (SELECT CASE
-                WHEN (SELECT generation FROM \(schema.table("custom_field_generation"))) <> \(try sql.bind(generation)) THEN 'stale'
-                WHEN NOT EXISTS (SELECT FROM account) THEN 'no-account'
-                WHEN EXISTS (SELECT FROM duplicate) THEN 'duplicate'
-                END AS refusal),
-            """)
-        let notified = try appendInsertWithEvents(
-            [valid], into: &sql, company: "(SELECT name FROM account)", condition: "(SELECT refusal FROM verdict) IS NULL"
-        )
-        let duplicate = try duplicateDocument(of: "d", valid, into: &sql)
-        sql.append("""
-             SELECT 'created', data::text FROM inserted, \(notified)
-            UNION ALL
-            SELECT v.refusal, \(duplicate) FROM verdict v LEFT JOIN duplicate d ON true WHERE v.refusal IS NOT NULL
+            SELECT outcome, document FROM \(schema.quoted).create_contact(\(row), \(try sql.bind(valid.fields.accountId))::uuid,
+                \(try sql.bind(!allowDuplicate && !valid.identityKeys.isEmpty)), \(try sql.bind(valid.emailKeys))::text[],
+                \(try sql.bind(valid.phoneKeys))::text[], \(try sql.bind(generation)), \(try sql.bind(ContactEvents.contactCreated)),
+                'contacts', \(try sql.bind(outbox.notificationChannel)))
             """)
         var answer: (String, String?)?
         for try await row in try await client.query(sql.query, logger: logger).decode((String, String?).self) { answer = row }
@@ -187,8 +165,19 @@ struct ContactStore: Sendable {
     /// only how many were written.
     func insertWithEvents(_ contacts: [ValidContact], documents: Bool, on connection: PostgresConnection) async throws -> (count: Int, documents: [Document]) {
         guard !contacts.isEmpty else { return (0, []) }
-        var sql = SQLBuilder("WITH ")
-        let notified = try appendInsertWithEvents(contacts, into: &sql)
+        var sql = SQLBuilder()
+        let candidates = try ContactRow.bind(contacts.map { ContactRow($0, id: UUID()) }, into: &sql)
+        let columns = (["id"] + ContactRow.fieldColumns).joined(separator: ", ")
+        sql.append("""
+            WITH inserted AS (
+                INSERT INTO \(self.contacts) AS c (\(columns))
+                SELECT \(columns) FROM json_populate_recordset(NULL::\(self.contacts), \(candidates))
+                RETURNING c.id AS aggregate_id, c.version AS aggregate_version, \(schema.quoted).contact_document(c) AS data),
+            events AS (
+            """)
+        try outbox.appendEvents(from: "inserted", type: ContactEvents.contactCreated, producer: "contacts", into: &sql)
+        sql.append(" RETURNING 1)")
+        let notified = try outbox.notification(into: &sql)
         sql.append(
             documents
                 ? " SELECT data::text FROM inserted, \(notified)"
@@ -196,27 +185,6 @@ struct ContactStore: Sendable {
         )
         let rows = try await connection.texts(sql.query, logger: logger)
         return documents ? (rows.count, rows.map(Document.init)) : (Int(rows.first ?? "0") ?? 0, [])
-    }
-
-    /// The CTEs `inserted` (aggregate id, version and document of each new row) and `events`
-    /// (their outbox rows); returns the FROM item that sends the `NOTIFY`. `company` replaces the
-    /// rows' company (an account's name); rows are inserted only where `condition` holds.
-    private func appendInsertWithEvents(
-        _ contacts: [ValidContact], into sql: inout SQLBuilder, company: String? = nil, condition: String = "true"
-    ) throws -> String {
-        let rows = try ContactRow.bind(contacts.map { ContactRow($0, id: UUID()) }, into: &sql)
-        let columns = ["id"] + ContactRow.fieldColumns
-        let values = columns.map { column in column == "company" ? company.map { "coalesce(\($0), r.company)" } ?? "r.company" : "r.\(column)" }
-        sql.append("""
-            inserted AS (
-                INSERT INTO \(self.contacts) AS c (\(columns.joined(separator: ", ")))
-                SELECT \(values.joined(separator: ", ")) FROM json_populate_recordset(NULL::\(self.contacts), \(rows)) AS r WHERE \(condition)
-                RETURNING c.id AS aggregate_id, c.version AS aggregate_version, \(schema.quoted).contact_document(c) AS data),
-            events AS (
-            """)
-        try outbox.appendEvents(from: "inserted", type: ContactEvents.contactCreated, producer: "contacts", into: &sql)
-        sql.append(" RETURNING 1)")
-        return try outbox.notification(into: &sql)
     }
 
     /// Applies a JSON merge patch. `expectedVersion` is required: without it two editors would
