@@ -222,15 +222,33 @@ public final class EventConsumer: Service, Sendable {
             logger: logger
         )
         for try await id in rows.decode(UUID.self) { fresh.insert(id) }
+        let context = EventContext(connection: connection, outbox: outbox, logger: logger)
         var outcomes: [Outcome] = []
+        var run: (together: EventHandler.Together, events: [EventEnvelope])?
+        func applyRun() async throws {
+            guard let (together, events) = run else { return }
+            run = nil
+            try await together.apply(events, context)
+        }
         for (envelope, handler) in events {
             guard fresh.remove(envelope.id) != nil else {
                 outcomes.append(.duplicate)
                 continue
             }
-            try await handler.apply(envelope, EventContext(connection: connection, outbox: outbox, logger: logger))
             outcomes.append(.applied)
+            if let together = handler.together {
+                if run?.together.group == together.group {
+                    run?.events.append(envelope)
+                } else {
+                    try await applyRun()
+                    run = (together, [envelope])
+                }
+                continue
+            }
+            try await applyRun()
+            try await handler.apply(envelope, context)
         }
+        try await applyRun()
         return outcomes
     }
 

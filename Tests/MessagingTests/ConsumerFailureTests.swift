@@ -339,3 +339,56 @@ private actor Barrier {
         await withCheckedContinuation { waiting.append($0) }
     }
 }
+
+extension ConsumerBatchTests {
+    @Test("consecutive new events whose handlers apply together go in one call, in order; another type or a duplicate between them splits or skips")
+    func appliedTogether() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let otherType = "\(fixture.service).other.changed"
+            let calls = Mutex<[[UUID]]>([])
+            let together = EventHandler.Together(group: "things") { envelopes, _ in
+                calls.withLock { $0.append(envelopes.map(\.id)) }
+            }
+            let things = EventHandler(type: fixture.eventType, together: together) { _, _ in
+                Issue.record("a handler that applies together is not called one by one")
+            }
+            let others = EventHandler(type: otherType) { envelope, _ in calls.withLock { $0.append([envelope.id]) } }
+            let publisher = fixture.publisher()
+            let consumer = AMQPConsumer(
+                configuration: TestEnvironment.broker("\(fixture.service) consumer"),
+                topology: CRMTopology.consumer(service: fixture.service, eventTypes: [fixture.eventType, otherType]),
+                queues: [CRMTopology.eventsQueue(fixture.service)], prefetch: 32, logger: TestEnvironment.logger
+            )
+            try await fixture.waitUntilBound(consumer)
+            let (a, b) = (UUID(), UUID())
+            let a1 = try fixture.envelope(aggregate: a, version: 1)
+            let a2 = try fixture.envelope(aggregate: a, version: 2)
+            let other = EventEnvelope(type: otherType, producer: fixture.service, aggregateId: UUID(), aggregateVersion: 1, data: .object([:]))
+            let b1 = try fixture.envelope(aggregate: b, version: 1)
+            let b2 = try fixture.envelope(aggregate: b, version: 2)
+            let sent = [a1, a2, other, b1, a1, b2]
+            for event in sent {
+                try await publisher.publish(
+                    OutgoingMessage(exchange: CRMTopology.eventsExchange, routingKey: event.type, body: Array(try event.encoded()))
+                )
+            }
+            var batch: [Delivery] = []
+            for await delivery in consumer.deliveries {
+                batch.append(delivery)
+                if batch.count == sent.count { break }
+            }
+            let eventConsumer = EventConsumer(
+                service: fixture.service, schema: fixture.schema, client: client, consumer: consumer,
+                publisher: publisher, handlers: [things, others], logger: TestEnvironment.logger
+            )
+            await eventConsumer.process(batch: batch)
+            #expect(calls.withLock { $0 } == [[a1.id, a2.id], [other.id], [b1.id, b2.id]])
+            #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(fixture.schema.table("inbox"))", client) == 5)
+            await consumer.close()
+            await publisher.close()
+            try await fixture.drop()
+        }
+    }
+}

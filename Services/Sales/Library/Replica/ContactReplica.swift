@@ -17,21 +17,30 @@ struct ContactReplica: Sendable {
     var contacts: String { schema.table("contacts") }
 
     var handlers: [EventHandler] {
-        [ContactEvents.contactCreated, ContactEvents.contactUpdated, ContactEvents.contactDeleted].map { type in
-            EventHandler(type: type) { envelope, context in
-                let contact = try envelope.payload(as: ContactSnapshot.self)
-                guard contact.id == envelope.aggregateId else {
-                    throw PermanentEventError("the contact's id \(contact.id.lowercased) is not the event's aggregate_id")
-                }
-                try await keep(contact, version: envelope.aggregateVersion, deleted: type == ContactEvents.contactDeleted, on: context.connection)
+        // A bulk import's events arrive in runs: their upserts go in one statement.
+        let together = EventHandler.Together(group: "contact snapshots") { envelopes, context in
+            try await keep(try envelopes.map(Self.snapshot), on: context.connection)
+        }
+        return [ContactEvents.contactCreated, ContactEvents.contactUpdated, ContactEvents.contactDeleted].map { type in
+            EventHandler(type: type, together: together) { envelope, context in
+                try await keep([try Self.snapshot(envelope)], on: context.connection)
             }
         } + [
             EventHandler(type: ContactEvents.contactMerged) { envelope, context in
                 let merge = try envelope.payload(as: ContactMerge.self)
-                try await keep(merge.survivor, version: envelope.aggregateVersion, deleted: false, on: context.connection)
+                try await keep([Row(merge.survivor, version: envelope.aggregateVersion, deleted: false)], on: context.connection)
                 try await repoint(merge.mergedIds, to: merge.survivor.id, on: context.connection)
             }
         ]
+    }
+
+    /// A replica row from a created, updated or deleted event.
+    private static func snapshot(_ envelope: EventEnvelope) throws -> Row {
+        let contact = try envelope.payload(as: ContactSnapshot.self)
+        guard contact.id == envelope.aggregateId else {
+            throw PermanentEventError("the contact's id \(contact.id.lowercased) is not the event's aggregate_id")
+        }
+        return Row(contact, version: envelope.aggregateVersion, deleted: envelope.type == ContactEvents.contactDeleted)
     }
 
     /// The contact's current id for a deal: the survivor of a merge, the id itself when the replica
@@ -47,14 +56,52 @@ struct ContactReplica: Sendable {
         return id
     }
 
-    /// Upserts the contact unless the replica already holds this version or a newer one.
-    private func keep(_ contact: ContactSnapshot, version: Int64, deleted: Bool, on connection: PostgresConnection) async throws {
+    /// A contact as the replica keeps it.
+    struct Row: Encodable {
+        var id: UUID
+        var name: String
+        var accountId: UUID?
+        var company: String?
+        var region: String?
+        var country: String?
+        var customerType: String?
+        var leadSource: String?
+        var deleted: Bool
+        var aggregateVersion: Int64
+
+        init(_ contact: ContactSnapshot, version: Int64, deleted: Bool) {
+            id = contact.id
+            name = contact.name
+            accountId = contact.accountId
+            company = contact.company
+            region = contact.address?.region
+            country = contact.address?.country
+            customerType = contact.customerType
+            leadSource = contact.leadSource
+            self.deleted = deleted || contact.deletedAt != nil
+            aggregateVersion = version
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, company, region, country, deleted
+            case accountId = "account_id"
+            case customerType = "customer_type"
+            case leadSource = "lead_source"
+            case aggregateVersion = "aggregate_version"
+        }
+    }
+
+    /// Upserts each contact unless the replica already holds its version or a newer one. Of
+    /// several versions of one contact only the newest is written (one statement cannot change a
+    /// row twice), which is where applying them in order would end too.
+    private func keep(_ rows: [Row], on connection: PostgresConnection) async throws {
+        var newest: [UUID: Row] = [:]
+        for row in rows where (newest[row.id]?.aggregateVersion ?? .min) < row.aggregateVersion { newest[row.id] = row }
         var sql = SQLBuilder()
+        let columns = "id, name, account_id, company, region, country, customer_type, lead_source, deleted, aggregate_version"
         sql.append("""
-            INSERT INTO \(contacts) AS c (id, name, account_id, company, region, country, customer_type, lead_source, deleted, aggregate_version)
-            VALUES (\(try sql.bind(contact.id)), \(try sql.bind(contact.name)), \(try sql.bind(contact.accountId)), \(try sql.bind(contact.company)),
-                \(try sql.bind(contact.address?.region)), \(try sql.bind(contact.address?.country)), \(try sql.bind(contact.customerType)),
-                \(try sql.bind(contact.leadSource)), \(try sql.bind(deleted || contact.deletedAt != nil)), \(try sql.bind(version)))
+            INSERT INTO \(contacts) AS c (\(columns))
+            SELECT \(columns) FROM json_populate_recordset(NULL::\(contacts), \(try sql.bind(jsonText(newest.values.sorted { $0.id.uuidString < $1.id.uuidString })))::json)
             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, account_id = EXCLUDED.account_id, company = EXCLUDED.company,
                 region = EXCLUDED.region, country = EXCLUDED.country, customer_type = EXCLUDED.customer_type,
                 lead_source = EXCLUDED.lead_source, deleted = EXCLUDED.deleted, aggregate_version = EXCLUDED.aggregate_version
