@@ -101,7 +101,7 @@ struct ContactReplica: Sendable {
         let columns = "id, name, account_id, company, region, country, customer_type, lead_source, deleted, aggregate_version"
         sql.append("""
             INSERT INTO \(contacts) AS c (\(columns))
-            SELECT \(columns) FROM json_populate_recordset(NULL::\(contacts), \(try sql.bind(jsonText(newest.values.sorted { $0.id.uuidString < $1.id.uuidString })))::json)
+            SELECT \(columns) FROM json_populate_recordset(NULL::\(contacts), \(try sql.bind(jsonText(newest.values.sorted { $0.id < $1.id })))::json)
             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, account_id = EXCLUDED.account_id, company = EXCLUDED.company,
                 region = EXCLUDED.region, country = EXCLUDED.country, customer_type = EXCLUDED.customer_type,
                 lead_source = EXCLUDED.lead_source, deleted = EXCLUDED.deleted, aggregate_version = EXCLUDED.aggregate_version
