@@ -26,13 +26,18 @@ public struct EventHandler: Sendable {
     public var together: Together?
 
     public init(
-        type: String, versions: Set<Int> = [1], together: Together? = nil,
+        type: String, versions: Set<Int> = [1],
         apply: @escaping @Sendable (EventEnvelope, EventContext) async throws -> Void
     ) {
         self.type = type
         self.versions = versions
-        self.together = together
         self.apply = apply
+    }
+
+    /// A handler whose events apply in runs; one on its own is a run of one.
+    public init(type: String, versions: Set<Int> = [1], together: Together) {
+        self.init(type: type, versions: versions) { envelope, context in try await together.apply([envelope], context) }
+        self.together = together
     }
 
     /// Applies consecutive new events of a batch whose handlers name the same group in one call

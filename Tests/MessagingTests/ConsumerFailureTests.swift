@@ -176,11 +176,7 @@ struct ConsumerBatchTests {
                     )
                 )
             }
-            var batch: [Delivery] = []
-            for await delivery in consumer.deliveries {
-                batch.append(delivery)
-                if batch.count == 3 { break }
-            }
+            let batch = await fixture.take(3, from: consumer)
             let eventConsumer = EventConsumer(
                 service: fixture.service, schema: fixture.schema, client: client, consumer: consumer,
                 publisher: publisher, handlers: [handler], logger: TestEnvironment.logger
@@ -220,11 +216,7 @@ extension ConsumerBatchTests {
                     )
                 )
             }
-            var batch: [Delivery] = []
-            for await delivery in consumer.deliveries {
-                batch.append(delivery)
-                if batch.count == 2 { break }
-            }
+            let batch = await fixture.take(2, from: consumer)
             let eventConsumer = EventConsumer(
                 service: fixture.service, schema: fixture.schema, client: client, consumer: consumer,
                 publisher: publisher, handlers: [fixture.projectionHandler], logger: TestEnvironment.logger
@@ -351,16 +343,10 @@ extension ConsumerBatchTests {
             let together = EventHandler.Together(group: "things") { envelopes, _ in
                 calls.withLock { $0.append(envelopes.map(\.id)) }
             }
-            let things = EventHandler(type: fixture.eventType, together: together) { _, _ in
-                Issue.record("a handler that applies together is not called one by one")
-            }
+            let things = EventHandler(type: fixture.eventType, together: together)
             let others = EventHandler(type: otherType) { envelope, _ in calls.withLock { $0.append([envelope.id]) } }
             let publisher = fixture.publisher()
-            let consumer = AMQPConsumer(
-                configuration: TestEnvironment.broker("\(fixture.service) consumer"),
-                topology: CRMTopology.consumer(service: fixture.service, eventTypes: [fixture.eventType, otherType]),
-                queues: [CRMTopology.eventsQueue(fixture.service)], prefetch: 32, logger: TestEnvironment.logger
-            )
+            let consumer = fixture.consumer(eventTypes: [fixture.eventType, otherType])
             try await fixture.waitUntilBound(consumer)
             let (a, b) = (UUID(), UUID())
             let a1 = try fixture.envelope(aggregate: a, version: 1)
@@ -374,11 +360,7 @@ extension ConsumerBatchTests {
                     OutgoingMessage(exchange: CRMTopology.eventsExchange, routingKey: event.type, body: Array(try event.encoded()))
                 )
             }
-            var batch: [Delivery] = []
-            for await delivery in consumer.deliveries {
-                batch.append(delivery)
-                if batch.count == sent.count { break }
-            }
+            let batch = await fixture.take(sent.count, from: consumer)
             let eventConsumer = EventConsumer(
                 service: fixture.service, schema: fixture.schema, client: client, consumer: consumer,
                 publisher: publisher, handlers: [things, others], logger: TestEnvironment.logger

@@ -83,12 +83,23 @@ struct MessagingFixture {
         )
     }
 
-    func consumer(prefetch: UInt16 = 32) -> AMQPConsumer {
+    /// A consumer of the service's queue, bound to `eventTypes` (the fixture's event type unless given).
+    func consumer(prefetch: UInt16 = 32, eventTypes: [String]? = nil) -> AMQPConsumer {
         AMQPConsumer(
             configuration: TestEnvironment.broker("\(service) consumer"),
-            topology: CRMTopology.consumer(service: service, eventTypes: [eventType]),
+            topology: CRMTopology.consumer(service: service, eventTypes: eventTypes ?? [eventType]),
             queues: [CRMTopology.eventsQueue(service)], prefetch: prefetch, logger: TestEnvironment.logger
         )
+    }
+
+    /// The next `count` deliveries, unsettled, to hand to an `EventConsumer` as one batch.
+    func take(_ count: Int, from consumer: AMQPConsumer) async -> [Delivery] {
+        var batch: [Delivery] = []
+        for await delivery in consumer.deliveries {
+            batch.append(delivery)
+            if batch.count == count { break }
+        }
+        return batch
     }
 
     /// Waits until the consumer's queue exists and is bound, so nothing published after is unrouted.

@@ -22,9 +22,7 @@ struct ContactReplica: Sendable {
             try await keep(try envelopes.map(Self.snapshot), on: context.connection)
         }
         return [ContactEvents.contactCreated, ContactEvents.contactUpdated, ContactEvents.contactDeleted].map { type in
-            EventHandler(type: type, together: together) { envelope, context in
-                try await keep([try Self.snapshot(envelope)], on: context.connection)
-            }
+            EventHandler(type: type, together: together)
         } + [
             EventHandler(type: ContactEvents.contactMerged) { envelope, context in
                 let merge = try envelope.payload(as: ContactMerge.self)
