@@ -44,24 +44,9 @@ struct OutboxRecord: Sendable {
     }
 
     func message(producer: String) -> OutgoingMessage {
-        OutgoingMessage(
-            exchange: CRMTopology.eventsExchange,
-            routingKey: type,
-            body: payload,
-            properties: MessageProperties(
-                contentType: "application/json",
-                persistent: true,
-                messageId: Self.lowercase(id),
-                type: type,
-                timestamp: createdAt,
-                correlationId: Self.lowercase(correlationId),
-                appId: producer,
-                headers: [
-                    "x-event-version": .int(Int64(eventVersion)),
-                    "traceparent": .string(Self.traceparent(correlation: correlationId, span: id)),
-                ]
-            ),
-            mandatory: true
+        .event(
+            id: id, type: type, body: payload, correlationId: correlationId, eventVersion: eventVersion,
+            occurredAt: createdAt, producer: producer
         )
     }
 
@@ -96,5 +81,34 @@ struct OutboxRecord: Sendable {
                 text.append(hexDigits[Int(bytes[index] & 0x0f)])
             }
         }
+    }
+}
+
+extension OutgoingMessage {
+    /// An event as the relay publishes it to `crm.events`: the properties and headers of DESIGN.md
+    /// §2, persistent and `mandatory`. Public so that `bench messaging` publishes the very same
+    /// messages without the outbox as its like-for-like raw figure.
+    public static func event(
+        id: UUID, type: String, body: [UInt8], correlationId: UUID, eventVersion: Int, occurredAt: Date, producer: String
+    ) -> OutgoingMessage {
+        OutgoingMessage(
+            exchange: CRMTopology.eventsExchange,
+            routingKey: type,
+            body: body,
+            properties: MessageProperties(
+                contentType: "application/json",
+                persistent: true,
+                messageId: OutboxRecord.lowercase(id),
+                type: type,
+                timestamp: occurredAt,
+                correlationId: OutboxRecord.lowercase(correlationId),
+                appId: producer,
+                headers: [
+                    "x-event-version": .int(Int64(eventVersion)),
+                    "traceparent": .string(OutboxRecord.traceparent(correlation: correlationId, span: id)),
+                ]
+            ),
+            mandatory: true
+        )
     }
 }

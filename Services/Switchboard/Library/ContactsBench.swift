@@ -240,7 +240,9 @@ struct ContactsBench: AsyncParsableCommand {
 
     func writeCSV(run: String) throws -> URL {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(run).csv")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+            throw ValidationError("cannot create \(file.path)")
+        }
         let handle = try FileHandle(forWritingTo: file)
         defer { try? handle.close() }
         // Phones of this run only, as the e-mails are: rows matching an earlier run's contacts
