@@ -88,18 +88,24 @@ struct ContactStore: Sendable {
             }
             sql.append(" AND (\(keys)) > (\(placeholders.joined(separator: ", ")))")
         }
-        if let search = filter.search {
+        if let search = filter.search, let walking {
+            // The walk reads only the id and the search text, which `contacts_id_search` holds
+            // for the id order; the rows of the few matches are read after.
+            sql.append("""
+                SELECT \(document), ARRAY[\(filter.sort.cursorValues)] FROM \(contacts) c
+                WHERE c.id IN (SELECT w.id FROM (SELECT c.id, c.search FROM \(contacts) c WHERE c.deleted_at IS NULL
+                """)
+            try filter.appendConditions(to: &sql, search: false)
+            try appendPosition()
+            sql.append(" ORDER BY \(keys) LIMIT \(walking)) w WHERE w.search LIKE \(try sql.bind(containsPattern(search))))")
+        } else if filter.search != nil {
             sql.append("""
                 SELECT \(schema.quoted).contact_document(c::\(contacts))::text, ARRAY[\(filter.sort.cursorValues)]
                 FROM (SELECT c.* FROM \(contacts) c WHERE c.deleted_at IS NULL
                 """)
-            try filter.appendConditions(to: &sql, search: walking == nil)
+            try filter.appendConditions(to: &sql, search: true)
             try appendPosition()
-            if let walking {
-                sql.append(" ORDER BY \(keys) LIMIT \(walking)) c WHERE c.search LIKE \(try sql.bind(containsPattern(search)))")
-            } else {
-                sql.append(" OFFSET 0) c")
-            }
+            sql.append(" OFFSET 0) c")
         } else {
             sql.append("SELECT \(document), ARRAY[\(filter.sort.cursorValues)] FROM \(contacts) c WHERE c.deleted_at IS NULL")
             try filter.appendConditions(to: &sql, search: false)
