@@ -137,9 +137,16 @@ public final class OutboxRelay: Service, Sendable {
             while (try? await Task.sleep(for: interval)) != nil { wake.fire() }
         }
         defer { ticker.cancel() }
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Discarding: a plain task group keeps every finished child until `next()` takes it, and
+        // this one gains a child per batch for as long as the relay leads. With a plain group the
+        // contacts service grew by 82 MiB over about 49,000 creates through the API, one batch
+        // each, and kept growing. A child that throws cancels the group: the loop sends nothing
+        // more, the batches in flight finish, and the error ends this leadership. Their rows
+        // are sent again by the next leader or this one after it reconnects; inboxes absorb that.
+        try await withThrowingDiscardingTaskGroup { group in
             while true {
-                let shuttingDown = Task.isShuttingDownGracefully || Task.isCancelled
+                if group.isCancelled { break }  // a child failed, or this task was cancelled
+                let shuttingDown = Task.isShuttingDownGracefully
                 let (inFlight, failures) = flight.snapshot
                 if failures > 0 {
                     // Leave the rest for the next leader rather than hang the shutdown.
@@ -164,7 +171,6 @@ public final class OutboxRelay: Service, Sendable {
                 }
                 await pause()
             }
-            try await group.waitForAll()
         }
     }
 

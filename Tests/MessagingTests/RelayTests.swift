@@ -148,4 +148,32 @@ struct RelayTests {
             try await fixture.drop()
         }
     }
+
+    @Test("a mark that fails ends the leadership with the error; once marks succeed again, every event is marked")
+    func failedMarkEndsLeadership() async throws {
+        try await TestEnvironment.withClient { client in
+            let fixture = try MessagingFixture(client: client)
+            try await fixture.migrate()
+            let publisher = fixture.publisher()
+            let relay = fixture.relay(publisher)
+            let task = Task { try await relay.run() }
+            #expect(try await TestEnvironment.eventually(timeout: .seconds(10)) { relay.status.isLeader })
+            #expect(relay.status.lastError == nil)
+            // Every mark now fails; the publish before it still succeeds.
+            let outbox = fixture.schema.table("outbox")
+            try await client.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(outbox) ADD CONSTRAINT never_marked CHECK (published_at IS NULL) NOT VALID"))
+            try await fixture.appendChanges(to: [UUID(), UUID()])
+            #expect(
+                try await TestEnvironment.eventually(timeout: .seconds(10)) { relay.status.lastError != nil },
+                "the failed mark reached the relay's status instead of waiting in its task group"
+            )
+            #expect(try await unpublished(fixture) == 2)
+            try await client.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(outbox) DROP CONSTRAINT never_marked"))
+            #expect(try await TestEnvironment.eventually(timeout: .seconds(10)) { try await unpublished(fixture) == 0 })
+            #expect(try await TestEnvironment.eventually(timeout: .seconds(10)) { relay.status.isLeader })
+            task.cancel()
+            await publisher.close()
+            try await fixture.drop()
+        }
+    }
 }
