@@ -123,8 +123,8 @@ struct RelayTests {
         }
     }
 
-    @Test("rows that commit without a NOTIFY still go out: the relay polls while it waits")
-    func pollsWithoutNotify() async throws {
+    /// Runs `body` while a relay leads on a fresh schema; then stops it and drops the schema.
+    func withLeadingRelay(_ body: (MessagingFixture, OutboxRelay) async throws -> Void) async throws {
         try await TestEnvironment.withClient { client in
             let fixture = try MessagingFixture(client: client)
             try await fixture.migrate()
@@ -132,48 +132,46 @@ struct RelayTests {
             let relay = fixture.relay(publisher)
             let task = Task { try await relay.run() }
             #expect(try await TestEnvironment.eventually(timeout: .seconds(10)) { relay.status.isLeader })
-            for version in 1...3 {
-                // appendEvents alone, without the notification a service's statement joins in.
-                var sql = SQLBuilder()
-                sql.append("WITH source AS (SELECT \(try sql.bind(UUID()))::uuid AS aggregate_id, \(version)::int8 AS aggregate_version, '{}'::jsonb AS data) ")
-                try fixture.outbox.appendEvents(from: "source", type: fixture.eventType, producer: fixture.service, into: &sql)
-                try await client.query(sql.query)
-                #expect(
-                    try await TestEnvironment.eventually(timeout: .seconds(5)) { try await unpublished(fixture) == 0 },
-                    "event \(version) waited for a poll (every second) and went out"
-                )
-            }
+            try await body(fixture, relay)
             task.cancel()
             await publisher.close()
             try await fixture.drop()
         }
     }
 
+    @Test("rows that commit without a NOTIFY still go out: the relay polls while it waits")
+    func pollsWithoutNotify() async throws {
+        try await withLeadingRelay { fixture, _ in
+            for version in 1...3 {
+                // appendEvents alone, without the notification a service's statement joins in.
+                var sql = SQLBuilder()
+                sql.append("WITH source AS (SELECT \(try sql.bind(UUID()))::uuid AS aggregate_id, \(version)::int8 AS aggregate_version, '{}'::jsonb AS data) ")
+                try fixture.outbox.appendEvents(from: "source", type: fixture.eventType, producer: fixture.service, into: &sql)
+                try await fixture.client.query(sql.query)
+                #expect(
+                    try await TestEnvironment.eventually(timeout: .seconds(5)) { try await unpublished(fixture) == 0 },
+                    "event \(version) waited for a poll (every second) and went out"
+                )
+            }
+        }
+    }
+
     @Test("a mark that fails ends the leadership with the error; once marks succeed again, every event is marked")
     func failedMarkEndsLeadership() async throws {
-        try await TestEnvironment.withClient { client in
-            let fixture = try MessagingFixture(client: client)
-            try await fixture.migrate()
-            let publisher = fixture.publisher()
-            let relay = fixture.relay(publisher)
-            let task = Task { try await relay.run() }
-            #expect(try await TestEnvironment.eventually(timeout: .seconds(10)) { relay.status.isLeader })
+        try await withLeadingRelay { fixture, relay in
             #expect(relay.status.lastError == nil)
             // Every mark now fails; the publish before it still succeeds.
             let outbox = fixture.schema.table("outbox")
-            try await client.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(outbox) ADD CONSTRAINT never_marked CHECK (published_at IS NULL) NOT VALID"))
+            try await fixture.client.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(outbox) ADD CONSTRAINT never_marked CHECK (published_at IS NULL) NOT VALID"))
             try await fixture.appendChanges(to: [UUID(), UUID()])
             #expect(
                 try await TestEnvironment.eventually(timeout: .seconds(10)) { relay.status.lastError != nil },
                 "the failed mark reached the relay's status instead of waiting in its task group"
             )
             #expect(try await unpublished(fixture) == 2)
-            try await client.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(outbox) DROP CONSTRAINT never_marked"))
+            try await fixture.client.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(outbox) DROP CONSTRAINT never_marked"))
             #expect(try await TestEnvironment.eventually(timeout: .seconds(10)) { try await unpublished(fixture) == 0 })
             #expect(try await TestEnvironment.eventually(timeout: .seconds(10)) { relay.status.isLeader })
-            task.cancel()
-            await publisher.close()
-            try await fixture.drop()
         }
     }
 }
