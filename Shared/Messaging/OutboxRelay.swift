@@ -69,7 +69,8 @@ public final class OutboxRelay: Service, Sendable {
             } catch {
                 setLeader(false)
                 state.withLock { $0.lastError = "\(error)" }
-                logger.warning("outbox relay lost its database connection", metadata: ["error": "\(String(reflecting: error))"])
+                // The connection broke, or a mark failed (the rows go out again; inboxes absorb it).
+                logger.warning("outbox relay stopped leading; it tries again", metadata: ["error": "\(String(reflecting: error))"])
                 await pause(settings.pollInterval)
             }
         }

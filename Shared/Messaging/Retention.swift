@@ -41,7 +41,7 @@ public final class Retention: Service, Sendable {
                 logger.warning("retention could not prune", metadata: ["error": "\(String(reflecting: error))"])
             }
             let interval = settings.interval
-            try? await cancelOnGracefulShutdown { try await Task.sleep(for: interval) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

@@ -19,6 +19,9 @@ enum OperatorContext {
                 await client.run()
                 return nil
             }
+            // The child starts the client before the body leases from it, or PostgresNIO warns
+            // that run() was not called yet: the yield lets the child's job go first.
+            await Task.yield()
             let result = try await body(client)
             group.cancelAll()
             return result
