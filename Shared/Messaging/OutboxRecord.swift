@@ -13,34 +13,44 @@ struct OutboxRecord: Sendable {
     var eventVersion: Int
     var createdAt: Date
 
-    /// The oldest unpublished rows but those in `excluded` (sent, their mark not yet committed).
+    /// The oldest unpublished rows but those in `excluded` (sent, their mark not yet committed),
+    /// prepared once on the leader's connection, whose `search_path` is the outbox's schema (a
+    /// prepared statement's text is fixed, and a schema name cannot be bound). Sent unprepared,
+    /// parsing and planning it took 0.4 ms against 0.03 ms to run it, at every wake-up.
     /// `NOT IN` a subquery, which PostgreSQL hashes, rather than `<> ALL`, which compares each row
     /// with every excluded `seq`: 25 ms against 1.4 ms with two batches of 1,000 in flight.
-    static func selectUnpublished(_ schema: SchemaName, excluding excluded: [Int64], limit: Int) throws -> PostgresQuery {
-        PostgresQuery(
-            unsafeSQL: """
-                SELECT seq, id, type, payload::text, coalesce(correlation_id, id), event_version, created_at
-                FROM \(schema.table("outbox"))
-                WHERE published_at IS NULL AND seq NOT IN (SELECT unnest($1::int8[])) ORDER BY seq LIMIT \(limit)
-                """,
-            binds: try .of(excluded)
-        )
-    }
+    struct SelectUnpublished: PostgresPreparedStatement {
+        static let sql = """
+            SELECT seq, id, type, payload::text, coalesce(correlation_id, id), event_version, created_at
+            FROM outbox WHERE published_at IS NULL AND seq NOT IN (SELECT unnest($1::int8[])) ORDER BY seq LIMIT $2
+            """
+        typealias Row = OutboxRecord
 
-    static func decode(_ rows: PostgresRowSequence) async throws -> [OutboxRecord] {
-        var records: [OutboxRecord] = []
-        for try await (seq, id, type, payload, correlation, version, createdAt) in rows.decode(
-            (Int64, UUID, String, ByteBuffer, UUID, Int, Date).self
-        ) {
-            records.append(
-                OutboxRecord(
-                    seq: seq, id: id, type: type, payload: Array(payload.readableBytesView), correlationId: correlation,
-                    eventVersion: version,
-                    createdAt: createdAt
-                )
+        var excluded: [Int64]
+        var limit: Int64
+
+        func makeBindings() throws -> PostgresBindings { try .of(excluded, limit) }
+
+        func decodeRow(_ row: PostgresRow) throws -> OutboxRecord {
+            let (seq, id, type, payload, correlation, version, createdAt) = try row.decode(
+                (Int64, UUID, String, ByteBuffer, UUID, Int, Date).self
+            )
+            return OutboxRecord(
+                seq: seq, id: id, type: type, payload: Array(payload.readableBytesView), correlationId: correlation,
+                eventVersion: version, createdAt: createdAt
             )
         }
-        return records
+    }
+
+    /// Marks rows published, prepared on the leader's connection as `SelectUnpublished` is.
+    struct MarkPublished: PostgresPreparedStatement {
+        static let sql = "UPDATE outbox SET published_at = now() WHERE seq = ANY($1)"
+        typealias Row = ()
+
+        var seqs: [Int64]
+
+        func makeBindings() throws -> PostgresBindings { try .of(seqs) }
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 
     func message(producer: String) -> OutgoingMessage {

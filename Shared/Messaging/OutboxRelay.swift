@@ -102,6 +102,8 @@ public final class OutboxRelay: Service, Sendable {
             await pause(settings.pollInterval)
         }
         try await connection.query("SET synchronous_commit TO off", logger: logger)
+        // The fetch and the mark are prepared statements, whose text names the outbox unqualified.
+        try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \(schema.quoted)"), logger: logger)
         // The fetch must walk the unpublished index in order. A bitmap scan (the plan PostgreSQL
         // picks for a fresh table) never marks an index entry dead, so every fetch read again the
         // entry of each row marked published since the last vacuum: about 10,000 per fetch at
@@ -200,24 +202,17 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     private func fetch(excluding inFlight: Set<Int64>, limit: Int, on connection: PostgresConnection) async throws -> [OutboxRecord] {
-        try await OutboxRecord.decode(
-            try await connection.query(
-                try OutboxRecord.selectUnpublished(schema, excluding: Array(inFlight), limit: limit), logger: logger
-            )
-        )
+        var records: [OutboxRecord] = []
+        let statement = OutboxRecord.SelectUnpublished(excluded: Array(inFlight), limit: Int64(limit))
+        for try await record in try await connection.execute(statement, logger: logger) { records.append(record) }
+        return records
     }
 
     /// On the leader's own connection, whose commits do not wait for the WAL flush: a mark lost in
     /// a database crash only makes the event go out once more, which consumers' inboxes absorb, and
     /// the flush it saves is the scarcest thing the writers of the outbox and the consumers need.
     private func markPublished(_ seqs: [Int64], on connection: PostgresConnection) async throws {
-        try await connection.query(
-            PostgresQuery(
-                unsafeSQL: "UPDATE \(schema.table("outbox")) SET published_at = now() WHERE seq = ANY($1)",
-                binds: try .of(seqs)
-            ),
-            logger: logger
-        )
+        _ = try await connection.execute(OutboxRecord.MarkPublished(seqs: seqs), logger: logger)
         published.increment(by: Int64(seqs.count))
     }
 
