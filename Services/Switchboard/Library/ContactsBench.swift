@@ -82,7 +82,7 @@ struct ContactsBench: AsyncParsableCommand {
             let (importSeconds, peakRSS) = try await importThroughGateway(api, file: file)
             let copied = "public.\(run)_copy"
             let copySeconds = try await copy(file, into: copied, database: database)
-            let floorSeconds = try await insertCopied(copied, run: run, client: client)
+            let floorSeconds = try await insertCopied(copied, client: client)
             print(String(format: "import of %d CSV rows             %8.1f s  (%.0f rows/s), contacts RSS peak %.0f MiB (target <= 512)",
                          importRows, importSeconds, Double(importRows) / importSeconds, peakRSS))
             print(String(format: "COPY of the same file             %8.1f s  import/COPY %.1f (target <= 4)", copySeconds, importSeconds / copySeconds))
@@ -316,7 +316,7 @@ struct ContactsBench: AsyncParsableCommand {
     /// beside the import's own: what the database alone spends to put these rows in that table
     /// (its generated search text and every index, the trigram one too), the floor any import
     /// stands on. Then the copy goes; the rows carry the run's tag and go with the rest.
-    func insertCopied(_ table: String, run: String, client: PostgresClient) async throws -> Double {
+    func insertCopied(_ table: String, client: PostgresClient) async throws -> Double {
         let start = ContinuousClock.now
         try await client.query(PostgresQuery(unsafeSQL: """
             INSERT INTO contacts.contacts (id, first_name, last_name, emails, phones, email_keys, phone_keys, company, address,
