@@ -59,7 +59,7 @@ public enum ServiceRunner {
             )
             let eventConsumer = EventConsumer(
                 service: definition.name, schema: schema, client: client, consumer: consumer, publisher: publisher,
-                handlers: handlers, lanes: environment.int("consumer.lanes", default: 4), logger: logger
+                handlers: handlers, lanes: environment.int("consumer.lanes", default: EventConsumer.defaultLanes), logger: logger
             )
 
             let router = Router()
