@@ -125,7 +125,11 @@ struct MessagingBench: AsyncParsableCommand {
                 }
                 // Read after the commit, a round trip late: the relay's figure gains that much.
                 var since = try await databaseNow(client)
-                try await waitUntil { try await count("SELECT count(*)::int8 FROM \(schema.table("outbox")) WHERE published_at IS NULL", client) == 0 }
+                // Whether one unpublished row is left, not how many: counting 20,000 of them took 11 ms,
+                // ten times a second, of the two cores the relay and the broker share.
+                try await waitUntil {
+                    try await count("SELECT count(*)::int8 FROM (SELECT FROM \(schema.table("outbox")) WHERE published_at IS NULL LIMIT 1) unpublished", client) == 0
+                }
                 let relayRate = Double(events) / (try await secondsBetween(since, latest: "published_at", in: schema.table("outbox"), client))
 
                 // 4. The event consumer: inbox row and a one-row upsert per event, in lanes and batches as the services run it.
