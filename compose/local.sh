@@ -286,11 +286,11 @@ pg_start() {
     # Commit timestamps let `bench messaging` time an event from the commit that wrote it to the
     # commit that applied it, rather than from the insert, before the writer's own commit wait.
     # Checkpoints: an event writes about 2.7 kB of WAL from its outbox row to its inbox row, so at
-    # 1,000 events/s the default max_wal_size of 1GB starts one about every three minutes (back to
-    # back, `bench messaging` runs started one every two and a half),
-    # and after each start every page's first change writes the whole page to the WAL: a 20-second
-    # latency run that began 10 s after one had a p99 of 86 ms, the four runs around it 29-54 ms.
-    # With 4GB and 15 minutes they come about four times less often; each one is no cheaper.
+    # 1,000 events/s the default max_wal_size of 1GB starts one about every three minutes (back-to-
+    # back `bench messaging` runs started one every two and a half). After each start, every page's
+    # first change writes the whole page to the WAL: a 20-second latency run that began 10 s after
+    # one had a p99 of 86 ms, the four runs around it 29-54 ms. With 4GB and 15 minutes they come
+    # about four times less often; each one is no cheaper.
     say "starting PostgreSQL on $SWITCHBOARD_PG_HOST:$SWITCHBOARD_PG_PORT (shared_buffers $shared_buffers)"
     if ! (
         close_extra_fds

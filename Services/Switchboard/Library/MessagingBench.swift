@@ -98,7 +98,7 @@ struct MessagingBench: AsyncParsableCommand {
                     queues: [CRMTopology.eventsQueue(name)], prefetch: prefetch, logger: logger
                 )
                 let publisher = AMQPPublisher(configuration: broker, topology: CRMTopology.exchanges, confirmWindow: window, logger: logger)
-                while !consumer.isConnected || !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }
+                try await waitUntil { consumer.isConnected && publisher.isConnected }
                 var settings = OutboxRelay.Settings()
                 settings.batchSize = window
                 let relay = OutboxRelay(
@@ -176,7 +176,7 @@ struct MessagingBench: AsyncParsableCommand {
     /// Publishes `events` messages in chunks of `window`, each chunk awaited whole, as the relay
     /// awaits a batch; returns messages per second from the moment the publisher is connected.
     func publishRate(_ publisher: AMQPPublisher, _ message: () -> OutgoingMessage) async throws -> Double {
-        while !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }
+        try await waitUntil { publisher.isConnected }
         let start = ContinuousClock.now
         var sent = 0
         while sent < events {
