@@ -43,6 +43,7 @@ var targets: [Target] = [
         name: "ServiceKit",
         dependencies: [
             "AMQP", "Messaging", "Storage", hummingbird, httpTypes, postgres, lifecycle, logging, metrics,
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -84,7 +85,7 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .testTarget(
-        name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "Contracts", "GatewayService", "ContactsService", "SalesService", "Storage", hummingbird, postgres],
+        name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "Contracts", "GatewayService", "ContactsService", "SalesService", "ServiceKit", "Storage", hummingbird, postgres],
         path: "Tests/GatewayTests", swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -75,8 +75,8 @@ final class Session {
         for exchange in topology.exchanges {
             let arena = CArena()
             amqp_exchange_declare(
-                state, channel, arena.bytes(exchange.name), arena.bytes(exchange.type), 0,
-                exchange.durable ? 1 : 0, 0, 0, arena.table(exchange.arguments)
+                state, channel, arena.bytes(exchange.name), arena.bytes(exchange.type), exchange.passive ? 1 : 0,
+                exchange.durable ? 1 : 0, 0, 0, exchange.passive ? amqp_empty_table : arena.table(exchange.arguments)
             )
             try check("exchange.declare '\(exchange.name)'")
         }

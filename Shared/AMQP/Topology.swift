@@ -5,11 +5,15 @@ public struct Topology: Sendable {
         public var type: String
         public var durable: Bool
         public var arguments: AMQPTable
-        public init(name: String, type: String, durable: Bool = true, arguments: AMQPTable = [:]) {
+        /// Only checked to exist (a passive declare), as a user without the right to configure an
+        /// exchange another declared must: RabbitMQ refuses even an identical declare then.
+        public var passive: Bool
+        public init(name: String, type: String, durable: Bool = true, arguments: AMQPTable = [:], passive: Bool = false) {
             self.name = name
             self.type = type
             self.durable = durable
             self.arguments = arguments
+            self.passive = passive
         }
     }
 

@@ -1,6 +1,9 @@
 import AMQP
 
-/// The broker objects of DESIGN.md §2, declared identically by every service.
+/// The broker objects of DESIGN.md §2. The shared ones (the exchanges, `crm.unrouted`, every
+/// service's dead-letter queue) are the operator's: `switchboard broker definitions` lists them
+/// with the users' permissions, and a service only checks that they exist; it declares its own
+/// `<service>.events` queue and its bindings, which is all its broker user may configure.
 public enum CRMTopology {
     public static let eventsExchange = "crm.events"
     public static let deadLetterExchange = "crm.dlx"
@@ -12,7 +15,7 @@ public enum CRMTopology {
     public static func eventsQueue(_ service: String) -> String { "\(service).events" }
     public static func deadQueue(_ service: String) -> String { "\(service).dead" }
 
-    /// What a publisher needs: the exchanges.
+    /// The exchanges and `crm.unrouted`, declared (as the operator, or a test, does).
     public static var exchanges: Topology {
         Topology(
             exchanges: [
@@ -30,12 +33,34 @@ public enum CRMTopology {
         )
     }
 
-    /// A consuming service's queues: `<service>.events` (quorum, delivery limit, dead-letters to
-    /// `crm.dlx` under the service's own key) bound to the event types it handles, and `<service>.dead`.
+    /// What a service's publisher checks before it publishes: that the exchanges exist.
+    public static var checkedExchanges: Topology {
+        Topology(exchanges: exchanges.exchanges.map { exchange in
+            var checked = exchange
+            checked.passive = true
+            return checked
+        })
+    }
+
+    /// A service's `<service>.dead` queue on `crm.dlx`: the operator's, since only the operator
+    /// reads dead letters.
+    public static func deadLetters(service: String) -> Topology {
+        Topology(
+            queues: [.init(name: deadQueue(service), arguments: ["x-queue-type": "quorum"])],
+            bindings: [.init(queue: deadQueue(service), exchange: deadLetterExchange, routingKey: service)]
+        )
+    }
+
+    /// Everything shared, for the services named: what the operator declares.
+    public static func shared(services: [String]) -> Topology {
+        services.reduce(exchanges) { $0.merged(with: deadLetters(service: $1)) }
+    }
+
+    /// A consuming service's own queue, `<service>.events` (quorum, delivery limit, dead-letters to
+    /// `crm.dlx` under the service's own key), bound to the event types it handles.
     public static func consumer(service: String, eventTypes: [String], deliveryLimit: Int64 = 5) -> Topology {
         let events = eventsQueue(service)
-        let dead = deadQueue(service)
-        return exchanges.merged(
+        return checkedExchanges.merged(
             with: Topology(
                 queues: [
                     .init(
@@ -46,12 +71,16 @@ public enum CRMTopology {
                             "x-dead-letter-exchange": .string(deadLetterExchange),
                             "x-dead-letter-routing-key": .string(service),
                         ]
-                    ),
-                    .init(name: dead, arguments: ["x-queue-type": "quorum"]),
+                    )
                 ],
                 bindings: eventTypes.map { .init(queue: events, exchange: eventsExchange, routingKey: $0) }
-                    + [.init(queue: dead, exchange: deadLetterExchange, routingKey: service)]
             )
         )
+    }
+
+    /// A consumer with everything it relies on declared too: for a test or a benchmark that plays
+    /// a service of its own as the administrator.
+    public static func selfContained(service: String, eventTypes: [String]) -> Topology {
+        exchanges.merged(with: deadLetters(service: service)).merged(with: consumer(service: service, eventTypes: eventTypes))
     }
 }

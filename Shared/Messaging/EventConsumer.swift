@@ -34,6 +34,11 @@ public final class EventConsumer: Service, Sendable {
     /// At most this many deliveries share a transaction (never more than the prefetch hands over).
     private let maximumBatch = 64
     private let lanes: Int
+    /// A larger message is dead-lettered unread: no event of ours comes near it (an API body is at
+    /// most 1 MiB), and one that does would cost every consumer its memory and its database.
+    private let maximumEventBytes: Int
+
+    public static let defaultMaximumEventBytes = 2 << 20
 
     /// Two. On two cores `bench messaging` applied 4,068–5,266 events/s with two lanes against
     /// 3,936–4,293 with four (a backlog splits into fewer, larger batches), and at 1,000 events/s
@@ -44,10 +49,12 @@ public final class EventConsumer: Service, Sendable {
 
     public init(
         service: String, schema: SchemaName, client: PostgresClient, consumer: AMQPConsumer,
-        publisher: AMQPPublisher, handlers: [EventHandler], lanes: Int = EventConsumer.defaultLanes, logger: Logger
+        publisher: AMQPPublisher, handlers: [EventHandler], lanes: Int = EventConsumer.defaultLanes,
+        maximumEventBytes: Int = EventConsumer.defaultMaximumEventBytes, logger: Logger
     ) {
         self.service = service
         self.lanes = max(1, lanes)
+        self.maximumEventBytes = maximumEventBytes
         outbox = Outbox(schema: schema)
         self.client = client
         self.consumer = consumer
@@ -122,14 +129,15 @@ public final class EventConsumer: Service, Sendable {
             }
         }
         guard !decoded.isEmpty else { return }
+        let events = decoded.map { ($0.1, $0.2) }
         do {
-            let outcomes = try await client.withTransaction(logger: logger) { connection in
-                // Handlers of two lanes that touch the same rows in opposite orders deadlock, and
-                // PostgreSQL looks for that only after a second. A batch that waits this long gives
-                // way instead and its events go one at a time, each holding far fewer locks.
-                try await applyInTransaction(
-                    decoded.map { ($0.1, $0.2) }, lockTimeout: lanes > 1 ? "100ms" : nil, on: connection
-                )
+            let outcomes = try await untilTheDatabaseAnswers {
+                try await self.client.transaction(logger: self.logger) { connection in
+                    // Handlers of two lanes that touch the same rows in opposite orders deadlock, and
+                    // PostgreSQL looks for that only after a second. A batch that waits this long gives
+                    // way instead and its events go one at a time, each holding far fewer locks.
+                    try await self.applyInTransaction(events, lockTimeout: self.lanes > 1 ? "100ms" : nil, on: connection)
+                }
             }
             // Applied or duplicate, each of them: acked together.
             for outcome in outcomes { count(outcome, since: start) }
@@ -193,11 +201,23 @@ public final class EventConsumer: Service, Sendable {
 
     /// Decodes the envelope and finds its handler; a failure here is permanent.
     private func prepare(_ delivery: Delivery) -> Result<(EventEnvelope, EventHandler), PermanentEventError> {
+        guard delivery.body.count <= maximumEventBytes else {
+            return .failure(PermanentEventError("the message is \(delivery.body.count) bytes, over the limit of \(maximumEventBytes)"))
+        }
         let envelope: EventEnvelope
         do {
             envelope = try EventEnvelope.decode(delivery.body)
         } catch {
             return .failure(PermanentEventError("cannot decode the envelope: \(describe(error))"))
+        }
+        // The broker lets a user publish to crm.events only under its own prefix; an envelope that
+        // names another producer, or another type than its routing key, was forged or mangled.
+        // (An operator's replay arrives through the default exchange, under the queue's name.)
+        guard delivery.exchange != CRMTopology.eventsExchange || envelope.type == delivery.routingKey else {
+            return .failure(PermanentEventError("the envelope's type '\(envelope.type)' is not its routing key '\(delivery.routingKey)'"))
+        }
+        guard envelope.type.hasPrefix(envelope.producer + ".") else {
+            return .failure(PermanentEventError("the producer '\(envelope.producer)' does not publish '\(envelope.type)': its events start with '\(envelope.producer).'"))
         }
         guard let handler = handlers[envelope.type] else {
             return .failure(PermanentEventError("no handler for event type '\(envelope.type)'"))
@@ -267,14 +287,40 @@ public final class EventConsumer: Service, Sendable {
         case let .failure(error): return .deadLettered(error.reason)
         }
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await applyInTransaction([(envelope, handler)], on: connection)[0]
+            return try await untilTheDatabaseAnswers {
+                try await self.client.transaction(logger: self.logger) { connection in
+                    try await self.applyInTransaction([(envelope, handler)], on: connection)[0]
+                }
             }
+        } catch let permanent as PermanentEventError {
+            return .deadLettered(permanent.reason)
+        } catch let error as DecodingError {
+            return .deadLettered("invalid event data: \(describe(error))")
+        } catch where DatabaseFault.kind(of: error) == .data {
+            // The same values fail the same way on every delivery: NUL in a text, a constraint.
+            return .deadLettered("the database cannot store it: \(DatabaseFault.reason(error))")
         } catch {
-            let cause = (error as? PostgresTransactionError)?.closureError ?? error
-            if let permanent = cause as? PermanentEventError { return .deadLettered(permanent.reason) }
-            if cause is DecodingError { return .deadLettered("invalid event data: \(describe(cause))") }
-            return .retried(String(reflecting: cause))
+            return .retried(String(reflecting: error))
+        }
+    }
+
+    /// Runs `attempt` until the database answers it: a lost connection or a database that is down
+    /// is no fault of the message, so the delivery stays in hand rather than go back to the queue,
+    /// where each return counts toward the delivery limit that dead-letters it. Gives up only at
+    /// shutdown, leaving the message for redelivery.
+    private func untilTheDatabaseAnswers<T>(_ attempt: () async throws -> T) async throws -> T {
+        var failures = 0
+        while true {
+            do {
+                return try await attempt()
+            } catch where DatabaseFault.kind(of: error) == .connectivity && !Task.isShuttingDownGracefully && !Task.isCancelled {
+                failures += 1
+                if failures == 1 || failures.isMultiple(of: 20) {
+                    logger.warning("the database does not answer; the events wait in hand", metadata: ["attempts": "\(failures)", "error": "\(DatabaseFault.reason(error))"])
+                }
+                let pause = min(Duration.milliseconds(100) * (1 << min(failures, 6)), .seconds(5))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            }
         }
     }
 

@@ -7,11 +7,10 @@ import ServiceLifecycle
 import Storage
 import Synchronization
 
-/// What the relay knows of itself, for health checks and metrics.
+/// What this replica's relay knows of itself: whether it leads, and why it last stopped. How far
+/// the outbox lags is the database's to say (`read()`).
 public struct RelayStatus: Sendable {
     public var isLeader = false
-    /// Age of the oldest unpublished event; 0 when the outbox is drained.
-    public var lag: Duration = .zero
     public var lastError: String?
 }
 
@@ -78,11 +77,15 @@ public final class OutboxRelay: Service, Sendable {
 
     /// Holds a dedicated connection (a session-level advisory lock belongs to one connection), waits
     /// for the lock, then publishes until shutdown or until that connection fails. Closing the
-    /// connection releases the lock for the next replica.
+    /// connection releases the lock for the next replica. The leadership is abandoned the moment the
+    /// connection closes: a query written to a connection postgres-nio has already torn down is
+    /// never answered, so awaiting the one in flight could wait forever (as it did in a restart).
     private func leadWhenPossible() async throws {
         let connection = try await database.connect(id: Int.random(in: 1...Int(Int32.max)), logger: logger)
         do {
-            try await lead(on: connection)
+            try await abandonable(abandonWhen: connection.closeFuture, closedError: { ConnectionLost() }) {
+                try await self.lead(on: connection)
+            }
         } catch {
             try? await connection.close()
             throw error
@@ -91,14 +94,12 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     private func lead(on connection: PostgresConnection) async throws {
-        let lockKey = "switchboard.relay.\(schema.rawValue)"
         while true {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(lockKey)))", logger: logger)
             var acquired = false
             for try await value in rows.decode(Bool.self) { acquired = value }
             if acquired { break }
-            try await measureLag()
             await pause(settings.pollInterval)
         }
         try await connection.query("SET synchronous_commit TO off", logger: logger)
@@ -201,11 +202,23 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
+    /// A fetch that takes this long means a connection that is gone without closing (a peer that
+    /// vanished from the network): closing it ends the leadership.
+    static let fetchLimit: Duration = .seconds(30)
+
     private func fetch(excluding inFlight: Set<Int64>, limit: Int, on connection: PostgresConnection) async throws -> [OutboxRecord] {
-        var records: [OutboxRecord] = []
         let statement = OutboxRecord.SelectUnpublished(excluded: Array(inFlight), limit: Int64(limit))
-        for try await record in try await connection.execute(statement, logger: logger) { records.append(record) }
-        return records
+        let logger = logger
+        do {
+            return try await abandonable(limit: Self.fetchLimit) {
+                var records: [OutboxRecord] = []
+                for try await record in try await connection.execute(statement, logger: logger) { records.append(record) }
+                return records
+            }
+        } catch is DeadlineExceeded {
+            try? await connection.close()
+            throw ConnectionLost()
+        }
     }
 
     /// On the leader's own connection, whose commits do not wait for the WAL flush: a mark lost in
@@ -216,23 +229,44 @@ public final class OutboxRelay: Service, Sendable {
         published.increment(by: Int64(seqs.count))
     }
 
-    private func measureLag() async throws {
-        let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
-                    FROM \(schema.table("outbox")) WHERE published_at IS NULL
-                    """
-            ),
-            logger: logger
-        )
-        for try await seconds in rows.decode(Double.self) { recordLag(seconds) }
+    /// What the database says of this outbox now: the age of its oldest unpublished event, and
+    /// whether any connection (of any replica) holds the relay's lock. Readiness and the lag gauge
+    /// come from here each time they are asked, never from what this replica last saw.
+    public struct Reading: Sendable {
+        public var lag: Duration
+        public var someoneLeads: Bool
     }
 
+    public func read(within limit: Duration = .seconds(2)) async throws -> Reading {
+        let query = PostgresQuery(unsafeSQL: """
+            SELECT coalesce(extract(epoch FROM now() - (
+                        SELECT created_at FROM \(schema.table("outbox")) WHERE published_at IS NULL ORDER BY seq LIMIT 1))::float8, 0),
+                   EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                       AND ((classid::int8 << 32) | objid::int8) = hashtext('\(lockKey)')::int8)
+            """)
+        let (client, logger) = (client, logger)
+        let reading = try await abandonable(limit: limit) {
+            try await client.read(logger: logger) { connection -> Reading in
+                for try await (seconds, leads) in try await connection.query(query, logger: logger).decode((Double, Bool).self) {
+                    return Reading(lag: .milliseconds(Int64(max(0, seconds) * 1000)), someoneLeads: leads)
+                }
+                return Reading(lag: .zero, someoneLeads: false)
+            }
+        }
+        recordLag(Double(reading.lag.components.seconds) + Double(reading.lag.components.attoseconds) / 1e18)
+        return reading
+    }
+
+    /// Marks the lag gauge as unknown (NaN) when the database cannot say.
+    public func lagUnknown() {
+        lagGauge.record(Double.nan)
+    }
+
+    var lockKey: String { "switchboard.relay.\(schema.rawValue)" }
+
     private func recordLag(_ seconds: Double) {
-        let seconds = max(0, seconds)
-        state.withLock { $0.lag = .milliseconds(Int64(seconds * 1000)) }
-        lagGauge.record(seconds)
+        lagGauge.record(max(0, seconds))
     }
 
     private func setLeader(_ leader: Bool) {

@@ -60,6 +60,13 @@ public final class Retention: Service, Sendable {
                 WHERE received_at < now() - make_interval(secs => $1)
                 LIMIT \(settings.chunk))
             """, olderThan: settings.inbox)
+        // A day and an hour: the gateway forgets an Idempotency-Key after a day.
+        _ = try await deleteInChunks("""
+            DELETE FROM \(schema.table("request_ledger")) WHERE key IN (
+                SELECT key FROM \(schema.table("request_ledger"))
+                WHERE created_at < now() - make_interval(secs => $1)
+                LIMIT \(settings.chunk))
+            """, olderThan: .seconds(25 * 3600))
         return (outbox, inbox)
     }
 
@@ -67,7 +74,7 @@ public final class Retention: Service, Sendable {
         let seconds = Double(age.components.seconds)
         var total = 0
         while true {
-            let deleted = try await client.withTransaction(logger: logger) { connection -> Int? in
+            let deleted = try await client.transaction(logger: logger) { [schema, logger] connection -> Int? in
                 let lock = try await connection.query(
                     "SELECT pg_try_advisory_xact_lock(hashtext(\("switchboard.retention.\(schema.rawValue)")))", logger: logger
                 )

@@ -15,19 +15,24 @@ public struct ServiceDefinition: Sendable {
     /// The events it consumes; none means it declares its queues but binds nothing.
     public var handlers: @Sendable (ServiceDependencies) -> [EventHandler]
     /// Its HTTP routes, beside the health and metrics routes.
-    public var routes: @Sendable (Router<BasicRequestContext>, ServiceDependencies) -> Void
+    public var routes: @Sendable (Router<ServiceRequestContext>, ServiceDependencies) -> Void
     /// Its own long-running loops (an import worker, a sweeper), run beside the server and shut
     /// down with it.
     public var services: @Sendable (ServiceDependencies) -> [any Service]
+    /// Whether anyone may call it (the gateway). Every other service answers only calls that carry
+    /// the gateway's credential.
+    public var isPublic: Bool
 
     public init(
         name: String,
+        isPublic: Bool = false,
         migrations: [Migration] = [],
         handlers: @escaping @Sendable (ServiceDependencies) -> [EventHandler] = { _ in [] },
-        routes: @escaping @Sendable (Router<BasicRequestContext>, ServiceDependencies) -> Void = { _, _ in },
+        routes: @escaping @Sendable (Router<ServiceRequestContext>, ServiceDependencies) -> Void = { _, _ in },
         services: @escaping @Sendable (ServiceDependencies) -> [any Service] = { _ in [] }
     ) {
         self.name = name
+        self.isPublic = isPublic
         self.migrations = migrations
         self.handlers = handlers
         self.routes = routes
@@ -42,4 +47,27 @@ public struct ServiceDependencies: Sendable {
     public let outbox: Outbox
     public let environment: SwitchboardEnvironment
     public let logger: Logger
+}
+
+extension ServiceDefinition {
+    /// The event types its handlers consume, read without running the service: the handlers are
+    /// built on a database client that is never started (building one connects nothing).
+    public var consumedEventTypes: [String] {
+        get throws {
+            let schema = try SchemaName(name)
+            let client = PostgresClient(
+                configuration: DatabaseConfiguration(user: name, password: "").clientConfiguration, backgroundLogger: Logger(label: name)
+            )
+            let dependencies = ServiceDependencies(
+                schema: schema, client: client, outbox: Outbox(schema: schema), environment: SwitchboardEnvironment(),
+                logger: Logger(label: name)
+            )
+            return handlers(dependencies).map(\.type).sorted()
+        }
+    }
+
+    /// What its broker user may do.
+    public var brokerAccess: BrokerAccess {
+        get throws { BrokerAccess(service: name, consumes: try consumedEventTypes) }
+    }
 }

@@ -5,17 +5,24 @@ import Logging
 import Messaging
 import PostgresNIO
 import ServiceLifecycle
+import UnixSignals
 import Storage
 
 /// The composition root every service executable calls: configuration from the environment,
 /// logging, metrics, migration, the outbox relay, the event consumer and the HTTP server, run as
 /// one ServiceGroup that shuts down gracefully on SIGTERM or SIGINT (server first, then the
 /// consumer finishes its delivery, the relay flushes, the publisher waits for its confirms).
+/// Shutdown has a bound: what is not done after `gracefulShutdown` is cancelled, and a process
+/// still alive after `hardExit` (a call stuck beyond cancellation) exits anyway.
 public enum ServiceRunner {
+    public static let gracefulShutdown: Duration = .seconds(10)
+    public static let hardExit: Duration = .seconds(15)
+
     /// Runs the service; a failure to start (bad configuration, a migration that fails) is printed
     /// as one line and exits with status 1.
     public static func main(_ definition: ServiceDefinition) async {
         EventLoopExecutor.install()
+        ShutdownWatchdog.install(service: definition.name, after: hardExit)
         do {
             try await run(definition)
         } catch {
@@ -31,7 +38,11 @@ public enum ServiceRunner {
         let registry = Observability.bootstrapMetrics()
         let schema = try SchemaName(definition.name)
         let database = environment.database(defaultUser: definition.name)
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        let gatewayToken = environment.optionalSecret(GatewayCredential.setting) ?? ""
+        guard !gatewayToken.isEmpty else {
+            throw ConfigurationError("SWITCHBOARD_GATEWAY_TOKEN is not set: the secret the gateway and the services share")
+        }
+        let client = PostgresClient(configuration: database.serviceClientConfiguration, backgroundLogger: logger)
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await client.run() }
@@ -44,7 +55,7 @@ public enum ServiceRunner {
             let handlers = definition.handlers(dependencies)
             let publisher = AMQPPublisher(
                 configuration: environment.broker(defaultUser: definition.name, connectionName: "\(name) publisher"),
-                topology: CRMTopology.exchanges, logger: logger
+                topology: CRMTopology.checkedExchanges, logger: logger
             )
             let consumer = AMQPConsumer(
                 configuration: environment.broker(defaultUser: definition.name, connectionName: "\(name) consumer"),
@@ -59,12 +70,17 @@ public enum ServiceRunner {
             )
             let eventConsumer = EventConsumer(
                 service: definition.name, schema: schema, client: client, consumer: consumer, publisher: publisher,
-                handlers: handlers, lanes: environment.int("consumer.lanes", default: EventConsumer.defaultLanes), logger: logger
+                handlers: handlers, lanes: environment.int("consumer.lanes", default: EventConsumer.defaultLanes),
+                maximumEventBytes: environment.int("consumer.max.event.bytes", default: EventConsumer.defaultMaximumEventBytes),
+                logger: logger
             )
 
-            let router = Router()
+            let router = Router(context: ServiceRequestContext.self)
             router.add(middleware: RequestMetricsMiddleware())
             router.add(middleware: ProblemMiddleware())
+            if !definition.isPublic { router.add(middleware: GatewayCredentialMiddleware(token: gatewayToken)) }
+            router.add(middleware: StorableTextMiddleware())
+            router.add(middleware: RequestLedgerMiddleware(schema: schema, client: client, logger: logger))
             HealthChecks(
                 client: client, publisher: publisher, consumer: consumer, relay: relay, registry: registry,
                 maximumOutboxLag: .seconds(environment.int("ready.max.outbox.lag.seconds", default: 30))
@@ -72,7 +88,8 @@ public enum ServiceRunner {
             definition.routes(router, dependencies)
 
             var app = Application(
-                router: router,
+                responder: DeadlineResponder(router.buildResponder()),
+                server: .http1(configuration: .init(idleTimeout: .seconds(75))),
                 configuration: .init(
                     address: .hostname(
                         environment.string("http.host", default: "127.0.0.1"),
@@ -88,8 +105,16 @@ public enum ServiceRunner {
             let retention = Retention(schema: schema, client: client, settings: retentionSettings, logger: logger)
             app.addServices(PublisherService(publisher), relay, eventConsumer, retention)
             app.addServices(definition.services(dependencies))
-            try await app.runService()
+            var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration.maximumGracefulShutdownDuration = gracefulShutdown
+            try await ServiceGroup(configuration: configuration).run()
             group.cancelAll()
         }
     }
+}
+
+/// A setting the service cannot start without.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

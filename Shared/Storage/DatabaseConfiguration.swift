@@ -22,13 +22,22 @@ public struct DatabaseConfiguration: Sendable {
         self.maximumConnections = maximumConnections
     }
 
-    public var clientConfiguration: PostgresClient.Configuration {
+    /// A pool for the operator and tests: sessions read and write as PostgreSQL's default.
+    public var clientConfiguration: PostgresClient.Configuration { clientConfiguration(readOnlySessions: false) }
+
+    /// A service's pool: every session is read-only unless a transaction says otherwise
+    /// (`PostgresClient.transaction` begins READ WRITE), so a write sent on its own fails rather
+    /// than answer before its commit (Transaction.swift says why that answer can be false).
+    public var serviceClientConfiguration: PostgresClient.Configuration { clientConfiguration(readOnlySessions: true) }
+
+    func clientConfiguration(readOnlySessions: Bool) -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: .disable
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = Self.sessionSettings
+        configuration.options.additionalStartupParameters =
+            Self.sessionSettings + (readOnlySessions ? [("default_transaction_read_only", "on")] : [])
         return configuration
     }
 

@@ -33,15 +33,11 @@ public struct Migrator: Sendable {
     /// service's `role`, so that what the migration creates belongs to the service.
     @discardableResult
     public func migrate(_ client: PostgresClient, as role: SchemaName? = nil, logger: Logger) async throws -> [Int] {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
-                if let role {
-                    try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL ROLE \(role.quoted)"), logger: logger)
-                }
-                return try await migrate(on: connection, logger: logger)
+        try await client.transaction(logger: logger) { connection in
+            if let role {
+                try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL ROLE \(role.quoted)"), logger: logger)
             }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
+            return try await migrate(on: connection, logger: logger)
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PostgresNIO
+import ServiceKit
 import Storage
 import Testing
 import TestSupport
@@ -13,7 +14,7 @@ struct OpenAPITests {
     func registeredRoutes() throws -> Set<String> {
         let client = PostgresClient(configuration: TestEnvironment.database.clientConfiguration, backgroundLogger: TestEnvironment.logger)
         let schema = try SchemaName("gateway")
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         GatewayRoutes(
             keys: APIKeyStore(schema: schema, client: client, adminKey: nil, logger: TestEnvironment.logger),
             idempotency: IdempotencyStore(schema: schema, client: client, logger: TestEnvironment.logger),

@@ -87,7 +87,7 @@ struct MessagingFixture {
     func consumer(prefetch: UInt16 = 32, eventTypes: [String]? = nil) -> AMQPConsumer {
         AMQPConsumer(
             configuration: TestEnvironment.broker("\(service) consumer"),
-            topology: CRMTopology.consumer(service: service, eventTypes: eventTypes ?? [eventType]),
+            topology: CRMTopology.selfContained(service: service, eventTypes: eventTypes ?? [eventType]),
             queues: [CRMTopology.eventsQueue(service)], prefetch: prefetch, logger: TestEnvironment.logger
         )
     }

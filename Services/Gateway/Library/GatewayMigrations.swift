@@ -28,6 +28,16 @@ enum GatewayMigrations {
                 );
                 CREATE INDEX idempotency_records_created ON idempotency_records (created_at);
                 """
-        )
+        ),
+        Migration(
+            version: 101,
+            name: "idempotency claims with an owner and a lease",
+            sql: """
+                -- A claim belongs to one request (claim) for as long as that request may take
+                -- (claimed_until): only its owner completes or abandons it, and a claim whose
+                -- request died frees the key when its lease ends, not five minutes later.
+                ALTER TABLE idempotency_records ADD COLUMN claim uuid, ADD COLUMN claimed_until timestamptz;
+                """
+        ),
     ]
 }

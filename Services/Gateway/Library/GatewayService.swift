@@ -10,15 +10,17 @@ public enum GatewayService {
 
     public static let definition = ServiceDefinition(
         name: "gateway",
+        isPublic: true,
         migrations: GatewayMigrations.all,
         routes: { router, dependencies in
             let environment = dependencies.environment
             let client = httpClient
+            let token = environment.secret(GatewayCredential.setting, default: "")
             var upstreams: [String: Upstream] = [:]
             for (index, name) in upstreamNames.enumerated() {
                 upstreams[name] = Upstream(
                     name: name, baseURL: environment.string("\(name).url", default: "http://127.0.0.1:\(8081 + index)"),
-                    client: client, logger: dependencies.logger
+                    client: client, token: token, logger: dependencies.logger
                 )
             }
             GatewayRoutes(

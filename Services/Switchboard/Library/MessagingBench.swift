@@ -66,7 +66,7 @@ struct MessagingBench: AsyncParsableCommand {
                 let likeService = "\(name)_raw"
                 let likeType = "\(name).raw.published"
                 let likePublisher = AMQPPublisher(
-                    configuration: broker, topology: CRMTopology.consumer(service: likeService, eventTypes: [likeType]),
+                    configuration: broker, topology: CRMTopology.selfContained(service: likeService, eventTypes: [likeType]),
                     confirmWindow: window, logger: logger
                 )
                 let likePublishRate = try await publishRate(likePublisher) {
@@ -94,7 +94,7 @@ struct MessagingBench: AsyncParsableCommand {
                 // It leads before they commit, so that its figure is the drain and not its start
                 // (a connection, the lock, LISTEN, two prepares), as the raw figures leave out theirs.
                 let consumer = AMQPConsumer(
-                    configuration: broker, topology: CRMTopology.consumer(service: name, eventTypes: [eventType]),
+                    configuration: broker, topology: CRMTopology.selfContained(service: name, eventTypes: [eventType]),
                     queues: [CRMTopology.eventsQueue(name)], prefetch: prefetch, logger: logger
                 )
                 let publisher = AMQPPublisher(configuration: broker, topology: CRMTopology.exchanges, confirmWindow: window, logger: logger)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Messaging
 import NIOCore
+import Storage
 
 /// JSON as the public API speaks it (DESIGN.md §7): the same coding as the event wire format, so a
 /// resource and the event that carries it look alike. Types name their snake_case keys themselves.
@@ -64,22 +65,51 @@ extension Request {
         return body
     }
 
-    /// The raw JSON body checked for size, or nil when the request has none (an action whose
-    /// members are all optional).
+    /// The raw JSON body checked for size and storable text, or nil when the request has none
+    /// (an action whose members are all optional).
     public func optionalJSONBody(context: some RequestContext) async throws -> Data? {
         if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json"),
             !type.lowercased().hasPrefix("application/merge-patch+json")
         {
             throw Problem(.unsupportedMediaType, slug: "unsupported-media-type", detail: "send the body as application/json, not \(type)")
         }
-        let buffer: ByteBuffer
+        let buffer = try await bodyWithinLimits(maximum: APICoding.maximumBodySize)
+        guard buffer.readableBytes > 0 else { return nil }
+        let data = Data(buffer.readableBytesView)
+        try StorableText.check(StorableText.nulFields(inJSON: data))
+        return data
+    }
+
+    /// The whole body, at most `maximum` bytes, read within `APICoding.bodyTimeout`. A declared
+    /// `Content-Length` over the limit is a 413 at once, before a byte is read; a body that does
+    /// not arrive in time is a 408. Both close the connection, whose unread rest would otherwise
+    /// be waited for.
+    public func bodyWithinLimits(maximum: Int) async throws -> ByteBuffer {
+        if let declared = headers[.contentLength].flatMap(Int.init), declared > maximum {
+            throw APICoding.tooLarge(maximum)
+        }
+        let body = self.body
         do {
-            buffer = try await body.collect(upTo: APICoding.maximumBodySize)
+            return try await abandonable(limit: APICoding.bodyTimeout) { try await body.collect(upTo: maximum) }
         } catch is NIOTooManyBytesError {
+            throw APICoding.tooLarge(maximum)
+        } catch is DeadlineExceeded {
             throw Problem(
-                .contentTooLarge, slug: "body-too-large", detail: "a JSON body may be at most \(APICoding.maximumBodySize) bytes"
+                .requestTimeout, slug: "body-timeout",
+                detail: "the body did not arrive within \(APICoding.bodyTimeout.components.seconds) s", headers: ["Connection": "close"]
             )
         }
-        return buffer.readableBytes > 0 ? Data(buffer.readableBytesView) : nil
+    }
+}
+
+extension APICoding {
+    /// How long a JSON body may take to arrive, however slowly it trickles.
+    public static let bodyTimeout: Duration = .seconds(30)
+
+    static func tooLarge(_ maximum: Int) -> Problem {
+        Problem(
+            .contentTooLarge, slug: "body-too-large", detail: "a JSON body may be at most \(maximum) bytes",
+            headers: ["Connection": "close"]
+        )
     }
 }

@@ -83,7 +83,9 @@ extension PostgresClient {
     /// Runs a keyset query that selects (document text, cursor values) with `LIMIT limit + 1`:
     /// the extra row only tells whether there is a next page.
     public func page(_ query: PostgresQuery, limit: Int, logger: Logger) async throws -> RawPage {
-        try await RawPage.read(try await self.query(query, logger: logger), limit: limit)
+        try await read(logger: logger) { connection in
+            try await RawPage.read(try await connection.query(query, logger: logger), limit: limit)
+        }
     }
 }
 

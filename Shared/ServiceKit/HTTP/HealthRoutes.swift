@@ -4,6 +4,7 @@ import Hummingbird
 import Messaging
 import PostgresNIO
 import Prometheus
+import Storage
 
 /// `/health/live`, `/health/ready` and `/metrics` (DESIGN.md §7).
 public struct HealthChecks: Sendable {
@@ -32,36 +33,33 @@ public struct HealthChecks: Sendable {
         var checks: [String: String]
     }
 
+    /// Each check asks now: the database, the broker connections, and the outbox's lag as the
+    /// database sees it (so a relay that stopped leading, here or anywhere, cannot leave a stale
+    /// "ok" behind). An outbox that lags is not ready, with the relays' state as the reason.
     func readiness() async -> (ready: Bool, report: Readiness) {
         var checks: [String: String] = [:]
-        checks["database"] = await databaseCheck()
         checks["broker_publish"] = publisher.isConnected ? "ok" : "not connected"
         if let consumer { checks["broker_consume"] = consumer.isConnected ? "ok" : "not connected" }
-        let status = relay.status
-        checks["outbox_lag"] =
-            status.lag <= maximumOutboxLag ? "ok" : "oldest unpublished event is \(status.lag) old"
+        do {
+            let reading = try await relay.read()
+            checks["database"] = "ok"
+            if reading.lag <= maximumOutboxLag {
+                checks["outbox_lag"] = "ok"
+            } else {
+                let status = relay.status
+                let relays =
+                    status.isLeader ? "this replica's relay leads but does not keep up"
+                    : reading.someoneLeads ? "another replica's relay leads"
+                    : "no relay leads" + (status.lastError.map { "; this replica's last failure: \($0)" } ?? "")
+                checks["outbox_lag"] = "the oldest unpublished event is \(reading.lag.components.seconds) s old (at most \(maximumOutboxLag.components.seconds) s); \(relays)"
+            }
+        } catch {
+            relay.lagUnknown()
+            checks["database"] = error is DeadlineExceeded ? "no answer within 2 s" : "unreachable: \(DatabaseFault.reason(error))"
+            checks["outbox_lag"] = "unknown: the database cannot say"
+        }
         let ready = checks.values.allSatisfy { $0 == "ok" }
         return (ready, Readiness(status: ready ? "ready" : "not ready", checks: checks))
-    }
-
-    private func databaseCheck() async -> String {
-        await withTaskGroup(of: String.self) { group in
-            group.addTask {
-                do {
-                    try await client.query("SELECT 1")
-                    return "ok"
-                } catch {
-                    return "unreachable: \(String(reflecting: error))"
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return "timed out after 2 s"
-            }
-            let first = await group.next()!
-            group.cancelAll()
-            return first
-        }
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
@@ -78,6 +76,8 @@ public struct HealthChecks: Sendable {
         }
         if let registry {
             router.get("/metrics") { _, _ in
+                // The lag gauge as of now (NaN when the database cannot say).
+                if (try? await relay.read()) == nil { relay.lagUnknown() }
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(4096)
                 registry.emit(into: &buffer)

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Storage
 
 /// Makes every failure an `application/problem+json` answer: a `Problem` as thrown, Hummingbird's
 /// own errors (404, 405, 413) with their status, and anything else as a 500 that is logged with
@@ -24,6 +25,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem(error.status)
         } catch let error as DecodingError {
             throw Problem.decoding(error)
+        } catch let error where DatabaseFault.kind(of: error) == .connectivity {
+            throw Problem.database(DatabaseFault.normalized(error))
         } catch {
             context.logger.error(
                 "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"]
@@ -34,6 +37,23 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension Problem {
+    /// A database that failed the request: nothing was written, or (a lost commit) it is unknown
+    /// whether it was; either way the client may retry, with the same `Idempotency-Key` to be safe.
+    static func database(_ error: any Error) -> Problem {
+        if case let DatabaseFault.commitOutcomeUnknown(reason)? = error as? DatabaseFault {
+            return Problem(
+                .serviceUnavailable, slug: "commit-outcome-unknown", title: "Outcome unknown",
+                detail: "the connection to the database was lost while the change was being committed, so whether it was saved "
+                    + "is unknown (\(reason)); send the request again with the same Idempotency-Key to learn the outcome, or read the resource",
+                headers: ["Retry-After": "2"]
+            )
+        }
+        return Problem(
+            .serviceUnavailable, slug: "database-unavailable", title: "Database unavailable",
+            detail: "the database cannot be reached, and nothing was changed; try again shortly", headers: ["Retry-After": "2"]
+        )
+    }
+
     /// The decoder's first complaint, with the field it concerns.
     public static func decoding(_ error: DecodingError) -> Problem {
         func path(_ codingPath: [any CodingKey]) -> String {

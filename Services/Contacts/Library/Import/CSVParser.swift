@@ -1,7 +1,9 @@
 /// An RFC 4180 reader fed bytes as they arrive: quoted fields with `""` escapes and line breaks,
 /// CRLF or LF line ends, a UTF-8 byte order mark at the start. It never holds more than the
-/// record being read, so a file of any size streams through it.
+/// record being read, so a file of any size streams through it. Its delimiters are ASCII, so it
+/// reads any charset that keeps ASCII as it is; fields are decoded in the file's `charset`.
 struct CSVParser {
+    let charset: CSVCharset
     private var field: [UInt8] = []
     private var record: [String] = []
     private var inQuotes = false
@@ -12,8 +14,17 @@ struct CSVParser {
 
     struct Record {
         var fields: [String]
+        /// The row as it was in the file, as far as it can be shown (`CSVCharset.display`).
         var raw: String
+        /// The first field whose bytes are not text in the charset, and why.
+        var invalid: (field: Int, error: CSVTextError)?
     }
+
+    init(charset: CSVCharset = .utf8) {
+        self.charset = charset
+    }
+
+    private var invalid: (field: Int, error: CSVTextError)?
 
     /// The first bytes, held until they show whether the input starts with a UTF-8 byte order mark.
     private var head: [UInt8]? = []
@@ -80,7 +91,13 @@ struct CSVParser {
     }
 
     private mutating func endField() {
-        record.append(String(decoding: field, as: UTF8.self))
+        switch charset.decode(field) {
+        case let .success(text):
+            record.append(text)
+        case let .failure(error):
+            if invalid == nil { invalid = (record.count, error) }
+            record.append(charset.display(field))
+        }
         field.removeAll(keepingCapacity: true)
         fieldStarted = false
     }
@@ -90,9 +107,10 @@ struct CSVParser {
         defer {
             record.removeAll(keepingCapacity: true)
             raw.removeAll(keepingCapacity: true)
+            invalid = nil
         }
-        if record.count == 1 && record[0].isEmpty { return nil }  // a blank line
-        return Record(fields: record, raw: String(decoding: raw, as: UTF8.self))
+        if record.count == 1 && record[0].isEmpty && invalid == nil { return nil }  // a blank line
+        return Record(fields: record, raw: charset.display(raw), invalid: invalid)
     }
 
     /// The last record when the input does not end with a line break.

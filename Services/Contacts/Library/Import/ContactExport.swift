@@ -16,7 +16,7 @@ struct ContactExport: Sendable {
     static let pageSize = 1000
 
     func response(_ filter: ContactFilter) async throws -> Response {
-        let definitions = try await contacts.client.withConnection { connection in
+        let definitions = try await contacts.client.read(logger: logger) { [contacts, logger] connection in
             try await CustomFieldStore.definitions(schema: contacts.schema, on: connection, logger: logger)
         }
         let custom = definitions.filter { $0.entity == .contact }.map(\.name).sorted()

@@ -39,6 +39,7 @@ struct ImportLayout {
     var customFields: [Int: String] = [:]
     var ignored: [String] = []
     var headerCount: Int
+    var header: [String]
 
     /// `mapping` names, per header as written in the file, the column it is (`{"Nachname": "last_name"}`).
     init(header: [String], mapping: [String: String]) throws(Problem) {
@@ -49,6 +50,7 @@ struct ImportLayout {
         }
         try check.check()
         headerCount = header.count
+        self.header = header
         for (index, name) in header.enumerated() {
             let target = mapping[name] ?? CSVColumn.normalizedHeader(name)
             if target.hasPrefix("custom.") {
@@ -62,6 +64,11 @@ struct ImportLayout {
         if !columns.values.contains(.lastName) && !columns.values.contains(.firstName) {
             throw Problem.validation([FieldError("header", "the file has no first_name or last_name column (or a mapping to one)")])
         }
+    }
+
+    /// A column by its header, for a reason given about it.
+    func describe(column index: Int) -> String {
+        index < header.count ? "column '\(header[index])'" : "column \(index + 1)"
     }
 
     /// The row as contact fields, or why it cannot be one.

@@ -26,31 +26,67 @@ struct ImportStore: Sendable {
     var maximumBytes: Int64 = 2 << 30
 
     var jobs: String { schema.table("import_jobs") }
+
+    /// The charset an upload names (`text/csv; charset=…`), UTF-8 when it names none; a media
+    /// type other than CSV, or a charset the import cannot read, is a 415.
+    static func charset(of contentType: String?) throws -> CSVCharset {
+        guard let contentType else { return .utf8 }
+        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let media = parts.first?.lowercased() ?? ""
+        guard media == "text/csv" || media == "application/octet-stream" else {
+            throw Problem(.unsupportedMediaType, slug: "unsupported-media-type", detail: "upload the file as text/csv, not \(contentType)")
+        }
+        guard let label = parts.dropFirst().first(where: { $0.lowercased().hasPrefix("charset=") })?.dropFirst("charset=".count) else {
+            return .utf8
+        }
+        guard let charset = CSVCharset(label: String(label)) else {
+            throw Problem(
+                .unsupportedMediaType, slug: "unsupported-charset",
+                detail: "an import reads \(CSVCharset.names), not \(label); convert the file to UTF-8"
+            )
+        }
+        return charset
+    }
     var document: String { "\(schema.quoted).import_job_document(j)::text" }
 
     /// Stores the uploaded CSV as it streams in, counting its rows, and queues the job. A file
-    /// whose header names no name column, or that ends inside a quoted field, is refused.
+    /// whose header names no name column, or that ends inside a quoted field, is refused. With a
+    /// `requestKey` (an idempotent request) an upload that already made its job answers that job,
+    /// unread.
     func upload(
-        _ body: RequestBody, filename: String?, mapping: [String: String], onDuplicate: DuplicatePolicy, createdBy: String?
+        _ body: RequestBody, filename: String?, charset: CSVCharset = .utf8, mapping: [String: String], onDuplicate: DuplicatePolicy,
+        createdBy: String?, requestKey: String? = nil
     ) async throws -> Document {
+        if let requestKey, let earlier = try await job(requestKey: requestKey) { return earlier }
         let id = UUID()
         var insert = SQLBuilder()
         insert.append("""
-            INSERT INTO \(jobs) (id, status, filename, mapping, on_duplicate, created_by)
-            VALUES (\(try insert.bind(id)), 'uploading', \(try insert.bind(filename)), \(try insert.bind(jsonText(mapping)))::jsonb,
-                \(try insert.bind(onDuplicate.rawValue)), \(try insert.bind(createdBy)))
+            INSERT INTO \(jobs) (id, status, filename, charset, mapping, on_duplicate, created_by, request_key)
+            VALUES (\(try insert.bind(id)), 'uploading', \(try insert.bind(filename)), \(try insert.bind(charset.rawValue)),
+                \(try insert.bind(jsonText(mapping)))::jsonb, \(try insert.bind(onDuplicate.rawValue)), \(try insert.bind(createdBy)),
+                \(try insert.bind(requestKey)))
+            ON CONFLICT (request_key) DO NOTHING RETURNING 1
             """)
-        try await client.query(insert.query, logger: logger)
+        guard try await !client.write(insert.query, logger: logger).isEmpty else {
+            throw Problem.conflict("upload-in-progress", "an upload with this Idempotency-Key is still under way")
+        }
         do {
-            var parser = CSVParser()
+            var parser = CSVParser(charset: charset)
             var header: [String]?
             var rows: Int64 = 0
             var bytes: Int64 = 0
             var pending = ByteBuffer()
             var sequence: Int32 = 0
-            func count(_ records: [CSVParser.Record]) {
+            func count(_ records: [CSVParser.Record]) throws {
                 for record in records {
-                    if header == nil { header = record.fields } else { rows += 1 }
+                    guard header == nil else {
+                        rows += 1
+                        continue
+                    }
+                    if let (field, error) = record.invalid {
+                        throw Problem.validation([FieldError("file", "the header's column \(field + 1) \(error.reason)")])
+                    }
+                    header = record.fields
                 }
             }
             for try await buffer in body {
@@ -58,7 +94,7 @@ struct ImportStore: Sendable {
                 if bytes > maximumBytes {
                     throw Problem(.contentTooLarge, slug: "upload-too-large", detail: "an import file may be at most \(maximumBytes) bytes")
                 }
-                count(parser.feed(buffer.readableBytesView))
+                try count(parser.feed(buffer.readableBytesView))
                 var incoming = buffer
                 pending.writeBuffer(&incoming)
                 if pending.readableBytes >= Self.chunkSize {
@@ -68,7 +104,7 @@ struct ImportStore: Sendable {
                 }
             }
             if parser.isInsideQuotes { throw Problem.validation([FieldError("file", "the file ends inside a quoted field")]) }
-            count(parser.finish().map { [$0] } ?? [])
+            try count(parser.finish().map { [$0] } ?? [])
             if pending.readableBytes > 0 { try await storeChunk(pending, job: id, sequence: sequence) }
             guard let header else { throw Problem.validation([FieldError("file", "the file is empty; it needs a header row")]) }
             let layout = try ImportLayout(header: header, mapping: mapping)
@@ -76,9 +112,12 @@ struct ImportStore: Sendable {
             queue.append("""
                 UPDATE \(jobs) AS j SET status = 'queued', bytes = \(try queue.bind(bytes)), rows_total = \(try queue.bind(rows)),
                     ignored_columns = \(try queue.bind(layout.ignored))::text[]
-                WHERE id = \(try queue.bind(id)) RETURNING \(document)
+                WHERE id = \(try queue.bind(id)) AND status = 'uploading' RETURNING \(document)
                 """)
-            return try await client.texts(queue.query, logger: logger).first.map(Document.init)!
+            guard let queued = try await client.write(queue.query, logger: logger).first else {
+                throw Problem(.conflict, slug: "upload-abandoned", detail: "the upload took so long that it was given up; upload the file again")
+            }
+            return Document(text: queued)
         } catch {
             var fail = SQLBuilder()
             let reason = (error as? Problem)?.detail ?? "the upload was interrupted: \(error)"
@@ -86,12 +125,45 @@ struct ImportStore: Sendable {
                 UPDATE \(jobs) SET status = 'failed', error = \(try fail.bind(reason)), finished_at = now()
                 WHERE id = \(try fail.bind(id))
                 """)
-            _ = try? await client.query(fail.query, logger: logger)
             var drop = SQLBuilder()
             drop.append("DELETE FROM \(schema.table("import_chunks")) WHERE job_id = \(try drop.bind(id))")
-            _ = try? await client.query(drop.query, logger: logger)
+            let (failed, dropped) = (fail.query, drop.query)
+            // If this fails too (the database is gone), the hourly sweep fails the job.
+            _ = try? await client.transaction(logger: logger) { [logger] connection in
+                try await connection.query(failed, logger: logger)
+                try await connection.query(dropped, logger: logger)
+            }
             throw error
         }
+    }
+
+    /// The job an earlier upload with `requestKey` made: answered again if it got as far as being
+    /// queued; forgotten if its upload failed, so that this one runs; a 409 while it still uploads.
+    private func job(requestKey: String) async throws -> Document? {
+        var sql = SQLBuilder()
+        sql.append("SELECT j.status, \(document) FROM \(jobs) j WHERE j.request_key = \(try sql.bind(requestKey))")
+        let statement = sql.query
+        let found = try await client.read(logger: logger) { [logger] connection -> (String, String)? in
+            for try await row in try await connection.query(statement, logger: logger).decode((String, String).self) { return row }
+            return nil
+        }
+        guard let (status, text) = found else { return nil }
+        switch status {
+        case "uploading":
+            throw Problem.conflict("upload-in-progress", "an upload with this Idempotency-Key is still under way")
+        case "failed" where (try? Document(text: text).decode(UploadState.self))?.rowsTotal == nil:
+            var release = SQLBuilder()
+            release.append("UPDATE \(jobs) SET request_key = NULL WHERE request_key = \(try release.bind(requestKey)) AND status = 'failed'")
+            _ = try await client.write(release.query, logger: logger)
+            return nil
+        default:
+            return Document(text: text)
+        }
+    }
+
+    private struct UploadState: Decodable {
+        var rowsTotal: Int64?
+        enum CodingKeys: String, CodingKey { case rowsTotal = "rows_total" }
     }
 
     private func storeChunk(_ data: ByteBuffer, job: UUID, sequence: Int32) async throws {
@@ -100,7 +172,7 @@ struct ImportStore: Sendable {
             INSERT INTO \(schema.table("import_chunks")) (job_id, seq, data)
             VALUES (\(try sql.bind(job)), \(try sql.bind(sequence)), \(try sql.bind(data)))
             """)
-        try await client.query(sql.query, logger: logger)
+        _ = try await client.write(sql.query, logger: logger)
     }
 
     /// Uploads that never finished (their connection, or the service, died) are failed and their
@@ -153,13 +225,19 @@ struct ImportStore: Sendable {
                     SELECT row_number, reason, raw FROM \(schema.table("import_errors"))
                     WHERE job_id = \(try sql.bind(id)) AND row_number > \(try sql.bind(after)) ORDER BY row_number LIMIT 1000
                     """)
-                var page = ""
-                var count = 0
-                for try await (row, reason, raw) in try await client.query(sql.query, logger: logger).decode((Int64, String, String).self) {
-                    page += "\(row),\(CSVWriter.field(reason)),\(CSVWriter.field(raw))\r\n"
-                    after = row
-                    count += 1
+                let statement = sql.query
+                let (page, count, last) = try await client.read(logger: logger) { connection in
+                    var page = ""
+                    var count = 0
+                    var last: Int64 = 0
+                    for try await (row, reason, raw) in try await connection.query(statement, logger: logger).decode((Int64, String, String).self) {
+                        page += "\(row),\(CSVWriter.field(reason)),\(CSVWriter.field(raw))\r\n"
+                        last = row
+                        count += 1
+                    }
+                    return (page, count, last)
                 }
+                if count > 0 { after = last }
                 if !page.isEmpty { try await writer.write(ByteBuffer(string: page)) }
                 if count < 1000 { break }
             }

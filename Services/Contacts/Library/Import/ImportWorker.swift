@@ -30,11 +30,12 @@ final class ImportWorker: Service, Sendable {
         self.batchSize = batchSize
     }
 
-    struct Job {
+    struct Job: Sendable {
         var id: UUID
         /// This worker's claim: progress commits only while the job still carries it.
         var token: UUID
         var mapping: [String: String]
+        var charset: CSVCharset
         var onDuplicate: DuplicatePolicy
         var rowsDone: Int64
     }
@@ -66,15 +67,20 @@ final class ImportWorker: Service, Sendable {
                 started_at = coalesce(started_at, date_trunc('milliseconds', now()))
             WHERE id = (SELECT id FROM \(jobs) WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
                         ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING id::text, lease_token::text, mapping::text, on_duplicate, rows_done
+            RETURNING id::text, lease_token::text, mapping::text, charset, on_duplicate, rows_done
             """)
-        for try await (id, token, mapping, policy, done) in try await client.query(query, logger: logger).decode((String, String, String, String, Int64).self) {
-            return Job(
-                id: UUID(uuidString: id)!, token: UUID(uuidString: token)!, mapping: try JSONDecoder().decode([String: String].self, from: Data(mapping.utf8)),
-                onDuplicate: DuplicatePolicy(rawValue: policy) ?? .skip, rowsDone: done
-            )
+        return try await client.transaction(logger: logger) { [logger] connection -> Job? in
+            for try await (id, token, mapping, charset, policy, done) in try await connection.query(query, logger: logger)
+                .decode((String, String, String, String, String, Int64).self)
+            {
+                return Job(
+                    id: UUID(uuidString: id)!, token: UUID(uuidString: token)!,
+                    mapping: try JSONDecoder().decode([String: String].self, from: Data(mapping.utf8)),
+                    charset: CSVCharset(rawValue: charset) ?? .utf8, onDuplicate: DuplicatePolicy(rawValue: policy) ?? .skip, rowsDone: done
+                )
+            }
+            return nil
         }
-        return nil
     }
 
     /// Works the job; on a failure the lease is given back, so this or another replica retries soon.
@@ -91,10 +97,10 @@ final class ImportWorker: Service, Sendable {
 
     private func workLeased(_ job: Job) async throws {
         logger.info("import started", metadata: ["job": "\(job.id)", "resume_after_row": "\(job.rowsDone)"])
-        let definitions = try await client.withConnection { connection in
+        let definitions = try await client.read(logger: logger) { [schema, logger] connection in
             try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
         }
-        var parser = CSVParser()
+        var parser = CSVParser(charset: job.charset)
         var layout: ImportLayout?
         var rowNumber: Int64 = 0
         var batch: [(number: Int64, record: CSVParser.Record)] = []
@@ -150,7 +156,7 @@ final class ImportWorker: Service, Sendable {
             try? await Self.finish(committing)  // never leave a batch committing behind a released lease
             throw error
         }
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { [self] connection in
             var done = SQLBuilder()
             done.append("""
                 UPDATE \(jobs) SET status = 'completed', finished_at = date_trunc('milliseconds', now()), lease_until = NULL
@@ -168,14 +174,17 @@ final class ImportWorker: Service, Sendable {
     private func chunk(of job: UUID, sequence: Int32) async throws -> ByteBuffer? {
         var sql = SQLBuilder()
         sql.append("SELECT data FROM \(schema.table("import_chunks")) WHERE job_id = \(try sql.bind(job)) AND seq = \(try sql.bind(sequence))")
-        for try await data in try await client.query(sql.query, logger: logger).decode(ByteBuffer.self) { return data }
-        return nil
+        let statement = sql.query
+        return try await client.read(logger: logger) { [logger] connection -> ByteBuffer? in
+            for try await data in try await connection.query(statement, logger: logger).decode(ByteBuffer.self) { return data }
+            return nil
+        }
     }
 
     private func release(_ job: Job) async throws {
         var sql = SQLBuilder()
         sql.append("UPDATE \(jobs) SET lease_until = NULL WHERE id = \(try sql.bind(job.id)) AND lease_token = \(try sql.bind(job.token))")
-        try await client.query(sql.query, logger: logger)
+        _ = try await client.write(sql.query, logger: logger)
     }
 
     struct Tally {
@@ -219,6 +228,10 @@ final class ImportWorker: Service, Sendable {
         var prepared = Prepared(rows: batch.count)
         let now = Date()
         for (number, record) in batch {
+            if let (field, error) = record.invalid {
+                prepared.failures.append((number, "\(layout.describe(column: field)) \(error.reason)", record.raw))
+                continue
+            }
             switch layout.fields(record.fields, definitions: definitions) {
             case let .failure(error):
                 prepared.failures.append((number, error.reason, record.raw))
@@ -243,7 +256,7 @@ final class ImportWorker: Service, Sendable {
     /// Any other failure (connection lost, shutdown) leaves the batch to be done again later.
     private func commit(_ batch: Prepared, of job: Job) async throws {
         do {
-            try await client.transaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { [self] connection in
                 let tally = try await apply(batch, job: job, on: connection)
                 try await record(tally, rows: batch.rows, job: job, on: connection)
             }
@@ -253,13 +266,13 @@ final class ImportWorker: Service, Sendable {
         }
         for single in batch.singles {
             do {
-                try await client.transaction(logger: logger) { connection in
+                try await client.transaction(logger: logger) { [self] connection in
                     let tally = try await apply(single, job: job, on: connection)
                     try await record(tally, rows: single.rows, job: job, on: connection)
                 }
             } catch let error as PSQLError where Self.isRefusal(error) {
                 let reason = error.serverInfo?[.message] ?? String(describing: error)
-                try await client.transaction(logger: logger) { connection in
+                try await client.transaction(logger: logger) { [self] connection in
                     var tally = Tally()
                     tally.failures = single.candidates.map { ($0.number, "the database refused the row: \(reason)", $0.raw) }
                     try await record(tally, rows: single.rows, job: job, on: connection)

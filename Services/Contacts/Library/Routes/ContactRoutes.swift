@@ -14,7 +14,7 @@ struct ContactRoutes {
     let imports: ImportStore
     let export: ContactExport
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ServiceRequestContext>) {
         let api = router.group("/api/v1")
         api.get("/contacts") { request, _ in
             try await contacts.list(ContactFilter(request)).response()
@@ -43,12 +43,16 @@ struct ContactRoutes {
                 }
             }
             try query.check()
-            if let type = request.headers[.contentType], !type.lowercased().hasPrefix("text/csv"), !type.lowercased().hasPrefix("application/octet-stream") {
-                throw Problem(.unsupportedMediaType, slug: "unsupported-media-type", detail: "upload the file as text/csv, not \(type)")
+            let charset = try ImportStore.charset(of: request.headers[.contentType])
+            if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > imports.maximumBytes {
+                throw Problem(
+                    .contentTooLarge, slug: "upload-too-large", detail: "an import file may be at most \(imports.maximumBytes) bytes",
+                    headers: ["Connection": "close"]
+                )
             }
             let job = try await imports.upload(
-                request.body, filename: query.string("filename"), mapping: mapping, onDuplicate: policy,
-                createdBy: request.headers[HTTPField.Name("X-Switchboard-Caller")!]
+                request.body, filename: query.string("filename"), charset: charset, mapping: mapping, onDuplicate: policy,
+                createdBy: request.headers[HTTPField.Name("X-Switchboard-Caller")!], requestKey: RequestLedger.key(of: request)
             )
             return try job.response(status: .accepted, location: "/api/v1/imports/")
         }

@@ -22,7 +22,7 @@ struct ContactStore: Sendable {
 
     /// The contact, or the survivor it was merged into (`resolvedFrom` then names the asked id).
     func get(_ id: UUID) async throws -> (document: Document, resolvedFrom: UUID?) {
-        try await client.withConnection { connection in
+        try await client.read(logger: logger) { connection in
             try await resolve(id, on: connection, lock: false)
         }
     }
@@ -136,7 +136,7 @@ struct ContactStore: Sendable {
         throw Problem(.serviceUnavailable, detail: "the custom field definitions changed during the create three times; try again")
     }
 
-    /// The create as one statement, so one round trip and no explicit transaction: the function
+    /// The create as one statement in its transaction: the function
     /// `create_contact` (ContactsMigrations 106) links the account, checks for duplicates under
     /// the identity locks, and inserts with the event. A failed check leaves the insert empty and
     /// the answer says which. Nil: the definitions it was validated against are no longer current.
@@ -149,8 +149,12 @@ struct ContactStore: Sendable {
                 \(try sql.bind(valid.phoneKeys))::text[], \(try sql.bind(generation)), \(try sql.bind(ContactEvents.contactCreated)),
                 'contacts', \(try sql.bind(outbox.notificationChannel)))
             """)
-        var answer: (String, String?)?
-        for try await row in try await client.query(sql.query, logger: logger).decode((String, String?).self) { answer = row }
+        let statement = sql.query
+        let answer = try await client.transaction(logger: logger) { [logger] connection -> (String, String?)? in
+            var answer: (String, String?)?
+            for try await row in try await connection.query(statement, logger: logger).decode((String, String?).self) { answer = row }
+            return answer
+        }
         switch answer {
         case ("created", let document?)?: return Document(text: document)
         case ("stale", _)?: return nil

@@ -29,9 +29,11 @@ final class CustomFieldCache: Sendable {
             SELECT g.generation, coalesce((SELECT json_agg(d.document::json) FROM (\(CustomFieldStore.documentSQL(schema))) AS d(document)), '[]')::text
             FROM \(schema.table("custom_field_generation")) g
             """)
-        var snapshot: Snapshot?
-        for try await (generation, definitions) in try await client.query(query, logger: logger).decode((Int64, String).self) {
-            snapshot = Snapshot(generation: generation, definitions: try Document(text: definitions).decode([CustomFieldDefinition].self))
+        let snapshot = try await client.read(logger: logger) { connection -> Snapshot? in
+            for try await (generation, definitions) in try await connection.query(query, logger: logger).decode((Int64, String).self) {
+                return Snapshot(generation: generation, definitions: try Document(text: definitions).decode([CustomFieldDefinition].self))
+            }
+            return nil
         }
         guard let snapshot else { throw Problem(.internalServerError, detail: "custom_field_generation has no row") }
         current.withLock { $0 = snapshot }

@@ -61,12 +61,16 @@ struct CustomFieldStore: Sendable {
             \(Self.bumpGeneration(schema, when: "added"))
             SELECT id FROM added
             """)
-        guard try await !client.texts(sql.query, logger: logger).isEmpty else {
-            throw Problem.conflict("custom-field-exists", "\(definition.entity.rawValue)s already have a custom field '\(definition.name)'")
-        }
         var read = SQLBuilder(Self.documentSQL(schema))
         read.append(" WHERE d.id = \(try read.bind(definition.id))")
-        return try await client.texts(read.query, logger: logger)[0]
+        let (insert, readBack) = (sql.query, read.query)
+        let created = try await client.transaction(logger: logger) { [logger] connection in
+            try await connection.texts(insert, logger: logger).isEmpty ? nil : try await connection.texts(readBack, logger: logger).first
+        }
+        guard let created else {
+            throw Problem.conflict("custom-field-exists", "\(definition.entity.rawValue)s already have a custom field '\(definition.name)'")
+        }
+        return created
     }
 
     /// Removes the definition and its values from every record of the entity, so that later

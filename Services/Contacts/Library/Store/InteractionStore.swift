@@ -27,7 +27,7 @@ struct InteractionStore: Sendable {
         valid.outcome = check.text(input.outcome, "outcome")
         valid.recordedBy = check.text(input.recordedBy, "recorded_by")
         try check.check()
-        return try await client.transaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { [valid] connection in
             try await record(valid, contactId: contactId, on: connection)
         }
     }
@@ -62,10 +62,15 @@ struct InteractionStore: Sendable {
         sql.append("""
             SELECT summary, survivor::text FROM \(schema.quoted).customer_summary(\(try sql.bind(contactId)), \(try sql.bind(Int32(limit))))
             """)
-        for try await (text, id) in try await client.query(sql.query, logger: logger).decode((String, String).self) {
-            if let survivor = UUID(uuidString: id) { return (text, survivor) }
+        let statement = sql.query
+        let found = try await client.read(logger: logger) { [logger] connection -> (String, UUID)? in
+            for try await (text, id) in try await connection.query(statement, logger: logger).decode((String, String).self) {
+                if let survivor = UUID(uuidString: id) { return (text, survivor) }
+            }
+            return nil
         }
-        throw Problem.notFound("contact \(contactId.lowercased)")
+        guard let found else { throw Problem.notFound("contact \(contactId.lowercased)") }
+        return found
     }
 
     /// Newest first, keyset-paged on (occurred_at, id) descending.

@@ -51,9 +51,13 @@ final class APIKeyStore: Sendable {
         if let cached = cache.withLock({ $0[hash] }), cached.expires > now { return cached.caller }
         var sql = SQLBuilder()
         sql.append("SELECT id::text, role FROM \(schema.table("api_keys")) WHERE key_hash = \(try sql.bind(hash)) AND revoked_at IS NULL")
-        var found: Caller?
-        for try await (id, role) in try await client.query(sql.query, logger: logger).decode((String, String).self) {
-            found = Role(rawValue: role).map { Caller(id: id, role: $0) }
+        let statement = sql.query
+        let found = try await client.read(logger: logger) { [logger] connection -> Caller? in
+            var found: Caller?
+            for try await (id, role) in try await connection.query(statement, logger: logger).decode((String, String).self) {
+                found = Role(rawValue: role).map { Caller(id: id, role: $0) }
+            }
+            return found
         }
         cache.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
@@ -84,7 +88,7 @@ final class APIKeyStore: Sendable {
                 \(try sql.bind(String(key.prefix(10)))))
             RETURNING (\(Self.documentSQL) || jsonb_build_object('key', \(try sql.bind(key))))::text
             """)
-        return try await client.texts(sql.query, logger: logger)[0]
+        return try await client.write(sql.query, logger: logger)[0]
     }
 
     static let documentSQL = """
@@ -106,7 +110,7 @@ final class APIKeyStore: Sendable {
             UPDATE \(schema.table("api_keys")) SET revoked_at = coalesce(revoked_at, date_trunc('milliseconds', now()))
             WHERE id = \(try sql.bind(id)) RETURNING key_hash
             """)
-        guard let hash = try await client.texts(sql.query, logger: logger).first else {
+        guard let hash = try await client.write(sql.query, logger: logger).first else {
             throw Problem.notFound("API key \(id.uuidString.lowercased())")
         }
         _ = cache.withLock { $0.removeValue(forKey: hash) }

@@ -15,7 +15,7 @@ import ServiceKit
 struct CustomerOverview: Sendable {
     let contacts: Upstream
     let sales: Upstream
-    let timeout: TimeAmount
+    let timeout: Duration
     let logger: Logger
 
     /// What one part of the overview got from its service.

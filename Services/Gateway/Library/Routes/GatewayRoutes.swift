@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceKit
+import Storage
 
 /// The public API: authenticates every call, checks the caller's role, makes POSTs idempotent
 /// on request, and hands the call to the service that owns the data.
@@ -15,13 +16,13 @@ struct GatewayRoutes: Sendable {
     let upstreams: [String: Upstream]
     let logger: Logger
     /// How long the overview waits for each service before it answers without that part.
-    var overviewTimeout: TimeAmount = .milliseconds(1500)
+    var overviewTimeout: Duration = .milliseconds(1500)
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     /// The largest answer to an idempotent POST the gateway keeps for replay (JSON documents are far smaller).
     static let maximumStoredResponse = 4 << 20
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ServiceRequestContext>) {
         for route in ProxiedRoute.contacts + ProxiedRoute.sales {
             router.on(RouterPath(route.path), method: route.method) { request, context in
                 try await proxy(request, context: context, route: route)
@@ -91,12 +92,20 @@ struct GatewayRoutes: Sendable {
         return caller
     }
 
-    private func proxy(_ request: Request, context: BasicRequestContext, route: ProxiedRoute) async throws -> Response {
+    private func proxy(_ request: Request, context: ServiceRequestContext, route: ProxiedRoute) async throws -> Response {
+        let timeout = Duration.seconds(route.timeoutSeconds)
+        // The whole call, the key lookup and the idempotency record included, ends in time: a
+        // database that hangs (a restart) must not hold the client beyond what the route allows.
+        return try await withinDeadline(timeout + .seconds(2)) {
+            try await proxyWithin(timeout, request, context: context, route: route)
+        }
+    }
+
+    private func proxyWithin(_ timeout: Duration, _ request: Request, context: ServiceRequestContext, route: ProxiedRoute) async throws -> Response {
         let caller = try await authorize(request, route.permission)
         guard let upstream = upstreams[route.upstream] else {
             throw Problem(.serviceUnavailable, slug: "upstream-unavailable", detail: "the \(route.upstream) service is not configured")
         }
-        let timeout = TimeAmount.seconds(route.timeoutSeconds)
         let idempotencyKey = request.method == .post ? request.headers[Self.idempotencyKey] : nil
 
         var bodyBytes: Data?
@@ -114,7 +123,10 @@ struct GatewayRoutes: Sendable {
             }
         }
         guard let idempotencyKey else {
-            return try await upstream.forward(request, body: body, caller: caller, timeout: timeout).streamed
+            let answer = try await upstream.forward(request, body: body, caller: caller, timeout: timeout)
+            if route.answer == .stream { return answer.streamed }
+            let read = try await upstream.collect(answer, within: timeout)
+            return Response(status: read.status, headers: read.headers, body: .init(byteBuffer: read.body))
         }
 
         guard (1...255).contains(idempotencyKey.count) else {
@@ -125,7 +137,7 @@ struct GatewayRoutes: Sendable {
         if let bodyBytes { hasher.update(data: Self.canonical(bodyBytes)) }
         let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
 
-        switch try await idempotency.start(caller: caller.id, key: idempotencyKey, fingerprint: fingerprint) {
+        switch try await idempotency.start(caller: caller.id, key: idempotencyKey, fingerprint: fingerprint, lease: timeout + .seconds(5)) {
         case let .replay(stored):
             var headers = HTTPFields()
             for (name, value) in stored.headers {
@@ -136,31 +148,52 @@ struct GatewayRoutes: Sendable {
                 status: HTTPResponse.Status(code: stored.status), headers: headers,
                 body: .init(byteBuffer: ByteBuffer(bytes: stored.body))
             )
-        case .proceed:
+        case let .proceed(claim):
             do {
-                let response = try await upstream.forward(request, body: body, caller: caller, timeout: timeout)
-                let collected = try await response.body.collect(upTo: Self.maximumStoredResponse)
-                if response.status.code < 500 {
+                // The service records the answer under this key in the commit of its effects, so a
+                // retry after an answer lost on the way (a commit whose outcome was unknown, a
+                // gateway that died) gets that answer instead of doing the work twice.
+                let requestKey = RequestLedger.key(caller: caller.id, idempotencyKey: idempotencyKey)
+                let answer = try await upstream.forward(request, body: body, caller: caller, timeout: timeout, requestKey: requestKey)
+                let read = try await upstream.collect(answer, within: timeout, limit: Self.maximumStoredResponse)
+                if read.status.code < 500 {
                     var headers: [String: String] = [:]
-                    for field in response.headers { headers[field.name.rawName] = field.value }
+                    for field in read.headers { headers[field.name.rawName] = field.value }
                     do {
                         try await idempotency.complete(
-                            caller: caller.id, key: idempotencyKey,
-                            response: .init(status: response.status.code, headers: headers, body: Array(collected.readableBytesView))
+                            caller: caller.id, key: idempotencyKey, claim: claim,
+                            response: .init(status: read.status.code, headers: headers, body: Array(read.body.readableBytesView))
                         )
                     } catch {
-                        // The service has done the work: answer it. The claim stays open, so a retry
-                        // with the key is told it is in progress instead of doing the work twice.
+                        // The service has done the work: answer it. The claim's lease frees the key,
+                        // and a retry then gets the same answer from the service's request ledger.
                         logger.error("could not keep an idempotent answer", metadata: ["key": "\(idempotencyKey)", "error": "\(String(reflecting: error))"])
                     }
                 } else {
-                    await idempotency.abandon(caller: caller.id, key: idempotencyKey)
+                    await idempotency.abandon(caller: caller.id, key: idempotencyKey, claim: claim)
                 }
-                return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: collected))
+                return Response(status: read.status, headers: read.headers, body: .init(byteBuffer: read.body))
             } catch {
-                await idempotency.abandon(caller: caller.id, key: idempotencyKey)
+                await idempotency.abandon(caller: caller.id, key: idempotencyKey, claim: claim)
                 throw error
             }
         }
+    }
+
+    /// `body`, or a 504 once `limit` has passed.
+    private func withinDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Response) async throws -> Response {
+        do {
+            return try await abandonable(limit: limit, body)
+        } catch is DeadlineExceeded {
+            throw Problem(.gatewayTimeout, slug: "timeout", detail: "the request did not finish within \(limit.milliseconds / 1000) s")
+        }
+    }
+}
+
+extension RequestLedger {
+    /// The service's ledger key for a caller's `Idempotency-Key`: hashed, so that neither the key
+    /// nor who sent it is stored in the service.
+    static func key(caller: String, idempotencyKey: String) -> String {
+        SHA256.hash(data: Data("\(caller)\n\(idempotencyKey)".utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -2,11 +2,11 @@ import HTTPTypes
 
 /// A public route the gateway serves by calling a service: who may call it and how its body travels.
 struct ProxiedRoute: Sendable {
-    enum Body: Sendable {
+    enum Body: Sendable, Equatable {
         /// A JSON body of at most `APICoding.maximumBodySize`, read whole (and fingerprinted for
         /// `Idempotency-Key`).
         case json
-        /// An upload of any size, streamed through.
+        /// Of any size, streamed through.
         case stream
     }
 
@@ -18,6 +18,9 @@ struct ProxiedRoute: Sendable {
     var body: Body = .json
     /// How long the service may take; an export or an upload streams for longer.
     var timeoutSeconds: Int64 = 15
+    /// How the answer travels: read whole within the timeout, or streamed on as it comes (an
+    /// export of any size), where a stall of AsyncHTTPClient's read timeout ends it.
+    var answer: Body = .json
 }
 
 extension ProxiedRoute {
@@ -37,11 +40,11 @@ extension ProxiedRoute {
         .init(method: .patch, path: "/api/v1/accounts/:id", permission: .writeCustomers, upstream: "contacts"),
         .init(method: .delete, path: "/api/v1/accounts/:id", permission: .writeCustomers, upstream: "contacts"),
         .init(method: .get, path: "/api/v1/accounts/:id/contacts", permission: .read, upstream: "contacts"),
-        .init(method: .get, path: "/api/v1/contacts/export", permission: .read, upstream: "contacts", timeoutSeconds: 3600),
+        .init(method: .get, path: "/api/v1/contacts/export", permission: .read, upstream: "contacts", timeoutSeconds: 3600, answer: .stream),
         .init(method: .post, path: "/api/v1/imports", permission: .writeCustomers, upstream: "contacts", body: .stream, timeoutSeconds: 3600),
         .init(method: .get, path: "/api/v1/imports", permission: .read, upstream: "contacts"),
         .init(method: .get, path: "/api/v1/imports/:id", permission: .read, upstream: "contacts"),
-        .init(method: .get, path: "/api/v1/imports/:id/errors", permission: .read, upstream: "contacts", timeoutSeconds: 600),
+        .init(method: .get, path: "/api/v1/imports/:id/errors", permission: .read, upstream: "contacts", timeoutSeconds: 600, answer: .stream),
         .init(method: .get, path: "/api/v1/custom-fields", permission: .read, upstream: "contacts"),
         .init(method: .post, path: "/api/v1/custom-fields", permission: .admin, upstream: "contacts"),
         .init(method: .delete, path: "/api/v1/custom-fields/:id", permission: .admin, upstream: "contacts"),

@@ -18,7 +18,7 @@ struct SalesRoutes {
     let callLists: CallListStore
     let customers: CustomerSales
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ServiceRequestContext>) {
         let api = router.group("/api/v1")
 
         api.get("/pipelines") { _, _ in try await pipelines.list().response() }

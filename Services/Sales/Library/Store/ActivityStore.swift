@@ -134,7 +134,7 @@ struct ActivityStore: Sendable {
     /// Locks the activity, checks the version, applies the assignments `body` gives (binding into
     /// the statement it is handed), bumps the version and appends `event`.
     private func change(
-        _ id: UUID, expectedVersion: Int64?, event: String, _ body: (Document, PostgresConnection, inout SQLBuilder) async throws -> String
+        _ id: UUID, expectedVersion: Int64?, event: String, _ body: @escaping @Sendable (Document, PostgresConnection, inout SQLBuilder) async throws -> String
     ) async throws -> Document {
         try await client.transaction(logger: logger) { connection in
             var read = SQLBuilder()

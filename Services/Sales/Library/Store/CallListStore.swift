@@ -116,7 +116,7 @@ struct CallListStore: Sendable {
         let notes = check.text(call.notes, "notes", maximum: 20_000)
         let calledBy = check.text(call.calledBy, "called_by")
         try check.check()
-        return try await client.transaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { [outcome] connection in
             var sql = SQLBuilder()
             sql.append("""
                 UPDATE \(entries) AS e SET outcome = \(try sql.bind(outcome!.rawValue)), notes = coalesce(\(try sql.bind(notes)), e.notes),

@@ -161,7 +161,10 @@ struct CatalogStore: Sendable {
                     throw Problem.validation([FieldError("unit_price.currency", "must be the list's currency, \(currency ?? "")")])
                 }
                 guard price.amount >= 0 else { throw Problem.validation([FieldError("unit_price.amount", "must not be negative")]) }
-                _ = try await self.product(product)
+                // On the transaction's connection: a read from the pool here would hold a second one.
+                var exists = SQLBuilder()
+                exists.append("SELECT id::text FROM \(products) WHERE id = \(try exists.bind(product))")
+                if try await connection.texts(exists.query, logger: logger).isEmpty { throw Problem.notFound("product \(product.lowercased)") }
                 sql.append("""
                     INSERT INTO \(schema.table("price_list_prices")) (price_list_id, product_id, unit_price)
                     VALUES (\(try sql.bind(id)), \(try sql.bind(product)), \(try sql.bind(price.amountText))::numeric)
@@ -181,7 +184,7 @@ struct CatalogStore: Sendable {
     }
 
     private func changePriceList(
-        _ id: UUID, expectedVersion: Int64?, _ body: (Document, PostgresConnection) async throws -> Void
+        _ id: UUID, expectedVersion: Int64?, _ body: @escaping @Sendable (Document, PostgresConnection) async throws -> Void
     ) async throws -> Document {
         try await client.transaction(logger: logger) { connection in
             var read = SQLBuilder()

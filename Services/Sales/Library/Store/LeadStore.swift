@@ -57,7 +57,7 @@ struct LeadStore: Sendable {
         }
         fields.status = fields.status ?? .new
         let id = UUID()
-        return try await client.transaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { [fields] connection in
             var sql = SQLBuilder()
             let columns = try Self.columns(fields, into: &sql) + [("id", try sql.bind(id))]
             sql.append("""
@@ -216,7 +216,7 @@ struct LeadStore: Sendable {
     /// appends `event`.
     private func change(
         _ id: UUID, expectedVersion: Int64?, event: String,
-        _ body: (LockedLead, PostgresConnection) async throws -> SQLBuilder
+        _ body: @escaping @Sendable (LockedLead, PostgresConnection) async throws -> SQLBuilder
     ) async throws -> Document {
         try await client.transaction(logger: logger) { connection in
             let lead = try await lock(id, on: connection)

@@ -36,7 +36,7 @@ struct LostReasonStore: Sendable {
             VALUES (\(try sql.bind(code!)), \(try sql.bind(label!)), (SELECT coalesce(max(position), 0) + 1 FROM \(reasons)))
             ON CONFLICT (code) DO NOTHING RETURNING \(Self.document)
             """)
-        guard let text = try await client.texts(sql.query, logger: logger).first else {
+        guard let text = try await client.write(sql.query, logger: logger).first else {
             throw Problem.conflict("lost-reason-exists", "the lost reason '\(code!)' exists already")
         }
         return text
@@ -54,7 +54,7 @@ struct LostReasonStore: Sendable {
             sql.append(", retired_at = \(retired ? "coalesce(r.retired_at, date_trunc('milliseconds', now()))" : "NULL")")
         }
         sql.append(" WHERE r.code = \(try sql.bind(code)) RETURNING \(Self.document)")
-        guard let text = try await client.texts(sql.query, logger: logger).first else { throw Problem.notFound("lost reason '\(code)'") }
+        guard let text = try await client.write(sql.query, logger: logger).first else { throw Problem.notFound("lost reason '\(code)'") }
         return text
     }
 

@@ -151,7 +151,7 @@ struct PipelineStore: Sendable {
 
     /// Locks the pipeline, checks its version when one is expected, applies `body`, bumps the version.
     private func change(
-        _ id: UUID, expectedVersion: Int64?, _ body: (PostgresConnection) async throws -> Void
+        _ id: UUID, expectedVersion: Int64?, _ body: @escaping @Sendable (PostgresConnection) async throws -> Void
     ) async throws -> Document {
         try await client.transaction(logger: logger) { connection in
             var sql = SQLBuilder()

@@ -172,7 +172,7 @@ struct QuoteStore: Sendable {
     /// gives, bumps the version and appends `event`.
     private func change(
         _ id: UUID, expectedVersion: Int64?, event: String,
-        _ body: (LockedQuote, PostgresConnection, inout SQLBuilder) async throws -> String
+        _ body: @escaping @Sendable (LockedQuote, PostgresConnection, inout SQLBuilder) async throws -> String
     ) async throws -> Document {
         try await client.transaction(logger: logger) { connection in
             var read = SQLBuilder()

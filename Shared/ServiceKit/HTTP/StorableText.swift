@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+import Messaging
+
+/// Text PostgreSQL cannot store: U+0000, which neither `text` nor `jsonb` accepts (every other
+/// scalar a Swift string can hold is valid UTF-8, and so storable). Checked once, where a request
+/// enters a service: every query parameter (`StorableTextMiddleware`) and every JSON body
+/// (`Request.optionalJSONBody`), so no store, filter or SQL function meets it.
+public enum StorableText {
+    static let message = "must not contain the NUL character (U+0000)"
+
+    /// The JSON paths (`tags[1]`, `emails[0].address`) of the strings and member names in `json`
+    /// that hold U+0000. JSON can carry it only escaped, so a body without the escape `\u0000`
+    /// is passed after one scan of its bytes, without being parsed.
+    public static func nulFields(inJSON json: Data) -> [String] {
+        guard json.range(of: Data(#"\u0000"#.utf8)) != nil,
+            let value = try? APICoding.decoder.decode(JSONValue.self, from: json)
+        else { return [] }
+        var fields: [String] = []
+        collect(value, path: "", into: &fields)
+        return fields
+    }
+
+    private static func collect(_ value: JSONValue, path: String, into fields: inout [String]) {
+        switch value {
+        case let .string(text) where text.unicodeScalars.contains("\0"):
+            fields.append(path.isEmpty ? "body" : path)
+        case let .array(items):
+            for (index, item) in items.enumerated() { collect(item, path: "\(path)[\(index)]", into: &fields) }
+        case let .object(members):
+            for (name, member) in members.sorted(by: { $0.key < $1.key }) {
+                let memberPath = path.isEmpty ? name : "\(path).\(name)"
+                if name.unicodeScalars.contains("\0") {
+                    fields.append(memberPath.replacingOccurrences(of: "\0", with: #"\u0000"#))
+                } else {
+                    collect(member, path: memberPath, into: &fields)
+                }
+            }
+        default:
+            break
+        }
+    }
+
+    /// A 422 naming each field, when there are any.
+    static func check(_ fields: [String]) throws(Problem) {
+        guard !fields.isEmpty else { return }
+        throw Problem.validation(fields.map { FieldError($0, message) })
+    }
+}
+
+/// Refuses a request whose query parameters (names or values, once percent-decoded) hold text
+/// PostgreSQL cannot store, with a 422 naming each parameter, before any route reads them.
+public struct StorableTextMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var fields: [String] = []
+        for (name, value) in request.uri.queryParameters {
+            if name.unicodeScalars.contains("\0") || value.unicodeScalars.contains("\0") {
+                fields.append(String(name).replacingOccurrences(of: "\0", with: #"\u0000"#))
+            }
+        }
+        try StorableText.check(fields)
+        return try await next(request, context)
+    }
+}
