@@ -31,7 +31,11 @@ var targets: [Target] = [
         linkerSettings: [.linkedLibrary("rabbitmq")]
     ),
     .target(name: "AMQP", dependencies: ["CAMQP", logging], path: "Shared/AMQP", swiftSettings: swiftSettings),
-    .target(name: "Storage", dependencies: [postgres, logging], path: "Shared/Storage", swiftSettings: swiftSettings),
+    .target(
+        name: "Storage",
+        dependencies: [postgres, logging, .product(name: "_ConnectionPoolModule", package: "postgres-nio")],
+        path: "Shared/Storage", swiftSettings: swiftSettings
+    ),
     .target(name: "Contracts", path: "Shared/Contracts", swiftSettings: swiftSettings),
     .target(
         name: "Messaging",
@@ -70,7 +74,10 @@ var targets: [Target] = [
     ),
     .target(
         name: "TestSupport",
-        dependencies: ["AMQP", "Messaging", "Storage", "ServiceKit", postgres, logging],
+        dependencies: [
+            "AMQP", "Messaging", "Storage", "ServiceKit", postgres, logging,
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ],
         path: "Tests/TestSupport",
         swiftSettings: swiftSettings
     ),
@@ -81,7 +88,7 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .testTarget(
-        name: "EndToEndTests", dependencies: ["TestSupport", "AMQP", "Messaging"], path: "Tests/EndToEndTests",
+        name: "EndToEndTests", dependencies: ["TestSupport", "AMQP", "Messaging", postgres], path: "Tests/EndToEndTests",
         swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -15,6 +15,9 @@ public enum AMQPOneShot {
             try session.get(queue: queue, generation: 1)
         }
 
+        /// basic.consume, nothing more: whether the broker lets this user consume the queue.
+        public func consume(queue: String) throws(AMQPError) { try session.consume(queue: queue) }
+
         public func deleteQueue(_ name: String) throws(AMQPError) { try session.deleteQueue(name) }
         public func deleteExchange(_ name: String) throws(AMQPError) { try session.deleteExchange(name) }
 

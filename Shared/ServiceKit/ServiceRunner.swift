@@ -88,7 +88,7 @@ public enum ServiceRunner {
             definition.routes(router, dependencies)
 
             var app = Application(
-                responder: DeadlineResponder(router.buildResponder()),
+                responder: DeadlineResponder(router.buildResponder(), isPublic: definition.isPublic),
                 server: .http1(configuration: .init(idleTimeout: .seconds(75))),
                 configuration: .init(
                     address: .hostname(

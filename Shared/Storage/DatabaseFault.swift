@@ -1,5 +1,6 @@
 import NIOCore
 import PostgresNIO
+import _ConnectionPoolModule
 
 /// A database call that failed for a reason outside the request: what the caller may conclude.
 public enum DatabaseFault: Error, Sendable, Equatable, CustomStringConvertible {
@@ -34,6 +35,9 @@ public enum DatabaseFault: Error, Sendable, Equatable, CustomStringConvertible {
         switch error {
         case is DatabaseFault, is DeadlineExceeded, is ConnectionLost, is ChannelError: return .connectivity
         case let error as PSQLError: return kind(of: error)
+        // The pool's circuit breaker: connections could not be made for a while, and it fails
+        // requests at once rather than queue them. The database is down, which a retry outlasts.
+        case let error as ConnectionPoolError where error != .requestCancelled: return .connectivity
         case let error as PostgresTransactionError:
             return kind(of: error.commitError ?? error.closureError ?? error.beginError ?? error.rollbackError ?? error)
         default: return .other

@@ -156,6 +156,29 @@ struct RelayTests {
         }
     }
 
+    @Test("the leader's connection terminated (pg_terminate_backend): it leads again within seconds and publishes")
+    func terminatedLeader() async throws {
+        try await withLeadingRelay { fixture, relay in
+            let holders = """
+                SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                AND ((classid::int8 << 32) | objid::int8) = hashtext('switchboard.relay.\(fixture.schema.rawValue)')::int8
+                """
+            let before = try await fixture.client.query(PostgresQuery(unsafeSQL: holders)).decode(Int32.self).reduce(into: [Int32]()) { $0.append($1) }
+            try #require(before.count == 1, "the leader holds the lock")
+            for round in 1...3 {
+                try await fixture.client.query(PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) FROM (\(holders)) h"))
+                try await fixture.appendChanges(to: [UUID()])
+                #expect(
+                    try await TestEnvironment.eventually(timeout: .seconds(5), every: .milliseconds(50)) { try await unpublished(fixture) == 0 },
+                    "round \(round): the event went out within 5 s of the termination"
+                )
+                #expect(relay.status.isLeader)
+            }
+            let after = try await fixture.client.query(PostgresQuery(unsafeSQL: holders)).decode(Int32.self).reduce(into: [Int32]()) { $0.append($1) }
+            #expect(after.count == 1 && after != before, "a new connection holds the lock")
+        }
+    }
+
     @Test("a mark that fails ends the leadership with the error; once marks succeed again, every event is marked")
     func failedMarkEndsLeadership() async throws {
         try await withLeadingRelay { fixture, relay in

@@ -65,7 +65,7 @@ extension Request {
         return body
     }
 
-    /// The raw JSON body checked for size and storable text, or nil when the request has none
+    /// The raw JSON body checked for size, or nil when the request has none
     /// (an action whose members are all optional).
     public func optionalJSONBody(context: some RequestContext) async throws -> Data? {
         if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json"),
@@ -74,10 +74,7 @@ extension Request {
             throw Problem(.unsupportedMediaType, slug: "unsupported-media-type", detail: "send the body as application/json, not \(type)")
         }
         let buffer = try await bodyWithinLimits(maximum: APICoding.maximumBodySize)
-        guard buffer.readableBytes > 0 else { return nil }
-        let data = Data(buffer.readableBytesView)
-        try StorableText.check(StorableText.nulFields(inJSON: data))
-        return data
+        return buffer.readableBytes > 0 ? Data(buffer.readableBytesView) : nil
     }
 
     /// The whole body, at most `maximum` bytes, read within `APICoding.bodyTimeout`. A declared

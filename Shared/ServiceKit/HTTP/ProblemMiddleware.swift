@@ -39,7 +39,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 extension Problem {
     /// A database that failed the request: nothing was written, or (a lost commit) it is unknown
     /// whether it was; either way the client may retry, with the same `Idempotency-Key` to be safe.
-    static func database(_ error: any Error) -> Problem {
+    public static func database(_ error: any Error) -> Problem {
         if case let DatabaseFault.commitOutcomeUnknown(reason)? = error as? DatabaseFault {
             return Problem(
                 .serviceUnavailable, slug: "commit-outcome-unknown", title: "Outcome unknown",

@@ -13,7 +13,7 @@ public enum RequestDeadline {
     public static let standard: Duration = .seconds(30)
     public static let longest: Duration = .seconds(3600)
 
-    static func limit(for request: Request) -> Duration {
+    static func limit(for request: Request, standard: Duration) -> Duration {
         guard let text = request.headers[field], let milliseconds = Int64(text), milliseconds > 0 else { return standard }
         return min(.milliseconds(milliseconds), longest)
     }
@@ -23,13 +23,17 @@ public enum RequestDeadline {
 /// let escape, so it cannot stop awaiting a handler; a responder can be called from a task of its own.
 public struct DeadlineResponder<Responder: HTTPResponder>: HTTPResponder where Responder.Context == ServiceRequestContext {
     let responder: Responder
+    /// The gateway takes no deadline from outside; its routes keep their own, and this one is a
+    /// last resort beyond the longest of them.
+    let isPublic: Bool
 
-    public init(_ responder: Responder) {
+    public init(_ responder: Responder, isPublic: Bool) {
         self.responder = responder
+        self.isPublic = isPublic
     }
 
     public func respond(to request: Request, context: Responder.Context) async throws -> Response {
-        let limit = RequestDeadline.limit(for: request)
+        let limit = isPublic ? RequestDeadline.longest + .seconds(5) : RequestDeadline.limit(for: request, standard: RequestDeadline.standard)
         do {
             let response = try await abandonable(limit: limit) { try await responder.respond(to: request, context: context) }
             // Answered without reading the body (too large, too slow): close the connection once the

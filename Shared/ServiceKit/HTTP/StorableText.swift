@@ -4,8 +4,8 @@ import Messaging
 
 /// Text PostgreSQL cannot store: U+0000, which neither `text` nor `jsonb` accepts (every other
 /// scalar a Swift string can hold is valid UTF-8, and so storable). Checked once, where a request
-/// enters a service: every query parameter (`StorableTextMiddleware`) and every JSON body
-/// (`Request.optionalJSONBody`), so no store, filter or SQL function meets it.
+/// enters a service (`StorableTextMiddleware`): every query parameter and every JSON body, so no
+/// store, filter or SQL function meets it.
 public enum StorableText {
     static let message = "must not contain the NUL character (U+0000)"
 
@@ -48,8 +48,10 @@ public enum StorableText {
     }
 }
 
-/// Refuses a request whose query parameters (names or values, once percent-decoded) hold text
-/// PostgreSQL cannot store, with a 422 naming each parameter, before any route reads them.
+/// Refuses a request whose query parameters (names or values, once percent-decoded) or JSON body
+/// hold text PostgreSQL cannot store, with a 422 naming each field, before any route sees it. The
+/// JSON body is read here, once, within its limits (and handed on as read), so the answer is the
+/// same whichever check a route would have made first.
 public struct StorableTextMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -61,6 +63,13 @@ public struct StorableTextMiddleware<Context: RequestContext>: RouterMiddleware 
             }
         }
         try StorableText.check(fields)
-        return try await next(request, context)
+        guard let type = request.headers[.contentType]?.lowercased(),
+            type.hasPrefix("application/json") || type.hasPrefix("application/merge-patch+json")
+        else { return try await next(request, context) }
+        let body = try await request.bodyWithinLimits(maximum: APICoding.maximumBodySize)
+        try StorableText.check(StorableText.nulFields(inJSON: Data(body.readableBytesView)))
+        var read = request
+        read.body = .init(buffer: body)
+        return try await next(read, context)
     }
 }

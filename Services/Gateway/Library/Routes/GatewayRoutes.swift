@@ -19,6 +19,8 @@ struct GatewayRoutes: Sendable {
     var overviewTimeout: Duration = .milliseconds(1500)
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    /// How long the gateway's own routes (API keys) may take, as a proxied route's default.
+    static let ownTimeout: Duration = .seconds(15)
     /// The largest answer to an idempotent POST the gateway keeps for replay (JSON documents are far smaller).
     static let maximumStoredResponse = 4 << 20
 
@@ -43,19 +45,23 @@ struct GatewayRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json))
             )
         }
+        let keys = keys
         router.get("/api/v1/api-keys") { request, _ in
             _ = try await authorize(request, .admin)
-            return try await keys.list().response()
+            return try await withinDeadline(Self.ownTimeout) { try await keys.list().response() }
         }
         router.post("/api/v1/api-keys") { request, context in
             _ = try await authorize(request, .admin)
             let new = try await request.decodeJSON(APIKeyStore.NewKey.self, context: context)
-            return APICoding.rawResponse(try await keys.create(new), status: .created)
+            return try await withinDeadline(Self.ownTimeout) { APICoding.rawResponse(try await keys.create(new), status: .created) }
         }
         router.delete("/api/v1/api-keys/:id") { request, context in
             _ = try await authorize(request, .admin)
-            try await keys.revoke(try context.uuidParameter("id"))
-            return Response(status: .noContent)
+            let id = try context.uuidParameter("id")
+            return try await withinDeadline(Self.ownTimeout) {
+                try await keys.revoke(id)
+                return Response(status: .noContent)
+            }
         }
     }
 
@@ -78,7 +84,15 @@ struct GatewayRoutes: Sendable {
                 headers: ["WWW-Authenticate": "Bearer"]
             )
         }
-        guard let caller = try await keys.caller(for: key) else {
+        // Bounded: a database that hangs must not hold every request that carries a key.
+        let keys = keys
+        let found: Caller?
+        do {
+            found = try await abandonable(limit: .seconds(5)) { try await keys.caller(for: key) }
+        } catch is DeadlineExceeded {
+            throw Problem.database(DatabaseFault.unavailable("the API key lookup did not answer within 5 s"))
+        }
+        guard let caller = found else {
             throw Problem(
                 .unauthorized, slug: "invalid-key", detail: "the API key is unknown or revoked",
                 headers: ["WWW-Authenticate": "Bearer error=\"invalid_token\""]
@@ -93,21 +107,13 @@ struct GatewayRoutes: Sendable {
     }
 
     private func proxy(_ request: Request, context: ServiceRequestContext, route: ProxiedRoute) async throws -> Response {
-        let timeout = Duration.seconds(route.timeoutSeconds)
-        // The whole call, the key lookup and the idempotency record included, ends in time: a
-        // database that hangs (a restart) must not hold the client beyond what the route allows.
-        return try await withinDeadline(timeout + .seconds(2)) {
-            try await proxyWithin(timeout, request, context: context, route: route)
-        }
-    }
-
-    private func proxyWithin(_ timeout: Duration, _ request: Request, context: ServiceRequestContext, route: ProxiedRoute) async throws -> Response {
+        // Every step ends in time: a database that hangs (a restart) must not hold the client
+        // beyond what the route allows. The key lookup and the body have limits of their own (the
+        // body's, APICoding.bodyTimeout, since how fast it arrives is the client's doing).
         let caller = try await authorize(request, route.permission)
         guard let upstream = upstreams[route.upstream] else {
             throw Problem(.serviceUnavailable, slug: "upstream-unavailable", detail: "the \(route.upstream) service is not configured")
         }
-        let idempotencyKey = request.method == .post ? request.headers[Self.idempotencyKey] : nil
-
         var bodyBytes: Data?
         var body: HTTPClientRequest.Body?
         switch route.body {
@@ -122,6 +128,18 @@ struct GatewayRoutes: Sendable {
                 }
             }
         }
+        let timeout = Duration.seconds(route.timeoutSeconds)
+        let (requestBody, requestBytes) = (body, bodyBytes)
+        return try await withinDeadline(timeout + .seconds(2)) {
+            try await forward(request, route: route, caller: caller, upstream: upstream, body: requestBody, bodyBytes: requestBytes, timeout: timeout)
+        }
+    }
+
+    private func forward(
+        _ request: Request, route: ProxiedRoute, caller: Caller, upstream: Upstream, body: HTTPClientRequest.Body?, bodyBytes: Data?,
+        timeout: Duration
+    ) async throws -> Response {
+        let idempotencyKey = request.method == .post ? request.headers[Self.idempotencyKey] : nil
         guard let idempotencyKey else {
             let answer = try await upstream.forward(request, body: body, caller: caller, timeout: timeout)
             if route.answer == .stream { return answer.streamed }
@@ -181,7 +199,7 @@ struct GatewayRoutes: Sendable {
     }
 
     /// `body`, or a 504 once `limit` has passed.
-    private func withinDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Response) async throws -> Response {
+    private func withinDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             return try await abandonable(limit: limit, body)
         } catch is DeadlineExceeded {
