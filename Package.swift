@@ -92,7 +92,7 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .testTarget(
-        name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "Contracts", "GatewayService", "ContactsService", "SalesService", "ServiceKit", "Storage", hummingbird, postgres],
+        name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "Contracts", "GatewayService", "ContactsService", "SalesService", "ServiceKit", "Storage", hummingbird, httpTypes, postgres],
         path: "Tests/GatewayTests", swiftSettings: swiftSettings
     ),
     .testTarget(

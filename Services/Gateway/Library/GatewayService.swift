@@ -30,7 +30,8 @@ public enum GatewayService {
                 ),
                 idempotency: idempotencyStore(dependencies),
                 upstreams: upstreams, logger: dependencies.logger,
-                overviewTimeout: .milliseconds(Int64(environment.int("overview.timeout.ms", default: 1500)))
+                overviewTimeout: .milliseconds(Int64(environment.int("overview.timeout.ms", default: 1500))),
+                maximumUploadBytes: Int64(environment.int("import.max.bytes", default: 2 << 30))
             ).register(on: router)
         },
         services: { dependencies in

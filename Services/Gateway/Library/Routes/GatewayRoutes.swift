@@ -17,6 +17,8 @@ struct GatewayRoutes: Sendable {
     let logger: Logger
     /// How long the overview waits for each service before it answers without that part.
     var overviewTimeout: Duration = .milliseconds(1500)
+    /// The largest streamed upload (`SWITCHBOARD_IMPORT_MAX_BYTES`, as the contacts service reads it).
+    var maximumUploadBytes: Int64 = 2 << 30
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     /// How long the gateway's own routes (API keys) may take, as a proxied route's default.
@@ -118,6 +120,14 @@ struct GatewayRoutes: Sendable {
         var body: HTTPClientRequest.Body?
         switch route.body {
         case .stream:
+            // Refused here, not only by the service: the gateway would go on sending the body
+            // the service no longer reads, and the client would wait for an answer meanwhile.
+            if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > maximumUploadBytes {
+                throw Problem(
+                    .contentTooLarge, slug: "upload-too-large", detail: "an upload may be at most \(maximumUploadBytes) bytes",
+                    headers: ["Connection": "close"]
+                )
+            }
             body = .stream(request.body, length: .unknown)
         case .json:
             if request.method == .post || request.method == .patch || request.method == .put {
