@@ -58,7 +58,9 @@ public enum CRMTopology {
 
     /// A consuming service's own queue, `<service>.events` (quorum, delivery limit, dead-letters to
     /// `crm.dlx` under the service's own key), bound to the event types it handles.
-    public static func consumer(service: String, eventTypes: [String], deliveryLimit: Int64 = 5) -> Topology {
+    public static let defaultDeliveryLimit: Int64 = 5
+
+    public static func consumer(service: String, eventTypes: [String], deliveryLimit: Int64 = defaultDeliveryLimit) -> Topology {
         let events = eventsQueue(service)
         return checkedExchanges.merged(
             with: Topology(

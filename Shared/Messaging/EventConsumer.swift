@@ -8,8 +8,9 @@ import Storage
 
 /// Consumes `<service>.events` (DESIGN.md §4): each delivery is applied once, in one transaction
 /// with its inbox row; a duplicate is acked unchanged; a message that can never be applied goes to
-/// `crm.dlx` with `x-error` and `x-failed-by` and is then acked; a passing fault is nacked with
-/// requeue after a back-off, and the queue's delivery limit dead-letters it if it never succeeds.
+/// `crm.dlx` with `x-error` and `x-failed-by` and is then acked. While the database cannot be
+/// reached, deliveries wait in hand until it can; any other failure is nacked with requeue after a
+/// back-off, and dead-lettered with its reason on the last delivery the queue's limit allows.
 /// Deliveries are spread over lanes by aggregate: every event of one aggregate takes the same lane
 /// and applies in the order it arrived, so in the order published. Lanes apply side by side, each
 /// on its own connection, so under load the round trips of one aggregate's handler do not hold up
@@ -37,6 +38,8 @@ public final class EventConsumer: Service, Sendable {
     /// A larger message is dead-lettered unread: no event of ours comes near it (an API body is at
     /// most 1 MiB), and one that does would cost every consumer its memory and its database.
     private let maximumEventBytes: Int
+    /// The delivery limit of the service's queue (`CRMTopology.consumer`).
+    private let deliveryLimit: Int64
 
     public static let defaultMaximumEventBytes = 2 << 20
 
@@ -50,8 +53,10 @@ public final class EventConsumer: Service, Sendable {
     public init(
         service: String, schema: SchemaName, client: PostgresClient, consumer: AMQPConsumer,
         publisher: AMQPPublisher, handlers: [EventHandler], lanes: Int = EventConsumer.defaultLanes,
-        maximumEventBytes: Int = EventConsumer.defaultMaximumEventBytes, logger: Logger
+        maximumEventBytes: Int = EventConsumer.defaultMaximumEventBytes, deliveryLimit: Int64 = CRMTopology.defaultDeliveryLimit,
+        logger: Logger
     ) {
+        self.deliveryLimit = deliveryLimit
         self.service = service
         self.lanes = max(1, lanes)
         self.maximumEventBytes = maximumEventBytes
@@ -142,6 +147,10 @@ public final class EventConsumer: Service, Sendable {
             // Applied or duplicate, each of them: acked together.
             for outcome in outcomes { count(outcome, since: start) }
             consumer.ack(decoded.map(\.0.delivery))
+        } catch where Task.isShuttingDownGracefully && DatabaseFault.kind(of: error) == .connectivity {
+            // Left for the next consumer, all at once: one by one, each would try the database
+            // that does not answer again, beyond the shutdown's bound.
+            for (arrival, _, _) in decoded { consumer.nack(arrival.delivery, requeue: true) }
         } catch {
             logger.debug("batch failed, applying its events one by one", metadata: ["error": "\(error)"])
             for (arrival, _, _) in decoded { await process(arrival) }
@@ -191,9 +200,17 @@ public final class EventConsumer: Service, Sendable {
                 return .retried("dead-lettering failed: \(error)")
             }
         case let .retried(reason):
+            // Its last delivery before the queue's limit: dead-lettered here, with the reason,
+            // rather than by the broker, which says nothing of why.
+            if delivery.deliveryCount + 1 >= deliveryLimit && !Task.isShuttingDownGracefully {
+                return await settle(
+                    delivery, .deadLettered("failed on each of its \(delivery.deliveryCount + 1) deliveries; the last time: \(reason)"),
+                    since: start
+                )
+            }
             retried.increment()
             logger.warning("event failed, will retry", metadata: ["type": "\(delivery.routingKey)", "error": "\(reason)"])
-            await backOff(delivery)
+            if !Task.isShuttingDownGracefully { await backOff(delivery) }
             consumer.nack(delivery, requeue: true)
         }
         return outcome
@@ -297,7 +314,7 @@ public final class EventConsumer: Service, Sendable {
         } catch let error as DecodingError {
             return .deadLettered("invalid event data: \(describe(error))")
         } catch where DatabaseFault.kind(of: error) == .data {
-            // The same values fail the same way on every delivery: NUL in a text, a constraint.
+            // The same values fail the same way on every delivery: NUL in a text, a check.
             return .deadLettered("the database cannot store it: \(DatabaseFault.reason(error))")
         } catch {
             return .retried(String(reflecting: error))
@@ -306,14 +323,21 @@ public final class EventConsumer: Service, Sendable {
 
     /// Runs `attempt` until the database answers it: a lost connection or a database that is down
     /// is no fault of the message, so the delivery stays in hand rather than go back to the queue,
-    /// where each return counts toward the delivery limit that dead-letters it. Gives up only at
-    /// shutdown, leaving the message for redelivery.
+    /// where each return counts toward the delivery limit that dead-letters it. Gives up at
+    /// shutdown, leaving the message for redelivery, and when the database answers everyone else
+    /// but this attempt keeps losing its connection (a statement that ends its backend), which is
+    /// then the message's fault after all.
     private func untilTheDatabaseAnswers<T>(_ attempt: () async throws -> T) async throws -> T {
         var failures = 0
+        var failuresWhileAnswering = 0
         while true {
             do {
                 return try await attempt()
             } catch where DatabaseFault.kind(of: error) == .connectivity && !Task.isShuttingDownGracefully && !Task.isCancelled {
+                if await databaseAnswers() {
+                    failuresWhileAnswering += 1
+                    if failuresWhileAnswering >= 3 { throw error }
+                }
                 failures += 1
                 if failures == 1 || failures.isMultiple(of: 20) {
                     logger.warning("the database does not answer; the events wait in hand", metadata: ["attempts": "\(failures)", "error": "\(DatabaseFault.reason(error))"])
@@ -322,6 +346,13 @@ public final class EventConsumer: Service, Sendable {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
             }
         }
+    }
+
+    private func databaseAnswers() async -> Bool {
+        let (client, logger) = (client, logger)
+        return (try? await abandonable(limit: .seconds(2)) {
+            try await client.read(logger: logger) { try await $0.query("SELECT 1", logger: logger) }
+        }) != nil
     }
 
     private func deadLetter(_ delivery: Delivery, reason: String) -> OutgoingMessage {

@@ -12,6 +12,9 @@ import Synchronization
 public struct RelayStatus: Sendable {
     public var isLeader = false
     public var lastError: String?
+    /// Counts the attempts to lead: an abandoned leadership that ends late must not clear the
+    /// status of the one after it.
+    var generation = 0
 }
 
 /// Publishes a schema's outbox to `crm.events` (DESIGN.md §3). Every replica runs one; the one that
@@ -81,10 +84,14 @@ public final class OutboxRelay: Service, Sendable {
     /// connection closes: a query written to a connection postgres-nio has already torn down is
     /// never answered, so awaiting the one in flight could wait forever (as it did in a restart).
     private func leadWhenPossible() async throws {
+        let generation = state.withLock { state in
+            state.generation += 1
+            return state.generation
+        }
         let connection = try await database.connect(id: Int.random(in: 1...Int(Int32.max)), logger: logger)
         do {
-            try await abandonable(abandonWhen: connection.closeFuture, closedError: { ConnectionLost() }) {
-                try await self.lead(on: connection)
+            try await abandonable(abandonWhen: connection.closing, closedError: { ConnectionLost() }) {
+                try await self.lead(on: connection, generation: generation)
             }
         } catch {
             try? await connection.close()
@@ -93,7 +100,7 @@ public final class OutboxRelay: Service, Sendable {
         try? await connection.close()
     }
 
-    private func lead(on connection: PostgresConnection) async throws {
+    private func lead(on connection: PostgresConnection, generation: Int) async throws {
         while true {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(lockKey)))", logger: logger)
@@ -110,9 +117,9 @@ public final class OutboxRelay: Service, Sendable {
         // entry of each row marked published since the last vacuum: about 10,000 per fetch at
         // 1,000 events/s. A plain index scan marks each one dead the first time it reads it.
         try await connection.query("SET enable_bitmapscan TO off", logger: logger)
-        setLeader(true)
+        setLeader(true, generation: generation)
         logger.info("outbox relay is the leader", metadata: ["schema": "\(schema)"])
-        defer { setLeader(false) }
+        defer { setLeader(false, generation: generation) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await connection.listen(on: self.outbox.notificationChannel) { notifications in
@@ -269,9 +276,14 @@ public final class OutboxRelay: Service, Sendable {
         lagGauge.record(max(0, seconds))
     }
 
-    private func setLeader(_ leader: Bool) {
-        state.withLock { $0.isLeader = leader }
-        leaderGauge.record(leader ? 1 : 0)
+    /// Without a generation: whatever leadership there was has ended.
+    private func setLeader(_ leader: Bool, generation: Int? = nil) {
+        let current = state.withLock { state in
+            guard generation == nil || generation == state.generation else { return false }
+            state.isLeader = leader
+            return true
+        }
+        if current { leaderGauge.record(leader ? 1 : 0) }
     }
 
     /// Sleeps until a `NOTIFY`, a landed batch, the polling ticker (while leading), `timeout` if

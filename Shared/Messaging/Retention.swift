@@ -60,13 +60,14 @@ public final class Retention: Service, Sendable {
                 WHERE received_at < now() - make_interval(secs => $1)
                 LIMIT \(settings.chunk))
             """, olderThan: settings.inbox)
-        // A day and an hour: the gateway forgets an Idempotency-Key after a day.
+        // A day, as long as the gateway keeps an Idempotency-Key: a retry comes within a claim's
+        // lease (at most an hour), long before.
         _ = try await deleteInChunks("""
             DELETE FROM \(schema.table("request_ledger")) WHERE key IN (
                 SELECT key FROM \(schema.table("request_ledger"))
                 WHERE created_at < now() - make_interval(secs => $1)
                 LIMIT \(settings.chunk))
-            """, olderThan: .seconds(25 * 3600))
+            """, olderThan: .seconds(24 * 3600))
         return (outbox, inbox)
     }
 

@@ -80,9 +80,10 @@ public enum ServiceRunner {
             router.add(middleware: ProblemMiddleware())
             if !definition.isPublic { router.add(middleware: GatewayCredentialMiddleware(token: gatewayToken)) }
             router.add(middleware: StorableTextMiddleware())
-            router.add(middleware: RequestLedgerMiddleware(schema: schema, client: client, logger: logger))
+            // The gateway keeps Idempotency-Keys itself; a request key a client sent it means nothing.
+            if !definition.isPublic { router.add(middleware: RequestLedgerMiddleware(schema: schema, client: client, logger: logger)) }
             HealthChecks(
-                client: client, publisher: publisher, consumer: consumer, relay: relay, registry: registry,
+                publisher: publisher, consumer: consumer, relay: relay, registry: registry,
                 maximumOutboxLag: .seconds(environment.int("ready.max.outbox.lag.seconds", default: 30))
             ).register(on: router)
             definition.routes(router, dependencies)

@@ -1,4 +1,3 @@
-import NIOCore
 import Synchronization
 
 /// The operation did not finish within its deadline; it was cancelled and is no longer awaited.
@@ -9,8 +8,8 @@ public struct DeadlineExceeded: Error, Sendable, CustomStringConvertible {
 }
 
 /// Awaits `operation` in a task of its own, and stops awaiting it when `limit` passes, when
-/// `abandonWhen` completes (a connection's close), or when the caller is cancelled: the operation
-/// is then cancelled and left to end by itself, and this throws `DeadlineExceeded`, the error
+/// `abandonWhen` fires (a connection's close), or when the caller is cancelled: the operation is
+/// then cancelled and left to end by itself, and this throws `DeadlineExceeded`, the error
 /// `abandonWhen` maps to, or `CancellationError`.
 ///
 /// Why not a task group: a group waits for every child, and postgres-nio never completes a query
@@ -19,10 +18,11 @@ public struct DeadlineExceeded: Error, Sendable, CustomStringConvertible {
 /// must answer within a bound, or notice a lost connection, cannot simply await it.
 public func abandonable<T: Sendable>(
     limit: Duration? = nil,
-    abandonWhen closed: EventLoopFuture<Void>? = nil,
+    abandonWhen signal: AbandonSignal? = nil,
     closedError: @escaping @Sendable () -> any Error = { CancellationError() },
     _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
+    if Task.isCancelled { throw CancellationError() }  // the caller gave up already: start nothing
     let race = Race<T>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -33,10 +33,23 @@ public func abandonable<T: Sendable>(
                 let alarm = DeadlineAlarms.shared.set(in: limit) { race.finish(.failure(DeadlineExceeded(limit: limit))) }
                 race.whenFinished { DeadlineAlarms.shared.cancel(alarm) }
             }
-            closed?.whenComplete { _ in race.finish(.failure(closedError())) }
+            if let signal {
+                let forget = signal.register { race.finish(.failure(closedError())) }
+                race.whenFinished(forget)
+            }
         }
     } onCancel: {
         race.finish(.failure(CancellationError()))
+    }
+}
+
+/// Something whose firing makes `abandonable` stop waiting: `register` arranges for the action
+/// (at once if it has fired already) and returns how to take it back.
+public struct AbandonSignal: Sendable {
+    public let register: @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void
+
+    public init(register: @escaping @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void) {
+        self.register = register
     }
 }
 

@@ -24,8 +24,9 @@ public enum DatabaseFault: Error, Sendable, Equatable, CustomStringConvertible {
         case connectivity
         /// Another transaction was in the way (deadlock, serialization, lock timeout): try again.
         case conflict
-        /// The values cannot be stored (SQLSTATE classes 22 and 23: NUL in text, a value out of
-        /// range, a constraint): the same input fails the same way every time.
+        /// The values cannot be stored (SQLSTATE class 22: NUL in text, a value out of range; and a
+        /// NOT NULL or CHECK constraint): the same input fails the same way every time. (A unique
+        /// or foreign key violation may be a race with another transaction, and is not this.)
         case data
         /// Anything else: a bug or a configuration error, which no retry of the input mends.
         case other
@@ -51,7 +52,7 @@ public enum DatabaseFault: Error, Sendable, Equatable, CustomStringConvertible {
             if error.serverInfo?[.severity] == "FATAL" || error.serverInfo?[.severity] == "PANIC" { return .connectivity }
             if state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57P") { return .connectivity }
             if ["40001", "40P01", "55P03", "57014"].contains(state) { return .conflict }
-            if state.hasPrefix("22") || state.hasPrefix("23") { return .data }
+            if state.hasPrefix("22") || state == "23502" || state == "23514" { return .data }
             return .other
         case .connectionError, .uncleanShutdown, .serverClosedConnection, .clientClosedConnection, .poolClosed,
             .unexpectedBackendMessage, .messageDecodingFailure, .listenFailed, .queryCancelled:

@@ -68,7 +68,7 @@ extension PostgresConnection {
     public func guarded<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await abandonable(abandonWhen: closeFuture, closedError: { ConnectionLost() }) { try await body(self) }
+        try await abandonable(abandonWhen: closing, closedError: { ConnectionLost() }) { try await body(self) }
     }
 
     /// BEGIN READ WRITE, `body`, COMMIT on this connection (see `PostgresClient.transaction`).
@@ -98,16 +98,22 @@ extension PostgresConnection {
 
     /// COMMIT; a failure that leaves the outcome open is `DatabaseFault.commitOutcomeUnknown`.
     /// An ERROR from a live server (a deferred constraint, a serialization failure) is a commit
-    /// that did not happen, and is thrown as it came.
+    /// that did not happen, and is thrown as it came; so is a COMMIT that PostgreSQL answers with
+    /// ROLLBACK, as it does in a transaction a failed statement aborted (a body that caught that
+    /// statement's error would otherwise be answered as committed).
     public func commit(logger: Logger) async throws {
+        let tag: String
         do {
-            _ = try await guarded { try await $0.query("COMMIT", logger: logger) }
+            tag = try await guarded { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).get().metadata.command
+            }
         } catch let error as PSQLError where error.code == .server && DatabaseFault.kind(of: error) != .connectivity {
             throw error
         } catch {
             try? await close()
             throw DatabaseFault.commitOutcomeUnknown(DatabaseFault.reason(error))
         }
+        guard tag == "COMMIT" else { throw TransactionRolledBack() }
     }
 
     /// After a failed statement: ROLLBACK when the connection is idle and alive; when the work was
@@ -116,7 +122,7 @@ extension PostgresConnection {
     public func endFailed(after error: any Error, logger: Logger) async {
         let abandoned = error is CancellationError || error is DeadlineExceeded || error is ConnectionLost
         if !abandoned && !isClosed {
-            let rolledBack = (try? await abandonable(limit: .seconds(5), abandonWhen: closeFuture) {
+            let rolledBack = (try? await abandonable(limit: .seconds(5), abandonWhen: closing) {
                 try await self.query("ROLLBACK", logger: logger)
             }) != nil
             if rolledBack { return }
@@ -164,4 +170,10 @@ public final class SharedTransaction: Sendable {
         guard hasBegun else { return }
         await connection.endFailed(after: error, logger: logger)
     }
+}
+
+/// COMMIT was answered ROLLBACK: a statement of the transaction failed, and its body went on.
+public struct TransactionRolledBack: Error, Sendable, CustomStringConvertible {
+    public init() {}
+    public var description: String { "the transaction was rolled back at its commit: one of its statements had failed" }
 }

@@ -126,4 +126,41 @@ struct ConsumerRefusalTests {
             #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(fixture.schema.table("projection"))", fixture.client) == 0)
         }
     }
+
+    struct Broken: Error, CustomStringConvertible {
+        var description: String { "the handler is broken" }
+    }
+
+    @Test("a failure no retry mends is dead-lettered with its reason on the last delivery the queue allows, not by the broker without one")
+    func lastDelivery() async throws {
+        try await withFixture { fixture in
+            let handler = EventHandler(type: fixture.eventType) { _, _ in throw Broken() }
+            let publisher = fixture.publisher()
+            let consumer = fixture.consumer()
+            try await fixture.waitUntilBound(consumer)
+            let eventConsumer = EventConsumer(
+                service: fixture.service, schema: fixture.schema, client: fixture.client, consumer: consumer, publisher: publisher,
+                handlers: [handler], logger: TestEnvironment.logger
+            )
+            let event = try fixture.envelope(aggregate: UUID(), version: 1)
+            try await publisher.publish(OutgoingMessage(exchange: CRMTopology.eventsExchange, routingKey: fixture.eventType, body: Array(try event.encoded())))
+            var outcomes: [EventConsumer.Outcome] = []
+            for await delivery in consumer.deliveries {
+                let outcome = await eventConsumer.process(delivery)
+                outcomes.append(outcome)
+                if case .deadLettered = outcome { break }
+                if outcomes.count == 10 { break }
+            }
+            await consumer.close()
+            await publisher.close()
+            #expect(outcomes.count == Int(CRMTopology.defaultDeliveryLimit), "\(outcomes)")
+            #expect(outcomes.dropLast().allSatisfy { if case .retried = $0 { true } else { false } })
+            guard case let .deadLettered(reason)? = outcomes.last else {
+                Issue.record("expected dead-lettering on the last delivery, got \(outcomes)")
+                return
+            }
+            #expect(reason.contains("failed on each of its 5 deliveries") && reason.contains("the handler is broken"), "\(reason)")
+            #expect(try await deadLetters(fixture).first?.properties.headers["x-error"]?.stringValue == reason)
+        }
+    }
 }

@@ -23,7 +23,7 @@ struct HealthTests {
         )
         let router = Router()
         router.add(middleware: RequestMetricsMiddleware())
-        HealthChecks(client: client, publisher: publisher, consumer: nil, relay: relay, registry: nil).register(on: router)
+        HealthChecks(publisher: publisher, consumer: nil, relay: relay, registry: nil).register(on: router)
         return router
     }
 
@@ -67,7 +67,7 @@ struct HealthTests {
                 VALUES (gen_random_uuid(), 'lag.thing.changed', gen_random_uuid(), 1, '{}', now() - interval '90 seconds')
                 """))
             let router = Router()
-            HealthChecks(client: client, publisher: publisher, consumer: nil, relay: relay, registry: nil, maximumOutboxLag: .seconds(30))
+            HealthChecks(publisher: publisher, consumer: nil, relay: relay, registry: nil, maximumOutboxLag: .seconds(30))
                 .register(on: router)
             try await Application(router: router).test(.router) { http in
                 try await http.execute(uri: "/health/ready", method: .get) { response in

@@ -176,6 +176,21 @@ struct TransactionTests {
         }
     }
 
+    @Test("a body that catches a failed statement and goes on: PostgreSQL answers its COMMIT with ROLLBACK, which is no success")
+    func commitAnsweredRollback() async throws {
+        try await withSchema { client, schema throws in
+            await #expect(throws: TransactionRolledBack.self) {
+                try await client.transaction(logger: TestEnvironment.logger) { connection in
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "INSERT INTO \(schema.table("parent")) (id) VALUES (1)"), logger: TestEnvironment.logger
+                    )
+                    _ = try? await connection.query("SELECT 1 / 0", logger: TestEnvironment.logger)
+                }
+            }
+            #expect(try await TestEnvironment.count("SELECT count(*)::int8 FROM \(schema.table("parent"))", client) == 0)
+        }
+    }
+
     @Test("an operation on a connection that closed while idle fails at once instead of waiting forever")
     func guardedOnClosedConnection() async throws {
         try await TestEnvironment.withClient { admin in

@@ -8,7 +8,6 @@ import Storage
 
 /// `/health/live`, `/health/ready` and `/metrics` (DESIGN.md §7).
 public struct HealthChecks: Sendable {
-    public var client: PostgresClient
     public var publisher: AMQPPublisher
     public var consumer: AMQPConsumer?
     public var relay: OutboxRelay
@@ -17,10 +16,9 @@ public struct HealthChecks: Sendable {
     public var maximumOutboxLag: Duration
 
     public init(
-        client: PostgresClient, publisher: AMQPPublisher, consumer: AMQPConsumer?, relay: OutboxRelay,
+        publisher: AMQPPublisher, consumer: AMQPConsumer?, relay: OutboxRelay,
         registry: PrometheusCollectorRegistry?, maximumOutboxLag: Duration = .seconds(30)
     ) {
-        self.client = client
         self.publisher = publisher
         self.consumer = consumer
         self.relay = relay

@@ -27,6 +27,16 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem.decoding(error)
         } catch let error where DatabaseFault.kind(of: error) == .connectivity {
             throw Problem.database(DatabaseFault.normalized(error))
+        } catch let error where DatabaseFault.kind(of: error) == .conflict {
+            // Deadlocked or serialized away three times: busy, not broken.
+            throw Problem(
+                .serviceUnavailable, slug: "database-busy", title: "Database busy",
+                detail: "the change kept meeting concurrent ones and was not made; try again (\(DatabaseFault.reason(error)))",
+                headers: ["Retry-After": "1"]
+            )
+        } catch is CancellationError {
+            // Abandoned past its deadline: the deadline's answer has gone out already.
+            throw Problem(.serviceUnavailable, slug: "cancelled", detail: "the request was given up")
         } catch {
             context.logger.error(
                 "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"]

@@ -65,8 +65,11 @@ public struct RequestLedgerMiddleware<Context: RequestContext>: RouterMiddleware
         guard RequestLedger.isWellFormed(key) else {
             throw Problem.badRequest("\(RequestLedger.keyHeader) must be 64 lower-case hex digits", field: RequestLedger.keyHeader)
         }
-        // An upload streams in many transactions; it records its key itself (ImportStore).
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") { return try await next(request, context) }
+        // Only a JSON body, or none: an upload (any other type, or a body of no declared type)
+        // streams in many transactions and records its key itself (ImportStore).
+        let type = request.headers[.contentType]?.lowercased()
+        let hasBody = request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap(Int.init) ?? 0) > 0
+        guard type?.hasPrefix("application/json") ?? !hasBody else { return try await next(request, context) }
         // Held whole, so that the handler can run again after a deadlock (the gateway sends a key
         // only with a JSON body, which is at most this large).
         let body = try await request.bodyWithinLimits(maximum: APICoding.maximumBodySize)
@@ -75,7 +78,7 @@ public struct RequestLedgerMiddleware<Context: RequestContext>: RouterMiddleware
             var retry = request
             retry.body = .init(buffer: body)
             let fresh = retry
-            switch try await run(fresh, key: key, context: context, next: next, lastAttempt: attempt == 3) {
+            switch try await run(fresh, key: key, context: context, next: next, lastAttempt: attempt >= 3) {
             case let .answered(response): return response
             case .again: continue
             }

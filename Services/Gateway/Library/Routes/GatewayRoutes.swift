@@ -181,7 +181,7 @@ struct GatewayRoutes: Sendable {
                 // The service records the answer under this key in the commit of its effects, so a
                 // retry after an answer lost on the way (a commit whose outcome was unknown, a
                 // gateway that died) gets that answer instead of doing the work twice.
-                let requestKey = RequestLedger.key(caller: caller.id, idempotencyKey: idempotencyKey)
+                let requestKey = RequestLedger.key(caller: caller.id, idempotencyKey: idempotencyKey, fingerprint: fingerprint)
                 let answer = try await upstream.forward(request, body: body, caller: caller, timeout: timeout, requestKey: requestKey)
                 let read = try await upstream.collect(answer, within: timeout, limit: Self.maximumStoredResponse)
                 if read.status.code < 500 {
@@ -219,9 +219,11 @@ struct GatewayRoutes: Sendable {
 }
 
 extension RequestLedger {
-    /// The service's ledger key for a caller's `Idempotency-Key`: hashed, so that neither the key
-    /// nor who sent it is stored in the service.
-    static func key(caller: String, idempotencyKey: String) -> String {
-        SHA256.hash(data: Data("\(caller)\n\(idempotencyKey)".utf8)).map { String(format: "%02x", $0) }.joined()
+    /// The service's ledger key for a caller's `Idempotency-Key` on one request (its fingerprint):
+    /// the same key sent with another request, once the gateway has forgotten the first, is
+    /// another entry, never the first one's answer. Hashed, so that neither the key nor who sent
+    /// it is stored in the service.
+    static func key(caller: String, idempotencyKey: String, fingerprint: String) -> String {
+        SHA256.hash(data: Data("\(caller)\n\(idempotencyKey)\n\(fingerprint)".utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

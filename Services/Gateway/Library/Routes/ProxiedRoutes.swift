@@ -2,11 +2,11 @@ import HTTPTypes
 
 /// A public route the gateway serves by calling a service: who may call it and how its body travels.
 struct ProxiedRoute: Sendable {
-    enum Body: Sendable, Equatable {
+    enum Body: Sendable {
         /// A JSON body of at most `APICoding.maximumBodySize`, read whole (and fingerprinted for
         /// `Idempotency-Key`).
         case json
-        /// Of any size, streamed through.
+        /// An upload of any size, streamed through.
         case stream
     }
 
@@ -20,7 +20,11 @@ struct ProxiedRoute: Sendable {
     var timeoutSeconds: Int64 = 15
     /// How the answer travels: read whole within the timeout, or streamed on as it comes (an
     /// export of any size), where a stall of AsyncHTTPClient's read timeout ends it.
-    var answer: Body = .json
+    var answer: Answer = .whole
+
+    enum Answer: Sendable, Equatable {
+        case whole, stream
+    }
 }
 
 extension ProxiedRoute {
