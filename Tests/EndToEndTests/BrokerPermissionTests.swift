@@ -8,7 +8,7 @@ import TestSupport
 /// definitions`, may touch its own queue, publish under its own prefix, and nothing of the others.
 @Suite("Broker users are limited to their own", .serialized, .timeLimit(.minutes(3)))
 struct BrokerPermissionTests {
-    static let services = ["contacts", "sales", "support", "marketing", "erp_bridge", "gateway"]
+    static let services = LocalStack.services.map(\.name)
 
     func broker(as user: String) throws -> AMQPConfiguration {
         var configuration = TestEnvironment.broker("permission test as \(user)")

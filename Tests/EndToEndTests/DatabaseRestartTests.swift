@@ -11,7 +11,7 @@ import TestSupport
 /// recovery), while four clients create contacts through the gateway.
 @Suite("PostgreSQL restarts under load", .serialized, .timeLimit(.minutes(10)))
 struct DatabaseRestartTests {
-    static let services = ["contacts", "sales", "support", "marketing", "erp_bridge", "gateway"]
+    static let services = LocalStack.services.map(\.name)
     static let probeType = "probe.restarted"
 
     @Test("after each restart no acknowledged write is missing, every relay publishes within 5 s, readiness failed meanwhile; every event applies once")

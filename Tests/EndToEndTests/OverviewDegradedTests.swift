@@ -48,22 +48,10 @@ struct OverviewDegradedTests {
 
     /// A gateway on `port` whose sales service is at `salesURL`; stopped when `body` returns.
     func withGateway(port: Int, salesURL: String, _ body: (APIClient) async throws -> Void) async throws {
-        let secrets = try ServiceProcessTests.secrets()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(TestEnvironment.binPath)/gateway")
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWITCHBOARD_HTTP_PORT"] = String(port)
-        environment["SWITCHBOARD_PG_USER"] = "gateway"
-        environment["SWITCHBOARD_PG_PASSWORD"] = secrets["SWITCHBOARD_GATEWAY_PASSWORD"]
-        environment["SWITCHBOARD_AMQP_USER"] = "gateway"
-        environment["SWITCHBOARD_AMQP_PASSWORD"] = secrets["SWITCHBOARD_GATEWAY_PASSWORD"]
-        environment["SWITCHBOARD_SALES_URL"] = salesURL
-        environment["SWITCHBOARD_OVERVIEW_TIMEOUT_MS"] = "500"
-        process.environment = environment
-        let log = Pipe()
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
+        let (process, _) = try LocalStack.start(
+            "gateway", executable: "gateway", httpPort: port,
+            overrides: ["SWITCHBOARD_SALES_URL": salesURL, "SWITCHBOARD_OVERVIEW_TIMEOUT_MS": "500"]
+        )
         defer { process.terminate() }
         let ready = try await TestEnvironment.eventually(timeout: .seconds(30), every: .milliseconds(200)) {
             (try? await ServiceProcessTests.get("http://127.0.0.1:\(port)/health/ready").status) == 200

@@ -10,15 +10,6 @@ import TestSupport
 /// Against the executables `compose/local.sh test` started (and a few it did not).
 @Suite("Service processes", .serialized, .timeLimit(.minutes(3)))
 struct ServiceProcessTests {
-    static let services: [(name: String, variable: String, port: Int)] = [
-        ("contacts", "CONTACTS", 8081), ("sales", "SALES", 8082), ("support", "SUPPORT", 8083),
-        ("marketing", "MARKETING", 8084), ("erp_bridge", "ERP_BRIDGE", 8085), ("gateway", "GATEWAY", 8080),
-    ]
-
-    static func port(_ variable: String, _ fallback: Int) -> Int {
-        ProcessInfo.processInfo.environment["SWITCHBOARD_\(variable)_PORT"].flatMap(Int.init) ?? fallback
-    }
-
     static func get(_ url: String) async throws -> (status: Int, body: String) {
         let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
         return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
@@ -38,8 +29,8 @@ struct ServiceProcessTests {
 
     @Test("every service is live and ready and serves Prometheus metrics")
     func everyServiceIsReady() async throws {
-        for service in Self.services {
-            let base = "http://127.0.0.1:\(Self.port(service.variable, service.port))"
+        for service in LocalStack.services {
+            let base = LocalStack.baseURL(of: service.name)
             #expect(try await Self.get("\(base)/health/live").status == 200, "\(service.name) live")
             let (ready, report) = try await Self.waitUntilReady(base)
             #expect(ready, "\(service.name) ready: \(report)")
@@ -51,20 +42,7 @@ struct ServiceProcessTests {
 
     @Test("a service stops cleanly on SIGTERM")
     func gracefulShutdown() async throws {
-        let secrets = try Self.secrets()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(TestEnvironment.binPath)/contacts")
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWITCHBOARD_HTTP_PORT"] = "18181"
-        environment["SWITCHBOARD_PG_USER"] = "contacts"
-        environment["SWITCHBOARD_PG_PASSWORD"] = secrets["SWITCHBOARD_CONTACTS_PASSWORD"]
-        environment["SWITCHBOARD_AMQP_USER"] = "contacts"
-        environment["SWITCHBOARD_AMQP_PASSWORD"] = secrets["SWITCHBOARD_CONTACTS_PASSWORD"]
-        process.environment = environment
-        let log = Pipe()
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
+        let (process, log) = try LocalStack.start("contacts", executable: "contacts", httpPort: 18181)
         let ready = try await TestEnvironment.eventually(timeout: .seconds(30), every: .milliseconds(200)) {
             (try? await Self.get("http://127.0.0.1:18181/health/ready").status) == 200
         }
@@ -79,14 +57,14 @@ struct ServiceProcessTests {
     @Test("switchboard migrate reports every service up to date")
     func migrateCommand() throws {
         let output = try Self.switchboard(["migrate"])
-        for service in Self.services {
+        for service in LocalStack.services {
             #expect(output.contains("\(service.name): up to date"), "\(output)")
         }
     }
 
     @Test("dead letters: listed without removal, replayed by id to the service, which dead-letters an event it has no handler for")
     func deadLetterReplay() async throws {
-        let contacts = try await Self.waitUntilReady("http://127.0.0.1:\(Self.port("CONTACTS", 8081))")
+        let contacts = try await Self.waitUntilReady(LocalStack.baseURL(of: "contacts"))
         try #require(contacts.ready, "contacts must consume for the replay to come back: \(contacts.report)")
         let id = UUID().uuidString.lowercased()
         let envelope = EventEnvelope(
@@ -119,16 +97,6 @@ struct ServiceProcessTests {
             return listing.contains(id) && listing.contains("no handler for event type 'test.nobody.handles'")
         }
         #expect(back)
-    }
-
-    static func secrets() throws -> [String: String] {
-        let path = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_SECRETS"] ?? ".local/secrets.env"
-        var values: [String: String] = [:]
-        for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
-        }
-        return values
     }
 
     static func switchboard(_ arguments: [String]) throws -> String {
