@@ -14,7 +14,7 @@ public struct Outbox: Sendable {
 
     public var notificationChannel: String { "outbox_\(schema.rawValue)" }
 
-    /// Call on a connection inside a transaction (`withTransaction`).
+    /// Call on a connection inside a transaction (`PostgresClient.transaction`).
     public func append(_ events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
         guard !events.isEmpty else { return }
         var ids: [UUID] = []

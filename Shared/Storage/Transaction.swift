@@ -134,7 +134,10 @@ extension PostgresConnection {
 /// One transaction for the rest of a task: every `transaction` and `read` of `client` in it runs
 /// on `connection`, inside a single BEGIN (sent at the first write), and whoever opened it commits
 /// or rolls back. An idempotent HTTP request uses it to store its answer in the same commit as
-/// its effects.
+/// its effects. It serves one task at a time, as a handler's awaits come one after another: two
+/// child tasks writing through it at once could send a statement before the BEGIN. And a joined
+/// transaction has no savepoint of its own, so a handler must not catch a failed inner
+/// `transaction` and go on (its COMMIT would then answer ROLLBACK, `TransactionRolledBack`).
 public final class SharedTransaction: Sendable {
     @TaskLocal public static var current: SharedTransaction?
 
