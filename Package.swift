@@ -7,6 +7,7 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 /// The five services and the gateway: each a library (what the tests import) and a thin executable.
+/// The same rows as Shared/Catalogue/services.tsv, in its order (CatalogueTests holds them to it).
 let services: [(library: String, executable: String, folder: String)] = [
     ("ContactsService", "contacts", "Contacts"),
     ("SalesService", "sales", "Sales"),
@@ -38,6 +39,9 @@ var targets: [Target] = [
     ),
     .target(name: "Contracts", path: "Shared/Contracts", swiftSettings: swiftSettings),
     .target(
+        name: "Catalogue", path: "Shared/Catalogue", resources: [.embedInCode("services.tsv")], swiftSettings: swiftSettings
+    ),
+    .target(
         name: "Messaging",
         dependencies: ["AMQP", "Storage", postgres, lifecycle, logging, metrics],
         path: "Shared/Messaging",
@@ -46,7 +50,7 @@ var targets: [Target] = [
     .target(
         name: "ServiceKit",
         dependencies: [
-            "AMQP", "Messaging", "Storage", hummingbird, httpTypes, postgres, lifecycle, logging, metrics,
+            "AMQP", "Messaging", "Storage", "Catalogue", hummingbird, httpTypes, postgres, lifecycle, logging, metrics,
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -59,7 +63,7 @@ var targets: [Target] = [
     .target(
         name: "SwitchboardCommand",
         dependencies: [
-            "AMQP", "Messaging", "Storage", "ServiceKit", postgres, logging, argumentParser,
+            "AMQP", "Messaging", "Storage", "ServiceKit", "Catalogue", postgres, logging, argumentParser,
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]
             + services.map { .target(name: $0.library) },
@@ -75,7 +79,7 @@ var targets: [Target] = [
     .target(
         name: "TestSupport",
         dependencies: [
-            "AMQP", "Messaging", "Storage", "ServiceKit", postgres, logging,
+            "AMQP", "Messaging", "Storage", "ServiceKit", "Catalogue", postgres, logging,
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ],
         path: "Tests/TestSupport",
@@ -101,6 +105,7 @@ var targets: [Target] = [
         path: "Tests/ContactsTests", swiftSettings: swiftSettings
     ),
     .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),
+    .testTarget(name: "CatalogueTests", dependencies: ["Catalogue"], path: "Tests/CatalogueTests", swiftSettings: swiftSettings),
     .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ServiceKit", "TestSupport"], path: "Tests/AMQPTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "StorageTests", dependencies: ["Storage", "ServiceKit", "TestSupport", postgres], path: "Tests/StorageTests",
@@ -143,7 +148,7 @@ for service in services {
     targets.append(
         .target(
             name: service.library,
-            dependencies: ["ServiceKit", "Messaging", "Storage", "Contracts", hummingbird, httpTypes, postgres, logging]
+            dependencies: ["ServiceKit", "Messaging", "Storage", "Contracts", "Catalogue", hummingbird, httpTypes, postgres, logging]
                 + (extras?.dependencies ?? []),
             path: "Services/\(service.folder)/Library",
             resources: extras?.resources,

@@ -18,12 +18,8 @@
 #   SWITCHBOARD_AMQP_VHOST           [switchboard] RabbitMQ virtual host
 #   SWITCHBOARD_RABBITMQ_NODE        [switchboard@localhost] Erlang node name of the local RabbitMQ
 #   SWITCHBOARD_RABBITMQ_DIST_PORT   [25673]       Erlang distribution port of that node (loopback only)
-#   SWITCHBOARD_GATEWAY_PORT         [8080]        HTTP port of the gateway
-#   SWITCHBOARD_CONTACTS_PORT        [8081]        HTTP port of the contacts service
-#   SWITCHBOARD_SALES_PORT           [8082]        HTTP port of the sales service
-#   SWITCHBOARD_SUPPORT_PORT         [8083]        HTTP port of the support service
-#   SWITCHBOARD_MARKETING_PORT       [8084]        HTTP port of the marketing service
-#   SWITCHBOARD_ERP_BRIDGE_PORT      [8085]        HTTP port of the erp-bridge service
+#   SWITCHBOARD_<NAME>_PORT          [the catalogue's] HTTP port of a service (GATEWAY 8080, CONTACTS 8081, …;
+#                                                  the services and their ports are Shared/Catalogue/services.tsv)
 #   SWITCHBOARD_ADMIN_KEY            [generated once, kept in .local/admin-key] admin API key
 #   SWITCHBOARD_BUILD_CONFIGURATION  [debug]       swift build configuration (debug or release)
 #   SWITCHBOARD_PG_SHARED_BUFFERS    [a quarter of RAM, 128MB to 4GB] PostgreSQL shared_buffers
@@ -37,9 +33,8 @@
 #   bin/rabbitmqctl  rabbitmqctl wrapper bound to the local node (exported to tests as SWITCHBOARD_RABBITMQCTL)
 #   secrets.env      generated once (chmod 600); KEY=value lines, one password per role, used for both
 #                    the PostgreSQL role and the RabbitMQ user of the same name:
-#                      SWITCHBOARD_CONTACTS_PASSWORD, SWITCHBOARD_SALES_PASSWORD, SWITCHBOARD_SUPPORT_PASSWORD,
-#                      SWITCHBOARD_MARKETING_PASSWORD, SWITCHBOARD_ERP_BRIDGE_PASSWORD,
-#                      SWITCHBOARD_GATEWAY_PASSWORD, SWITCHBOARD_ADMIN_PASSWORD (role switchboard_admin)
+#                      SWITCHBOARD_<NAME>_PASSWORD for each service of the catalogue,
+#                      SWITCHBOARD_ADMIN_PASSWORD (role switchboard_admin)
 #                    and SWITCHBOARD_GATEWAY_TOKEN, the secret the gateway sends on every call to a service
 #   admin-key        generated admin API key (only used when SWITCHBOARD_ADMIN_KEY is unset)
 #   bin/pg_ctl       pg_ctl for the local cluster as its owner (exported to tests as SWITCHBOARD_PGCTL)
@@ -59,12 +54,6 @@ LOCAL=$REPO/.local
 : "${SWITCHBOARD_AMQP_VHOST:=switchboard}"
 : "${SWITCHBOARD_RABBITMQ_NODE:=switchboard@localhost}"
 : "${SWITCHBOARD_RABBITMQ_DIST_PORT:=25673}"
-: "${SWITCHBOARD_GATEWAY_PORT:=8080}"
-: "${SWITCHBOARD_CONTACTS_PORT:=8081}"
-: "${SWITCHBOARD_SALES_PORT:=8082}"
-: "${SWITCHBOARD_SUPPORT_PORT:=8083}"
-: "${SWITCHBOARD_MARKETING_PORT:=8084}"
-: "${SWITCHBOARD_ERP_BRIDGE_PORT:=8085}"
 : "${SWITCHBOARD_BUILD_CONFIGURATION:=debug}"
 CONFIG=$SWITCHBOARD_BUILD_CONFIGURATION
 PG_DATABASE=switchboard
@@ -85,9 +74,24 @@ RMQ_PIDFILE=$LOCAL/run/rabbitmq.pid
 RMQ_CONSOLE_LOG=$LOCAL/logs/rabbitmq.log
 RMQCTL=$LOCAL/bin/rabbitmqctl
 
-# Executables started as services, in start order (gateway last). Role/schema = name with '_'.
-SERVICES=(contacts sales support marketing erp-bridge gateway)
-ROLES=(contacts sales support marketing erp_bridge gateway)
+# The services, from the catalogue, in its order (the gateway last): SERVICES holds the
+# executables, ROLES the names (schema, database role, broker user), PORTS the HTTP ports
+# (SWITCHBOARD_<NAME>_PORT, else the catalogue's).
+CATALOGUE=$REPO/Shared/Catalogue/services.tsv
+SERVICES=()
+ROLES=()
+declare -A PORTS=() ROLE_OF=()
+while IFS=$'\t' read -r name executable _folder port _role; do
+    case "$name" in '' | '#'*) continue ;; esac
+    SERVICES+=("$executable")
+    ROLES+=("$name")
+    ROLE_OF[$executable]=$name
+    variable=SWITCHBOARD_$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')_PORT
+    PORTS[$name]=${!variable:-$port}
+    export "$variable=${PORTS[$name]}"
+done <"$CATALOGUE"
+unset name executable _folder port _role variable
+SWITCHBOARD_GATEWAY_PORT=${PORTS[gateway]}
 ADMIN_ROLE=switchboard_admin
 PACKAGES=(postgresql-15 rabbitmq-server librabbitmq-dev amqp-tools curl)
 
@@ -105,19 +109,14 @@ require_root() {
     [ "$(id -u)" = 0 ] || die "this command must run as root (it manages PostgreSQL/RabbitMQ as system users)"
 }
 
-role_of() { printf '%s' "${1//-/_}"; }                       # erp-bridge -> erp_bridge
+role_of() { printf '%s' "${ROLE_OF[$1]:-$1}"; }              # executable (erp-bridge) -> name (erp_bridge)
 upper() { printf '%s' "$1" | tr '[:lower:]' '[:upper:]'; }
 
-port_of() {  # service (either spelling) -> HTTP port
-    case "$(role_of "$1")" in
-        contacts) echo "$SWITCHBOARD_CONTACTS_PORT" ;;
-        sales) echo "$SWITCHBOARD_SALES_PORT" ;;
-        support) echo "$SWITCHBOARD_SUPPORT_PORT" ;;
-        marketing) echo "$SWITCHBOARD_MARKETING_PORT" ;;
-        erp_bridge) echo "$SWITCHBOARD_ERP_BRIDGE_PORT" ;;
-        gateway) echo "$SWITCHBOARD_GATEWAY_PORT" ;;
-        *) return 1 ;;
-    esac
+port_of() {  # service (executable or name) -> HTTP port
+    local role
+    role=$(role_of "$1")
+    [ -n "${PORTS[$role]:-}" ] || return 1
+    echo "${PORTS[$role]}"
 }
 
 secret_key_of() {  # role -> key in secrets.env
@@ -636,15 +635,11 @@ svc_start() {
         fi
     fi
     pw=$(secret "$role")
-    local extra=()
+    local extra=() other
     if [ "$svc" = gateway ]; then
-        extra=(
-            SWITCHBOARD_CONTACTS_URL="http://$HTTP_HOST:$SWITCHBOARD_CONTACTS_PORT"
-            SWITCHBOARD_SALES_URL="http://$HTTP_HOST:$SWITCHBOARD_SALES_PORT"
-            SWITCHBOARD_SUPPORT_URL="http://$HTTP_HOST:$SWITCHBOARD_SUPPORT_PORT"
-            SWITCHBOARD_MARKETING_URL="http://$HTTP_HOST:$SWITCHBOARD_MARKETING_PORT"
-            SWITCHBOARD_ERP_BRIDGE_URL="http://$HTTP_HOST:$SWITCHBOARD_ERP_BRIDGE_PORT"
-        )
+        for other in "${ROLES[@]}"; do
+            [ "$other" = gateway ] || extra+=("SWITCHBOARD_$(upper "$other")_URL=http://$HTTP_HOST:${PORTS[$other]}")
+        done
     fi
     say "starting $svc on $HTTP_HOST:$port (log: $log)"
     printf '\n==== %s starting %s\n' "$(date -Is)" "$svc" >>"$log"
@@ -837,8 +832,6 @@ cmd_test() {
     export SWITCHBOARD_GATEWAY_URL="http://$HTTP_HOST:$SWITCHBOARD_GATEWAY_PORT"
     export SWITCHBOARD_ADMIN_KEY
     export SWITCHBOARD_TEST_SECRETS=$LOCAL/secrets.env
-    export SWITCHBOARD_CONTACTS_PORT SWITCHBOARD_SALES_PORT SWITCHBOARD_SUPPORT_PORT SWITCHBOARD_MARKETING_PORT
-    export SWITCHBOARD_ERP_BRIDGE_PORT SWITCHBOARD_GATEWAY_PORT
 
     say "swift build -c $CONFIG --build-tests"
     (cd "$REPO" && swift build -c "$CONFIG" --build-tests) || die "swift build --build-tests failed"

@@ -1,3 +1,4 @@
+import Catalogue
 import AMQP
 import Hummingbird
 import Logging
@@ -19,20 +20,15 @@ public struct ServiceDefinition: Sendable {
     /// Its own long-running loops (an import worker, a sweeper), run beside the server and shut
     /// down with it.
     public var services: @Sendable (ServiceDependencies) -> [any Service]
-    /// Whether anyone may call it (the gateway). Every other service answers only calls that carry
-    /// the gateway's credential.
-    public var isPublic: Bool
 
     public init(
         name: String,
-        isPublic: Bool = false,
         migrations: [Migration] = [],
         handlers: @escaping @Sendable (ServiceDependencies) -> [EventHandler] = { _ in [] },
         routes: @escaping @Sendable (Router<ServiceRequestContext>, ServiceDependencies) -> Void = { _, _ in },
         services: @escaping @Sendable (ServiceDependencies) -> [any Service] = { _ in [] }
     ) {
         self.name = name
-        self.isPublic = isPublic
         self.migrations = migrations
         self.handlers = handlers
         self.routes = routes
@@ -50,6 +46,13 @@ public struct ServiceDependencies: Sendable {
 }
 
 extension ServiceDefinition {
+    /// Its row in the service catalogue.
+    public var entry: CatalogueEntry? { ServiceCatalogue.entry(name) }
+
+    /// Whether anyone may call it (the gateway). Every other service answers only calls that carry
+    /// the gateway's credential.
+    public var isPublic: Bool { entry?.role == .gateway }
+
     /// The event types its handlers consume, read without running the service: the handlers are
     /// built on a database client that is never started (building one connects nothing).
     public var consumedEventTypes: [String] {

@@ -1,4 +1,5 @@
 import AMQP
+import Catalogue
 import Foundation
 import Hummingbird
 import Logging
@@ -94,7 +95,7 @@ public enum ServiceRunner {
                 configuration: .init(
                     address: .hostname(
                         environment.string("http.host", default: "127.0.0.1"),
-                        port: environment.int("http.port", default: 8080)
+                        port: environment.int("http.port", default: definition.entry?.port ?? 8080)
                     ),
                     serverName: name
                 ),

@@ -1,3 +1,4 @@
+import Catalogue
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -6,15 +7,10 @@ import FoundationNetworking
 /// What `compose/local.sh test` runs and tells the tests about: the services' ports, the secrets
 /// it generated, its pg_ctl, and a service executable to start beside the running ones.
 public enum LocalStack {
-    /// Every service, by its schema name, with the variable naming its port and the default.
-    public static let services: [(name: String, executable: String, port: Int)] = [
-        ("contacts", "contacts", port("CONTACTS", 8081)), ("sales", "sales", port("SALES", 8082)),
-        ("support", "support", port("SUPPORT", 8083)), ("marketing", "marketing", port("MARKETING", 8084)),
-        ("erp_bridge", "erp-bridge", port("ERP_BRIDGE", 8085)), ("gateway", "gateway", port("GATEWAY", 8080)),
-    ]
-
-    static func port(_ variable: String, _ fallback: Int) -> Int {
-        ProcessInfo.processInfo.environment["SWITCHBOARD_\(variable)_PORT"].flatMap(Int.init) ?? fallback
+    /// Every service of the catalogue, on the port `compose/local.sh` gave it.
+    public static let services: [(name: String, executable: String, port: Int)] = ServiceCatalogue.all.map { service in
+        (service.name, service.executable,
+         ProcessInfo.processInfo.environment["SWITCHBOARD_\(service.variableStem)_PORT"].flatMap(Int.init) ?? service.port)
     }
 
     public static func baseURL(of service: String) -> String {

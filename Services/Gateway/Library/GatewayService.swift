@@ -1,3 +1,4 @@
+import Catalogue
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -5,21 +6,18 @@ import ServiceKit
 
 /// The gateway: the one public HTTP API. It owns the `gateway` schema (API keys, idempotency records).
 public enum GatewayService {
-    /// The services it calls and the environment variable that gives each one's base URL.
-    static let upstreamNames = ["contacts", "sales"]
-
     public static let definition = ServiceDefinition(
         name: "gateway",
-        isPublic: true,
         migrations: GatewayMigrations.all,
         routes: { router, dependencies in
             let environment = dependencies.environment
             let client = httpClient
             let token = environment.secret(GatewayCredential.setting, default: "")
+            // Every service it passes public calls to, at SWITCHBOARD_<NAME>_URL.
             var upstreams: [String: Upstream] = [:]
-            for (index, name) in upstreamNames.enumerated() {
-                upstreams[name] = Upstream(
-                    name: name, baseURL: environment.string("\(name).url", default: "http://127.0.0.1:\(8081 + index)"),
+            for service in ServiceCatalogue.routed {
+                upstreams[service.name] = Upstream(
+                    name: service.name, baseURL: environment.string("\(service.name).url", default: "http://127.0.0.1:\(service.port)"),
                     client: client, token: token, logger: dependencies.logger
                 )
             }

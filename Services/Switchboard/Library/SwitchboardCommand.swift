@@ -1,4 +1,5 @@
 import ArgumentParser
+import Catalogue
 import ContactsService
 import ERPBridgeService
 import GatewayService
@@ -18,13 +19,21 @@ public struct SwitchboardCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// Every service's definition: one for each row of the service catalogue.
+    static let definitions: [ServiceDefinition] = [
+        ContactsService.definition, SalesService.definition, SupportService.definition,
+        MarketingService.definition, ERPBridgeService.definition, GatewayService.definition,
+    ]
+
     /// Every service, by the name of its schema.
-    static let services: [String: ServiceDefinition] = Dictionary(
-        uniqueKeysWithValues: [
-            ContactsService.definition, SalesService.definition, SupportService.definition,
-            MarketingService.definition, ERPBridgeService.definition, GatewayService.definition,
-        ].map { ($0.name, $0) }
-    )
+    static let services: [String: ServiceDefinition] = {
+        let named = Dictionary(uniqueKeysWithValues: definitions.map { ($0.name, $0) })
+        precondition(
+            Set(named.keys) == Set(ServiceCatalogue.all.map(\.name)),
+            "the operator's definitions (\(named.keys.sorted())) are not the catalogue's services (\(ServiceCatalogue.all.map(\.name)))"
+        )
+        return named
+    }()
 
     static func service(_ name: String) throws -> ServiceDefinition {
         guard let definition = services[name] else {
