@@ -26,6 +26,9 @@ let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-h
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 var targets: [Target] = [
+    // Embeds a target's SQL/ folder in its code (EmbeddedSQL.files): migrations and functions as files.
+    .executableTarget(name: "EmbedSQLTool", path: "Shared/Plugins/EmbedSQLTool"),
+    .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["EmbedSQLTool"], path: "Shared/Plugins/EmbedSQL"),
     .target(
         name: "CAMQP",
         path: "Shared/CAMQP",
@@ -45,7 +48,8 @@ var targets: [Target] = [
         name: "Messaging",
         dependencies: ["AMQP", "Storage", postgres, lifecycle, logging, metrics],
         path: "Shared/Messaging",
-        swiftSettings: swiftSettings
+        swiftSettings: swiftSettings,
+        plugins: ["EmbedSQL"]
     ),
     .target(
         name: "ServiceKit",
@@ -58,7 +62,8 @@ var targets: [Target] = [
             .product(name: "Configuration", package: "swift-configuration"),
         ],
         path: "Shared/ServiceKit",
-        swiftSettings: swiftSettings
+        swiftSettings: swiftSettings,
+        plugins: ["EmbedSQL"]
     ),
     .target(
         name: "SwitchboardCommand",
@@ -152,7 +157,8 @@ for service in services {
                 + (extras?.dependencies ?? []),
             path: "Services/\(service.folder)/Library",
             resources: extras?.resources,
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedSQL"]
         )
     )
     targets.append(

@@ -11,8 +11,9 @@ import Storage
 public struct ServiceDefinition: Sendable {
     /// The service's name, which is also its schema, database role and broker user (`erp_bridge`).
     public var name: String
-    /// Its own migrations (versions from 100; `MessagingMigrations` are applied first).
-    public var migrations: [Migration]
+    /// Its own SQL: `EmbeddedSQL.files` of its `SQL/` folder (migrations from version 100, and
+    /// functions); the messaging and common SQL apply first (`CommonSQL.schema(of:)`).
+    public var sql: SQLFiles
     /// The events it consumes; none means it declares its queues but binds nothing.
     public var handlers: @Sendable (ServiceDependencies) -> [EventHandler]
     /// Its HTTP routes, beside the health and metrics routes.
@@ -23,13 +24,13 @@ public struct ServiceDefinition: Sendable {
 
     public init(
         name: String,
-        migrations: [Migration] = [],
+        sql: SQLFiles = .none,
         handlers: @escaping @Sendable (ServiceDependencies) -> [EventHandler] = { _ in [] },
         routes: @escaping @Sendable (Router<ServiceRequestContext>, ServiceDependencies) -> Void = { _, _ in },
         services: @escaping @Sendable (ServiceDependencies) -> [any Service] = { _ in [] }
     ) {
         self.name = name
-        self.migrations = migrations
+        self.sql = sql
         self.handlers = handlers
         self.routes = routes
         self.services = services

@@ -47,7 +47,7 @@ public enum ServiceRunner {
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await client.run() }
-            let migrator = Migrator(schema: schema, migrations: MessagingMigrations.all + definition.migrations)
+            let migrator = Migrator(schema: schema, sql: CommonSQL.schema(of: definition))
             try await migrator.migrate(client, logger: logger)
 
             let dependencies = ServiceDependencies(

@@ -14,19 +14,27 @@ public struct Migration: Sendable {
     }
 }
 
-/// Applies a schema's migrations in version order, each once, under a transaction-scoped advisory
-/// lock, so replicas starting together wait for each other instead of racing.
-/// `<schema>.schema_migrations` keeps each version with the md5 of its text.
+/// Applies a schema's migrations in version order, each once, then its functions whose text
+/// changed, all under a transaction-scoped advisory lock, so replicas starting together wait for
+/// each other instead of racing. `<schema>.schema_migrations` keeps each version with the md5 of its
+/// text, `<schema>.schema_functions` each function file with the md5 it was last applied with.
 public struct Migrator: Sendable {
     public let schema: SchemaName
     public let migrations: [Migration]
+    public let functions: [SQLFunction]
 
-    public init(schema: SchemaName, migrations: [Migration]) {
+    public init(schema: SchemaName, migrations: [Migration], functions: [SQLFunction] = []) {
         precondition(
             Set(migrations.map(\.version)).count == migrations.count, "duplicate migration version in \(schema)"
         )
+        precondition(Set(functions.map(\.name)).count == functions.count, "a function of \(schema) is defined in two files")
         self.schema = schema
         self.migrations = migrations.sorted { $0.version < $1.version }
+        self.functions = functions
+    }
+
+    public init(schema: SchemaName, sql: SQLFiles) {
+        self.init(schema: schema, migrations: sql.migrations, functions: sql.functions)
     }
 
     /// Returns the versions it applied now. An operator logged in as an administrator passes the
@@ -108,7 +116,54 @@ public struct Migrator: Sendable {
         if !unknown.isEmpty {
             logger.warning("schema has migrations this build does not know", metadata: ["schema": "\(schema)", "versions": "\(unknown.sorted())"])
         }
+        try await applyFunctions(on: connection, logger: logger)
         return appliedNow
+    }
+
+    /// Each function file whose text differs from the one last applied, in the order given (each
+    /// set of files in file order: the shared ones first). PL/pgSQL and quoted bodies are not
+    /// checked against what they call (check_function_bodies is off), so their order does not
+    /// matter; a SQL-standard `RETURN` body is, so it must come after what it uses.
+    private func applyFunctions(on connection: PostgresConnection, logger: Logger) async throws {
+        guard !functions.isEmpty else { return }
+        try await connection.query(
+            PostgresQuery(unsafeSQL: """
+                CREATE TABLE IF NOT EXISTS \(schema.table("schema_functions")) (
+                    name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                """),
+            logger: logger
+        )
+        var applied: [String: String] = [:]
+        for try await (name, checksum) in try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT name, checksum FROM \(schema.table("schema_functions"))"), logger: logger
+        ).decode((String, String).self) {
+            applied[name] = checksum
+        }
+        try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(schema.quoted)"), logger: logger)
+        try await connection.query("SET LOCAL check_function_bodies TO off", logger: logger)
+        for function in functions {
+            let checksum = try await md5(function.sql, on: connection, logger: logger)
+            guard applied[function.name] != checksum else { continue }
+            do {
+                for statement in SQLScript.statements(function.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+            } catch {
+                throw StorageError.functionFailed(schema: schema.rawValue, file: function.file, reason: String(reflecting: error))
+            }
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO \(schema.table("schema_functions")) (name, checksum) VALUES ($1, $2)
+                        ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()
+                        """,
+                    binds: try .of(function.name, checksum)
+                ),
+                logger: logger
+            )
+            logger.info("applied function", metadata: ["schema": "\(schema)", "function": "\(function.file)"])
+        }
+        try await connection.query("SET LOCAL check_function_bodies TO on", logger: logger)
     }
 
     private func md5(_ text: String, on connection: PostgresConnection, logger: Logger) async throws -> String {

@@ -3,6 +3,7 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An applied migration's text differs from the one in this build: history was rewritten.
     case migrationChanged(schema: String, version: Int, name: String, applied: String, current: String)
     case migrationFailed(schema: String, version: Int, name: String, reason: String)
+    case functionFailed(schema: String, file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -13,6 +14,8 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "(applied checksum \(applied), this build \(current)); add a new migration instead"
         case let .migrationFailed(schema, version, name, reason):
             "migration \(schema) #\(version) '\(name)' failed: \(reason)"
+        case let .functionFailed(schema, file, reason):
+            "function file \(schema) \(file).sql failed: \(reason)"
         }
     }
 }

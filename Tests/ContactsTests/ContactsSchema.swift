@@ -1,6 +1,7 @@
 @testable import ContactsService
 import Messaging
 import PostgresNIO
+import ServiceKit
 import Storage
 import TestSupport
 
@@ -9,7 +10,7 @@ import TestSupport
 func withContactsSchema(_ prefix: String, _ body: (SchemaName, PostgresClient) async throws -> Void) async throws {
     let schema = try SchemaName(TestEnvironment.uniqueName(prefix))
     try await TestEnvironment.withClient { client in
-        try await Migrator(schema: schema, migrations: MessagingMigrations.all + ContactsMigrations.all)
+        try await Migrator(schema: schema, sql: CommonSQL.schema(of: ContactsService.definition))
             .migrate(client, logger: TestEnvironment.logger)
         try await body(schema, client)
         try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.quoted) CASCADE"))

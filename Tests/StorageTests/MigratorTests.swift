@@ -80,6 +80,31 @@ struct MigratorTests {
         }
     }
 
+    @Test("a function file applies when its text changes, and not otherwise")
+    func functionsReapplied() async throws {
+        let schema = try SchemaName(TestEnvironment.uniqueName("fn"))
+        func answer(_ value: Int) -> SQLFunction {
+            SQLFunction(file: "00_answer", sql: "CREATE OR REPLACE FUNCTION answer() RETURNS int LANGUAGE sql IMMUTABLE RETURN \(value);")
+        }
+        try await TestEnvironment.withClient { client in
+            func current() async throws -> Int {
+                try await TestEnvironment.count("SELECT \(schema.quoted).answer()::int8", client)
+            }
+            func appliedAt() async throws -> String {
+                try await client.query(PostgresQuery(unsafeSQL: "SELECT applied_at::text FROM \(schema.table("schema_functions"))"))
+                    .decode(String.self).reduce(into: "") { $0 = $1 }
+            }
+            try await Migrator(schema: schema, migrations: Self.migrations(), functions: [answer(41)]).migrate(client, logger: TestEnvironment.logger)
+            #expect(try await current() == 41)
+            let first = try await appliedAt()
+            try await Migrator(schema: schema, migrations: Self.migrations(), functions: [answer(41)]).migrate(client, logger: TestEnvironment.logger)
+            #expect(try await appliedAt() == first, "the same text is not applied again")
+            try await Migrator(schema: schema, migrations: Self.migrations(), functions: [answer(42)]).migrate(client, logger: TestEnvironment.logger)
+            #expect(try await current() == 42, "a changed text is")
+            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.quoted) CASCADE"))
+        }
+    }
+
     @Test("schema names that are not plain identifiers are refused")
     func schemaNames() throws {
         #expect(throws: StorageError.invalidSchemaName("a;b")) { try SchemaName("a;b") }

@@ -1,3 +1,4 @@
+import Storage
 import Messaging
 import ServiceLifecycle
 import ServiceKit
@@ -6,7 +7,7 @@ import ServiceKit
 public enum ContactsService {
     public static let definition = ServiceDefinition(
         name: "contacts",
-        migrations: ContactsMigrations.all,
+        sql: SQLFiles(EmbeddedSQL.files),
         handlers: { dependencies in
             [
                 LeadConversions(schema: dependencies.schema, outbox: dependencies.outbox, contacts: contactStore(dependencies), logger: dependencies.logger)

@@ -1,3 +1,4 @@
+import Storage
 import Catalogue
 import AsyncHTTPClient
 import Foundation
@@ -8,7 +9,7 @@ import ServiceKit
 public enum GatewayService {
     public static let definition = ServiceDefinition(
         name: "gateway",
-        migrations: GatewayMigrations.all,
+        sql: SQLFiles(EmbeddedSQL.files),
         routes: { router, dependencies in
             let environment = dependencies.environment
             let client = httpClient

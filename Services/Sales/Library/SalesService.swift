@@ -9,7 +9,7 @@ import Storage
 public enum SalesService {
     public static let definition = ServiceDefinition(
         name: "sales",
-        migrations: SalesMigrations.all,
+        sql: SQLFiles(EmbeddedSQL.files),
         handlers: { dependencies in
             let leads = leadStore(dependencies)
             return replica(dependencies).handlers + [

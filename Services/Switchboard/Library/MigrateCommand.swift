@@ -17,7 +17,7 @@ struct MigrateCommand: AsyncParsableCommand {
         try await OperatorContext.withClient { client in
             for definition in definitions {
                 let schema = try SchemaName(definition.name)
-                let applied = try await Migrator(schema: schema, migrations: MessagingMigrations.all + definition.migrations)
+                let applied = try await Migrator(schema: schema, sql: CommonSQL.schema(of: definition))
                     .migrate(client, as: schema, logger: OperatorContext.logger)
                 print("\(definition.name): \(applied.isEmpty ? "up to date" : "applied \(applied.map(String.init).joined(separator: ", "))")")
             }

@@ -76,7 +76,7 @@ struct ContactRow: Encodable {
     }
 
     /// Every written column but `id`, which only an insert sets. The function `create_contact`
-    /// (ContactsMigrations 106) lists them too; a test holds the two together.
+    /// (SQL/functions/05_create_contact.sql) lists them too; a test holds the two together.
     static let fieldColumns = CodingKeys.allCases.filter { $0 != .id }.map(\.rawValue)
 
     /// The rows as one JSON array, bound as `json`.

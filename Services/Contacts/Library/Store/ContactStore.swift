@@ -137,7 +137,7 @@ struct ContactStore: Sendable {
     }
 
     /// The create as one statement in its transaction: the function
-    /// `create_contact` (ContactsMigrations 106) links the account, checks for duplicates under
+    /// `create_contact` (SQL/functions/05_create_contact.sql) links the account, checks for duplicates under
     /// the identity locks, and inserts with the event. A failed check leaves the insert empty and
     /// the answer says which. Nil: the definitions it was validated against are no longer current.
     private func createInOneStatement(_ valid: ValidContact, allowDuplicate: Bool, generation: Int64) async throws -> Document? {
@@ -325,7 +325,7 @@ struct ContactStore: Sendable {
     }
 
     /// The FROM item of `claim_identities`: it locks the keys, then reads their live holders on a
-    /// snapshot taken after the locks (ContactsMigrations 104).
+    /// snapshot taken after the locks (SQL/migrations/104).
     private func claimIdentities(emailKeys: [String], phoneKeys: [String], excluding: [UUID], into sql: inout SQLBuilder) throws -> String {
         "\(schema.quoted).claim_identities(\(try sql.bind(emailKeys))::text[], \(try sql.bind(phoneKeys))::text[], \(try sql.bind(excluding))::uuid[])"
     }

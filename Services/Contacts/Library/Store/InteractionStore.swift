@@ -56,7 +56,7 @@ struct InteractionStore: Sendable {
 
     /// What the gateway's customer overview needs of contacts, in the overview's own shape: the
     /// contact (or the survivor of a merge it went into, whose id comes back as `survivor`), its
-    /// account, and its latest `limit` interactions (`customer_summary`, migration 105).
+    /// account, and its latest `limit` interactions (`customer_summary`, SQL/functions/03_customer_summary.sql).
     func summary(of contactId: UUID, limit: Int) async throws -> (text: String, survivor: UUID) {
         var sql = SQLBuilder()
         sql.append("""
