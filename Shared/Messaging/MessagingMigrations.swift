@@ -4,5 +4,4 @@ import Storage
 /// that write events in SQL: `Shared/Messaging/SQL/`, applied to every schema before its own.
 public enum MessagingMigrations {
     public static let sql = SQLFiles(EmbeddedSQL.files)
-    public static var all: [Migration] { sql.migrations }
 }

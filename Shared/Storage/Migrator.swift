@@ -12,6 +12,16 @@ public struct Migration: Sendable {
         self.name = name
         self.sql = sql
     }
+
+    /// Checksums a database may have recorded for this migration before its text was edited,
+    /// which its text names in a comment (`-- … recorded md5 <32 hex digits>`): when the functions
+    /// moved to SQL/functions, the migrations that had defined them lost those definitions, and a
+    /// database that applied them before must not take that for a rewritten history.
+    public var earlierChecksums: [String] {
+        sql.split(separator: "\n").filter { $0.hasPrefix("--") }.compactMap { line in
+            line.firstMatch(of: /recorded md5 ([0-9a-f]{32})/).map { String($0.1) }
+        }
+    }
 }
 
 /// Applies a schema's migrations in version order, each once, then its functions whose text
@@ -81,7 +91,7 @@ public struct Migrator: Sendable {
         for migration in migrations {
             let checksum = try await md5(migration.sql, on: connection, logger: logger)
             if let existing = applied[migration.version] {
-                guard existing == checksum else {
+                guard existing == checksum || migration.earlierChecksums.contains(existing) else {
                     throw StorageError.migrationChanged(
                         schema: schema.rawValue, version: migration.version, name: migration.name,
                         applied: existing, current: checksum

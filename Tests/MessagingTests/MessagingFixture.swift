@@ -31,7 +31,7 @@ struct MessagingFixture {
     )
 
     func migrate() async throws {
-        try await Migrator(schema: schema, migrations: MessagingMigrations.all + [Self.projection])
+        try await Migrator(schema: schema, sql: MessagingMigrations.sql + SQLFiles(migrations: [Self.projection], functions: []))
             .migrate(client, logger: TestEnvironment.logger)
     }
 

@@ -52,7 +52,7 @@ struct HealthTests {
     func laggingWithoutLeader() async throws {
         try await TestEnvironment.withClient { client in
             let schema = try SchemaName(TestEnvironment.uniqueName("lag"))
-            try await Migrator(schema: schema, migrations: MessagingMigrations.all).migrate(client, logger: TestEnvironment.logger)
+            try await Migrator(schema: schema, sql: MessagingMigrations.sql).migrate(client, logger: TestEnvironment.logger)
             let publisher = AMQPPublisher(configuration: TestEnvironment.broker(), logger: TestEnvironment.logger)
             // A relay whose database cannot be reached never leads.
             var unreachable = TestEnvironment.database

@@ -60,6 +60,21 @@ struct MigratorTests {
         }
     }
 
+    @Test("a migration edited after it was applied passes if its text names the checksum it was applied with")
+    func earlierChecksum() async throws {
+        let schema = try SchemaName(TestEnvironment.uniqueName("mig"))
+        try await TestEnvironment.withClient { client in
+            try await Migrator(schema: schema, migrations: Self.migrations()).migrate(client, logger: TestEnvironment.logger)
+            let recorded = try await client.query(PostgresQuery(unsafeSQL: "SELECT checksum FROM \(schema.table("schema_migrations")) WHERE version = 101"))
+                .decode(String.self).reduce(into: "") { $0 = $1 }
+            var edited = Self.migrations(insert: "changed")
+            edited[1].sql = "-- databases that applied it before recorded md5 \(recorded).\n" + edited[1].sql
+            #expect(edited[1].earlierChecksums == [recorded])
+            try await Migrator(schema: schema, migrations: edited).migrate(client, logger: TestEnvironment.logger)
+            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.quoted) CASCADE"))
+        }
+    }
+
     @Test("a failing migration names itself and leaves nothing applied")
     func failingMigrationRollsBack() async throws {
         let schema = try SchemaName(TestEnvironment.uniqueName("mig"))

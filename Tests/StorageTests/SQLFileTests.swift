@@ -48,9 +48,12 @@ struct SQLFileTests {
         }
     }
 
-    @Test("migrations after the move to function files define no function")
+    @Test("migrations after the move to function files define no function, and none defines one a function file does")
     func migrationsDefineNone() throws {
+        let inFunctionFiles = Set(try Self.files().filter { $0.kind == "functions" }.flatMap { Self.definedFunctions($0.text) })
         for file in try Self.files() where file.kind == "migrations" {
+            let repeated = Set(Self.definedFunctions(file.text)).intersection(inFunctionFiles)
+            #expect(repeated.isEmpty, "\(file.owner)/SQL/migrations/\(file.name) defines \(repeated.sorted()) again")
             let version = Int(file.name.prefix { $0.isNumber }) ?? 0
             guard version > Self.historical[file.owner, default: 0] else { continue }
             #expect(Self.definedFunctions(file.text).isEmpty, "\(file.owner)/SQL/migrations/\(file.name) defines a function; put it in SQL/functions")

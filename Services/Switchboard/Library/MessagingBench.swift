@@ -49,7 +49,7 @@ struct MessagingBench: AsyncParsableCommand {
         // Removed at the end, also when a step fails; a `defer` could not await it before the exit.
         do {
             try await OperatorContext.withClient { client in
-                try await Migrator(schema: schema, migrations: MessagingMigrations.all + [Self.benchTable])
+                try await Migrator(schema: schema, sql: MessagingMigrations.sql + SQLFiles(migrations: [Self.benchTable], functions: []))
                     .migrate(client, logger: logger)
 
                 // 1. Raw confirmed publish: chunks of `window`, each awaited, as the relay does with a batch.

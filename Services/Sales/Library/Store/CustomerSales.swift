@@ -7,7 +7,7 @@ import Storage
 /// What the gateway's customer overview needs of sales for one contact, in the overview's own
 /// shape so the gateway passes it on without reading it: the deals (the oldest 200, split into
 /// open and closed, with `truncated` when there are more), the open and won amounts per currency
-/// over all of them, and the open activities by due time (`customer_sales`, SQL/functions/14_customer_sales.sql).
+/// over all of them, and the open activities by due time (`customer_sales`, SQL/functions/12_customer_sales.sql).
 struct CustomerSales: Sendable {
     let schema: SchemaName
     let client: PostgresClient

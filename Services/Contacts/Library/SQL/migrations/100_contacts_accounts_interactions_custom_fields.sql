@@ -1,3 +1,5 @@
+-- Functions it once defined (account_document, contact_document, interaction_document, ts) live in SQL/functions now;
+-- databases that applied it before recorded md5 4f39865f927c5389a5c4d35a5e4ea869.
 -- Lower-cased text a trigram index searches: name, company, e-mails, phone digits.
 -- Declared immutable (it is: it only concatenates and lower-cases its arguments).
 CREATE FUNCTION search_text(first_name text, last_name text, company text, email_keys text[], phone_keys text[])
@@ -101,34 +103,3 @@ CREATE TABLE custom_field_definitions (
     created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
     UNIQUE (entity, name)
 );
-
--- The API and event form of each row, built where the row is, in one place.
-CREATE FUNCTION ts(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
-
-CREATE FUNCTION contact_document(c contacts) RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
-RETURN jsonb_build_object(
-    'id', c.id, 'first_name', nullif(c.first_name, ''), 'last_name', nullif(c.last_name, ''),
-    'emails', c.emails, 'phones', c.phones, 'position', c.position,
-    'account_id', c.account_id, 'company', c.company, 'address', nullif(c.address, '{}'),
-    'preferred_language', c.preferred_language, 'lead_source', c.lead_source,
-    'purchase_purpose', c.purchase_purpose, 'buying_priorities', to_jsonb(c.buying_priorities),
-    'payment_method', c.payment_method, 'customer_type', c.customer_type, 'consent', c.consent,
-    'tags', to_jsonb(c.tags), 'owner', c.owner, 'custom_fields', c.custom_fields,
-    'version', c.version, 'created_at', ts(c.created_at), 'updated_at', ts(c.updated_at),
-    'deleted_at', ts(c.deleted_at));
-
-CREATE FUNCTION account_document(a accounts) RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
-RETURN jsonb_build_object(
-    'id', a.id, 'name', a.name, 'legal_name', a.legal_name, 'tax_id', a.tax_id,
-    'industry', a.industry, 'size_band', a.size_band, 'website', a.website, 'address', nullif(a.address, '{}'),
-    'parent_account_id', a.parent_account_id, 'owner', a.owner, 'tags', to_jsonb(a.tags),
-    'custom_fields', a.custom_fields, 'version', a.version, 'created_at', ts(a.created_at),
-    'updated_at', ts(a.updated_at), 'deleted_at', ts(a.deleted_at));
-
-CREATE FUNCTION interaction_document(i interactions) RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
-RETURN jsonb_build_object(
-    'id', i.id, 'contact_id', i.contact_id, 'channel', i.channel, 'direction', i.direction,
-    'occurred_at', ts(i.occurred_at), 'subject', i.subject, 'notes', i.notes, 'outcome', i.outcome,
-    'recorded_by', i.recorded_by, 'deal_id', i.deal_id, 'ticket_id', i.ticket_id,
-    'order_id', i.order_id, 'campaign_id', i.campaign_id, 'created_at', ts(i.created_at));

@@ -1,3 +1,5 @@
+-- Functions it once defined (import_job_document) live in SQL/functions now;
+-- databases that applied it before recorded md5 a39acbd3dfd0aceb51f89ce4f3360123.
 -- The uploaded file is kept in chunks, so a job survives a restart and any replica resumes it.
 CREATE TABLE import_jobs (
     id uuid PRIMARY KEY,
@@ -34,10 +36,3 @@ CREATE TABLE import_errors (
     raw text NOT NULL,
     PRIMARY KEY (job_id, row_number)
 );
-CREATE FUNCTION import_job_document(j import_jobs) RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
-RETURN jsonb_build_object(
-    'id', j.id, 'status', j.status, 'filename', j.filename, 'mapping', j.mapping, 'on_duplicate', j.on_duplicate,
-    'bytes', j.bytes, 'rows_total', j.rows_total, 'rows_done', j.rows_done, 'created', j.created,
-    'updated', j.updated, 'skipped', j.skipped, 'failed', j.failed, 'ignored_columns', to_jsonb(j.ignored_columns),
-    'error', j.error, 'created_at', ts(j.created_at), 'started_at', ts(j.started_at),
-    'finished_at', ts(j.finished_at), 'errors_url', '/api/v1/imports/' || j.id || '/errors');

@@ -1,10 +1,5 @@
-CREATE FUNCTION ts(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
-
--- An amount as the API writes money: a decimal string with at least two decimals.
-CREATE FUNCTION money_text(a numeric) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN scale(trim_scale(a)) <= 2 THEN round(a, 2)::text ELSE trim_scale(a)::text END;
-
+-- Functions it once defined (deal_document, money_text, pipeline_document, ts) live in SQL/functions now;
+-- databases that applied it before recorded md5 09990337f5e6071a0d8c8e4851e891d7.
 CREATE TABLE pipelines (
     id uuid PRIMARY KEY,
     name text NOT NULL,
@@ -105,31 +100,3 @@ CREATE TABLE deal_stage_history (
 );
 CREATE INDEX deal_stage_history_deal ON deal_stage_history (deal_id, entered_at, id);
 CREATE UNIQUE INDEX deal_stage_history_open ON deal_stage_history (deal_id) WHERE exited_at IS NULL;
-
-CREATE FUNCTION pipeline_document(p pipelines) RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
-RETURN jsonb_build_object(
-    'id', p.id, 'name', p.name, 'is_default', p.is_default,
-    'stages', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-            'id', s.id, 'name', s.name, 'position', s.position, 'probability', s.probability)
-            ORDER BY s.position), '[]')
-        FROM stages s WHERE s.pipeline_id = p.id AND s.retired_at IS NULL),
-    'retired_stages', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-            'id', s.id, 'name', s.name, 'probability', s.probability, 'retired_at', ts(s.retired_at))
-            ORDER BY s.retired_at, s.id), '[]')
-        FROM stages s WHERE s.pipeline_id = p.id AND s.retired_at IS NOT NULL),
-    'version', p.version, 'created_at', ts(p.created_at), 'updated_at', ts(p.updated_at));
-
-CREATE FUNCTION deal_document(d deals) RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
-RETURN (SELECT jsonb_build_object(
-    'id', d.id, 'title', d.title, 'contact_id', d.contact_id, 'account_id', d.account_id,
-    'pipeline_id', d.pipeline_id, 'stage_id', d.stage_id, 'stage_name', s.name,
-    'amount', jsonb_build_object('amount', money_text(d.amount), 'currency', d.currency),
-    'probability', CASE d.status WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE coalesce(d.probability, s.probability) END,
-    'probability_is_stage_default', d.probability IS NULL,
-    'expected_close_date', d.expected_close_date, 'owner', d.owner,
-    'source_campaign_id', d.source_campaign_id, 'lead_id', d.lead_id,
-    'status', d.status, 'lost_reason', d.lost_reason, 'close_comment', d.close_comment,
-    'closed_at', ts(d.closed_at), 'stage_entered_at', ts(d.stage_entered_at), 'tags', to_jsonb(d.tags),
-    'version', d.version, 'created_at', ts(d.created_at), 'updated_at', ts(d.updated_at),
-    'deleted_at', ts(d.deleted_at))
-    FROM stages s WHERE s.id = d.stage_id);

@@ -1,3 +1,5 @@
+-- Functions it once defined (lead_document) live in SQL/functions now;
+-- databases that applied it before recorded md5 82a04b8f4cdb090059d65179ae3c4087.
 -- A lead is worked from new to qualified, then converted into a deal; the contact it
 -- becomes is matched or created by the contacts service and linked back here.
 CREATE TABLE leads (
@@ -26,13 +28,3 @@ CREATE TABLE leads (
 );
 CREATE INDEX leads_created ON leads (created_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX leads_status ON leads (status, created_at, id) WHERE deleted_at IS NULL;
-
-CREATE FUNCTION lead_document(l leads) RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
-RETURN jsonb_build_object(
-    'id', l.id, 'first_name', l.first_name, 'last_name', l.last_name, 'company', l.company,
-    'email', l.email, 'phone', l.phone, 'source', l.source, 'campaign_id', l.campaign_id,
-    'owner', l.owner, 'notes', l.notes, 'status', l.status, 'disqualify_reason', l.disqualify_reason,
-    'create_account', l.create_account, 'deal_id', l.deal_id, 'contact_id', l.contact_id,
-    'account_id', l.account_id, 'converted_at', ts(l.converted_at),
-    'version', l.version, 'created_at', ts(l.created_at), 'updated_at', ts(l.updated_at),
-    'deleted_at', ts(l.deleted_at));

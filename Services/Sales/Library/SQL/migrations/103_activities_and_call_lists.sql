@@ -1,3 +1,5 @@
+-- Functions it once defined (activity_document, call_list_document) live in SQL/functions now;
+-- databases that applied it before recorded md5 7a9e24c9055aed99b150420e942a74ec.
 CREATE TABLE activities (
     id uuid PRIMARY KEY,
     kind text NOT NULL CHECK (kind IN ('call', 'meeting', 'task')),
@@ -23,15 +25,6 @@ CREATE INDEX activities_open_due ON activities (due_at, id) WHERE deleted_at IS 
 CREATE INDEX activities_contact ON activities (contact_id, due_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX activities_deal ON activities (deal_id, due_at, id) WHERE deleted_at IS NULL;
 
-CREATE FUNCTION activity_document(a activities) RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
-RETURN jsonb_build_object(
-    'id', a.id, 'kind', a.kind, 'subject', a.subject, 'notes', a.notes, 'due_at', ts(a.due_at),
-    'duration_minutes', a.duration_minutes, 'owner', a.owner, 'contact_id', a.contact_id, 'deal_id', a.deal_id,
-    'lead_id', a.lead_id, 'call_list_id', a.call_list_id, 'done', a.done, 'done_at', ts(a.done_at),
-    'outcome', a.outcome, 'overdue', NOT a.done AND a.due_at < now(),
-    'version', a.version, 'created_at', ts(a.created_at), 'updated_at', ts(a.updated_at),
-    'deleted_at', ts(a.deleted_at));
-
 -- A telemarketing list: contacts to call with a script; each call's outcome is kept
 -- on its entry, and the call itself is a done activity.
 CREATE TABLE call_lists (
@@ -55,14 +48,3 @@ CREATE TABLE call_list_entries (
     PRIMARY KEY (call_list_id, contact_id)
 );
 CREATE INDEX call_list_entries_order ON call_list_entries (call_list_id, position);
-
-CREATE FUNCTION call_list_document(l call_lists) RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
-RETURN jsonb_build_object(
-    'id', l.id, 'name', l.name, 'script', l.script, 'owner', l.owner,
-    'progress', (SELECT jsonb_build_object('contacts', count(*), 'called', count(called_at),
-            'to_call', count(*) - count(called_at))
-        FROM call_list_entries WHERE call_list_id = l.id)
-        || jsonb_build_object('outcomes', (SELECT coalesce(jsonb_object_agg(o.outcome, o.n), '{}')
-            FROM (SELECT outcome, count(*) AS n FROM call_list_entries WHERE call_list_id = l.id AND outcome IS NOT NULL
-                GROUP BY outcome) o)),
-    'version', l.version, 'created_at', ts(l.created_at), 'updated_at', ts(l.updated_at));
