@@ -84,7 +84,8 @@ var targets: [Target] = [
     .target(
         name: "TestSupport",
         dependencies: [
-            "AMQP", "Messaging", "Storage", "ServiceKit", "Catalogue", postgres, logging,
+            "AMQP", "Messaging", "Storage", "ServiceKit", "Catalogue", postgres, logging, hummingbird, httpTypes,
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ],
         path: "Tests/TestSupport",
@@ -110,6 +111,11 @@ var targets: [Target] = [
         path: "Tests/ContactsTests", swiftSettings: swiftSettings
     ),
     .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "SalesTests",
+        dependencies: ["TestSupport", "SalesService", "Contracts", "Messaging", "Storage", "ServiceKit", hummingbird, postgres],
+        path: "Tests/SalesTests", swiftSettings: swiftSettings
+    ),
     .testTarget(name: "CatalogueTests", dependencies: ["Catalogue"], path: "Tests/CatalogueTests", swiftSettings: swiftSettings),
     .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ServiceKit", "TestSupport"], path: "Tests/AMQPTests", swiftSettings: swiftSettings),
     .testTarget(

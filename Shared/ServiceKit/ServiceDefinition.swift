@@ -44,6 +44,14 @@ public struct ServiceDependencies: Sendable {
     public let outbox: Outbox
     public let environment: SwitchboardEnvironment
     public let logger: Logger
+
+    public init(schema: SchemaName, client: PostgresClient, environment: SwitchboardEnvironment = .init(), logger: Logger) {
+        self.schema = schema
+        self.client = client
+        outbox = Outbox(schema: schema)
+        self.environment = environment
+        self.logger = logger
+    }
 }
 
 extension ServiceDefinition {
@@ -62,10 +70,7 @@ extension ServiceDefinition {
             let client = PostgresClient(
                 configuration: DatabaseConfiguration(user: name, password: "").clientConfiguration, backgroundLogger: Logger(label: name)
             )
-            let dependencies = ServiceDependencies(
-                schema: schema, client: client, outbox: Outbox(schema: schema), environment: SwitchboardEnvironment(),
-                logger: Logger(label: name)
-            )
+            let dependencies = ServiceDependencies(schema: schema, client: client, logger: Logger(label: name))
             return handlers(dependencies).map(\.type).sorted()
         }
     }

@@ -50,9 +50,7 @@ public enum ServiceRunner {
             let migrator = Migrator(schema: schema, sql: CommonSQL.schema(of: definition))
             try await migrator.migrate(client, logger: logger)
 
-            let dependencies = ServiceDependencies(
-                schema: schema, client: client, outbox: Outbox(schema: schema), environment: environment, logger: logger
-            )
+            let dependencies = ServiceDependencies(schema: schema, client: client, environment: environment, logger: logger)
             let handlers = definition.handlers(dependencies)
             let publisher = AMQPPublisher(
                 configuration: environment.broker(defaultUser: definition.name, connectionName: "\(name) publisher"),
@@ -76,21 +74,12 @@ public enum ServiceRunner {
                 logger: logger
             )
 
-            let router = Router(context: ServiceRequestContext.self)
-            router.add(middleware: RequestMetricsMiddleware())
-            router.add(middleware: ProblemMiddleware())
-            if !definition.isPublic { router.add(middleware: GatewayCredentialMiddleware(token: gatewayToken)) }
-            router.add(middleware: StorableTextMiddleware())
-            // The gateway keeps Idempotency-Keys itself; a request key a client sent it means nothing.
-            if !definition.isPublic { router.add(middleware: RequestLedgerMiddleware(schema: schema, client: client, logger: logger)) }
-            HealthChecks(
+            let health = HealthChecks(
                 publisher: publisher, consumer: consumer, relay: relay, registry: registry,
                 maximumOutboxLag: .seconds(environment.int("ready.max.outbox.lag.seconds", default: 30))
-            ).register(on: router)
-            definition.routes(router, dependencies)
-
+            )
             var app = Application(
-                responder: DeadlineResponder(router.buildResponder(), isPublic: definition.isPublic),
+                responder: responder(definition, dependencies, gatewayToken: gatewayToken, health: health),
                 server: .http1(configuration: .init(idleTimeout: .seconds(75))),
                 configuration: .init(
                     address: .hostname(
@@ -112,6 +101,29 @@ public enum ServiceRunner {
             try await ServiceGroup(configuration: configuration).run()
             group.cancelAll()
         }
+    }
+}
+
+extension ServiceRunner {
+    /// The service's HTTP side, built as it runs, without running it: its routes behind the
+    /// middleware every service has (problems, metrics, the gateway's token unless `gatewayToken`
+    /// is nil, storable text, the request ledger), its health routes when given, within the
+    /// request deadline. A test drives it in-process (`app.test(.router)`), with no broker.
+    public static func responder(
+        _ definition: ServiceDefinition, _ dependencies: ServiceDependencies, gatewayToken: String?, health: HealthChecks? = nil
+    ) -> DeadlineResponder<RouterResponder<ServiceRequestContext>> {
+        let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware())
+        router.add(middleware: ProblemMiddleware())
+        if let gatewayToken, !definition.isPublic { router.add(middleware: GatewayCredentialMiddleware(token: gatewayToken)) }
+        router.add(middleware: StorableTextMiddleware())
+        // The gateway keeps Idempotency-Keys itself; a request key a client sent it means nothing.
+        if !definition.isPublic {
+            router.add(middleware: RequestLedgerMiddleware(schema: dependencies.schema, client: dependencies.client, logger: dependencies.logger))
+        }
+        health?.register(on: router)
+        definition.routes(router, dependencies)
+        return DeadlineResponder(router.buildResponder(), isPublic: definition.isPublic)
     }
 }
 

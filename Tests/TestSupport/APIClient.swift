@@ -33,25 +33,32 @@ public struct APIClient: Sendable {
     }
 
     /// Sends `json` (an object turned into JSON) or raw `body`.
+    /// How a request travels when not over HTTP: a service driven in-process (`InProcessService`).
+    public typealias Transport = @Sendable (_ method: String, _ path: String, _ headers: [String: String], _ body: Data?) async throws -> Answer
+    public var transport: Transport?
+
     public func send(
         _ method: String, _ path: String, json: Any? = nil, body: Data? = nil, headers: [String: String] = [:]
     ) async throws -> Answer {
+        var fields: [String: String] = [:]
+        if let key { fields["Authorization"] = "Bearer \(key)" }
+        var payload = body
+        if let json {
+            payload = try JSONSerialization.data(withJSONObject: json)
+            fields["Content-Type"] = "application/json"
+        }
+        for (name, value) in headers { fields[name] = value }
+        if let transport { return try await transport(method, path, fields, payload) }
         var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method
         request.timeoutInterval = 60
-        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-        if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        } else if let body {
-            request.httpBody = body
-        }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = payload
+        for (name, value) in fields { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
-        var fields: [String: String] = [:]
-        for (name, value) in http.allHeaderFields { fields["\(name)"] = "\(value)" }
-        return Answer(status: http.statusCode, headers: fields, body: data)
+        var answered: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { answered["\(name)"] = "\(value)" }
+        return Answer(status: http.statusCode, headers: answered, body: data)
     }
 
     public func get(_ path: String) async throws -> Answer { try await send("GET", path) }

@@ -1,13 +1,40 @@
+import ContactsService
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A CSV file says nothing of its charset: bytes that are not UTF-8 fail their rows with a reason,
 /// unless the upload names the charset, and then they are read in it. Before, a Latin-1 file
-/// imported as "J�rgen M�ller", completed with nothing failed.
+/// imported as "J�rgen M�ller", completed with nothing failed. In-process, with the import worker.
 @Suite("CSV import: charsets and bytes that are not text", .timeLimit(.minutes(3)))
 struct ImportCharsetTests {
-    let api = APIClient()
+    func withAPI(_ body: @Sendable (ImportCharsetChecks) async throws -> Void) async throws {
+        try await InProcessService.run(ContactsService.definition) { api, _ in try await body(ImportCharsetChecks(api: api)) }
+    }
+
+    @Test("a Latin-1 file uploaded as plain text/csv: every row fails, saying it is not UTF-8; nothing is stored garbled")
+    func latin1WithoutCharset() async throws {
+        try await withAPI { try await $0.latin1WithoutCharset() }
+    }
+
+    @Test("the same file uploaded as text/csv; charset=iso-8859-1 imports its names as they are")
+    func latin1WithCharset() async throws {
+        try await withAPI { try await $0.latin1WithCharset() }
+    }
+
+    @Test("a row with a NUL byte fails with its reason and is reported; the rows around it import; every row is counted once")
+    func nulRow() async throws {
+        try await withAPI { try await $0.nulRow() }
+    }
+
+    @Test("a charset the import cannot read is a 415 naming those it can")
+    func unknownCharset() async throws {
+        try await withAPI { try await $0.unknownCharset() }
+    }
+}
+
+struct ImportCharsetChecks {
+    let api: APIClient
 
     func upload(_ bytes: [UInt8], contentType: String) async throws -> APIClient.Answer {
         try await api.send("POST", "/api/v1/imports", body: Data(bytes), headers: ["Content-Type": contentType])
@@ -37,7 +64,6 @@ struct ImportCharsetTests {
             + Array("Zo".utf8) + [0xEB] + Array(",Brown,\(tag)-z@example.com,\(tag)\n".utf8)
     }
 
-    @Test("a Latin-1 file uploaded as plain text/csv: every row fails, saying it is not UTF-8; nothing is stored garbled")
     func latin1WithoutCharset() async throws {
         let tag = TestEnvironment.uniqueName("latin")
         let job = try await finished(try await upload(latin1File(tag), contentType: "text/csv"))
@@ -51,7 +77,6 @@ struct ImportCharsetTests {
         #expect(try await api.get("/api/v1/contacts?tag=\(tag)").items.isEmpty)
     }
 
-    @Test("the same file uploaded as text/csv; charset=iso-8859-1 imports its names as they are")
     func latin1WithCharset() async throws {
         let tag = TestEnvironment.uniqueName("latin")
         let job = try await finished(try await upload(latin1File(tag), contentType: "text/csv; charset=ISO-8859-1"))
@@ -62,7 +87,6 @@ struct ImportCharsetTests {
         #expect(Set(names) == ["Jürgen Müller", "Zoë Brown"])
     }
 
-    @Test("a row with a NUL byte fails with its reason and is reported; the rows around it import; every row is counted once")
     func nulRow() async throws {
         let tag = TestEnvironment.uniqueName("nul")
         let bytes = Array("first_name,last_name,email,tags\nAnn,Before,\(tag)-a@example.com,\(tag)\nBo".utf8) + [0]
@@ -78,7 +102,6 @@ struct ImportCharsetTests {
         #expect(lines.last?.contains("Bo\u{2400}b") == true, "the row as it was, its NUL shown as ␀")
     }
 
-    @Test("a charset the import cannot read is a 415 naming those it can")
     func unknownCharset() async throws {
         let answer = try await upload(Array("last_name\nX\n".utf8), contentType: "text/csv; charset=utf-16")
         #expect(answer.status == 415)
