@@ -44,6 +44,11 @@ var targets: [Target] = [
     .target(
         name: "Catalogue", path: "Shared/Catalogue", resources: [.embedInCode("services.tsv")], swiftSettings: swiftSettings
     ),
+    // The API contracts' source files: read by `switchboard openapi bundle` and the contract tests.
+    .target(
+        name: "APISources", dependencies: ["Catalogue", .product(name: "Yams", package: "Yams")], path: "Shared/APISources",
+        swiftSettings: swiftSettings
+    ),
     .target(
         name: "Messaging",
         dependencies: ["AMQP", "Storage", postgres, lifecycle, logging, metrics],
@@ -68,7 +73,7 @@ var targets: [Target] = [
     .target(
         name: "SwitchboardCommand",
         dependencies: [
-            "AMQP", "Messaging", "Storage", "ServiceKit", "Catalogue", postgres, logging, argumentParser,
+            "AMQP", "Messaging", "Storage", "ServiceKit", "Catalogue", "APISources", postgres, logging, argumentParser,
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]
             + services.map { .target(name: $0.library) },
@@ -84,7 +89,7 @@ var targets: [Target] = [
     .target(
         name: "TestSupport",
         dependencies: [
-            "AMQP", "Messaging", "Storage", "ServiceKit", "Catalogue", postgres, logging, hummingbird, httpTypes,
+            "AMQP", "Messaging", "Storage", "ServiceKit", "Catalogue", "APISources", postgres, logging, hummingbird, httpTypes,
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ],
@@ -102,7 +107,7 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .testTarget(
-        name: "GatewayTests", dependencies: ["TestSupport", "AMQP", "Messaging", "Contracts", "GatewayService", "ContactsService", "SalesService", "ServiceKit", "Storage", hummingbird, httpTypes, postgres],
+        name: "GatewayTests", dependencies: ["TestSupport", "APISources", "AMQP", "Messaging", "Contracts", "GatewayService", "ContactsService", "SalesService", "ServiceKit", "Storage", hummingbird, httpTypes, postgres],
         path: "Tests/GatewayTests", swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -110,7 +115,7 @@ var targets: [Target] = [
         dependencies: ["TestSupport", "ContactsService", "Contracts", "Messaging", "Storage", "ServiceKit", hummingbird, postgres],
         path: "Tests/ContactsTests", swiftSettings: swiftSettings
     ),
-    .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),
+    .testTarget(name: "ContractsTests", dependencies: ["Contracts", "APISources", "Catalogue"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "SalesTests",
         dependencies: ["TestSupport", "SalesService", "Contracts", "Messaging", "Storage", "ServiceKit", hummingbird, postgres],
@@ -195,6 +200,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: targets
 )

@@ -15,6 +15,12 @@ public enum ContactEvents {
     /// The answer to `sales.lead.converted`: the contact the lead is (matched by e-mail or phone, or
     /// created), and the account when one was asked for. Data: `ContactLeadLink`.
     public static let contactLeadLinked = "contacts.contact.lead_linked"
+
+    /// Every type above: the channels of its AsyncAPI file (ContractsTests holds them equal).
+    public static let published = [
+        contactCreated, contactUpdated, contactMerged, contactDeleted, accountCreated, accountUpdated, accountDeleted,
+        interactionLogged, contactLeadLinked,
+    ]
 }
 
 /// The data of `contacts.contact.lead_linked`.

@@ -47,6 +47,9 @@ public enum SalesEvents {
     public static let activityDeleted = "sales.activity.deleted"
 
     public static let activityTypes = [activityCreated, activityUpdated, activityCompleted, activityDeleted]
+
+    /// Every type above: the channels of its AsyncAPI file (ContractsTests holds them equal).
+    public static let published = dealTypes + leadTypes + quoteTypes + activityTypes
 }
 
 /// What the contacts service reads of `sales.activity.completed` (the activity document).

@@ -1,48 +1,67 @@
+import APISources
 import Foundation
 @testable import GatewayService
-import Hummingbird
-import Logging
-import PostgresNIO
-import ServiceKit
-import Storage
+import HTTPTypes
 import Testing
 import TestSupport
 
 @Suite("OpenAPI document")
 struct OpenAPITests {
-    /// The gateway's router as the service builds it (nothing is called, so no server is needed).
-    func registeredRoutes() throws -> Set<String> {
-        let client = PostgresClient(configuration: TestEnvironment.database.clientConfiguration, backgroundLogger: TestEnvironment.logger)
-        let schema = try SchemaName("gateway")
-        let router = Router(context: ServiceRequestContext.self)
-        GatewayRoutes(
-            keys: APIKeyStore(schema: schema, client: client, adminKey: nil, logger: TestEnvironment.logger),
-            idempotency: IdempotencyStore(schema: schema, client: client, logger: TestEnvironment.logger),
-            upstreams: [:], logger: TestEnvironment.logger
-        ).register(on: router)
-        return Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
+    static func bundle() throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(PackageResources.openapi_json)) as? [String: Any])
     }
 
-    func documentedOperations() throws -> Set<String> {
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(PackageResources.openapi_json)) as? [String: Any])
-        #expect(document["openapi"] as? String == "3.1.0")
-        let paths = try #require(document["paths"] as? [String: [String: Any]])
-        var operations = Set<String>()
-        for (path, methods) in paths {
-            for method in methods.keys where ["get", "post", "put", "patch", "delete"].contains(method) {
-                operations.insert("\(method) \(path)")
-            }
-        }
-        return operations
+    @Test("the document the gateway embeds is what `switchboard openapi bundle` makes of the sources")
+    func bundleIsFresh() throws {
+        let made = try OpenAPIBundle.make(ServiceContract.source)
+        #expect(Data(PackageResources.openapi_json) == made, "openapi.json is stale: run `switchboard openapi bundle`")
     }
 
-    @Test("every route the gateway registers is in the document, and the document names no route it lacks")
+    @Test("every route the gateway registers is in the bundle, and the bundle names no route it lacks")
     func routesMatchDocument() throws {
-        let registered = try registeredRoutes()
-        let documented = try documentedOperations()
-        #expect(registered.count >= 20)
+        let registered = try ServiceContract.registeredOperations(GatewayService.definition)
+        let documented = APISource.operations(of: try Self.bundle())
+        #expect(registered.count >= 60)
         #expect(registered.subtracting(documented).sorted() == [], "registered but undocumented")
         #expect(documented.subtracting(registered).sorted() == [], "documented but not registered")
+    }
+
+    @Test("the gateway's own routes are Services/Gateway/openapi.yaml's operations; the rest go upstream")
+    func ownRoutes() throws {
+        let own = Set(APIDescription.operations.filter { $0.upstream == nil }.map { "\($0.method.rawValue.lowercased()) \($0.path)" })
+        #expect(own == (try ServiceContract.documentedOperations("Gateway")).subtracting(["get /api/v1/openapi.json"]))
+        #expect(Set(ProxiedRoute.all.map(\.upstream)) == ["contacts", "sales"])
+        #expect(ProxiedRoute.all.count + own.count + 1 == APISource.operations(of: try Self.bundle()).count)
+    }
+
+    @Test("every operation says who may call it; a wait, when one is written, is a positive number of seconds")
+    func permissionsAndTimeouts() throws {
+        let paths = try #require(try Self.bundle()["paths"] as? [String: [String: Any]])
+        for (path, item) in paths {
+            for (method, value) in item {
+                let operation = try #require(value as? [String: Any])
+                guard path != "/api/v1/openapi.json" else { continue }
+                let permission = try #require(operation["x-permission"] as? String, "\(method) \(path)")
+                #expect(Permission(documented: permission) != nil, "\(method) \(path): \(permission)")
+                if let seconds = operation["x-timeout-seconds"] {
+                    #expect((seconds as? Int ?? 0) > 0, "\(method) \(path)")
+                }
+            }
+        }
+    }
+
+    @Test("the roles an operation's description names are the ones its permission lets in")
+    func rolesDescribed() throws {
+        let paths = try #require(try Self.bundle()["paths"] as? [String: [String: Any]])
+        for (path, item) in paths {
+            for (method, value) in item {
+                let operation = try #require(value as? [String: Any])
+                guard let permission = (operation["x-permission"] as? String).flatMap(Permission.init(documented:)) else { continue }
+                let allowed = Role.allCases.filter(permission.allows).map(\.rawValue)
+                let expected = allowed.count == Role.allCases.count ? "Roles: any key." : "Roles: \(allowed.joined(separator: ", "))."
+                #expect((operation["description"] as? String)?.hasPrefix(expected) == true, "\(method) \(path): \(expected)")
+            }
+        }
     }
 
     @Test("the running gateway serves the document without a key")
@@ -50,5 +69,6 @@ struct OpenAPITests {
         let answer = try await APIClient(key: nil).get("/api/v1/openapi.json")
         #expect(answer.status == 200)
         #expect(answer.json["openapi"] as? String == "3.1.0")
+        #expect(answer.json["paths"] as? [String: Any] != nil)
     }
 }

@@ -27,7 +27,7 @@ struct StorableTextTests {
         let document = try #require(try JSONSerialization.jsonObject(with: Data(PackageResources.openapi_json)) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         var upstreams: [String: String] = [:]
-        for route in ProxiedRoute.contacts + ProxiedRoute.sales {
+        for route in ProxiedRoute.all {
             let path = route.path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
             upstreams["\(route.method.rawValue.lowercased()) /\(path)"] = route.upstream
         }

@@ -27,13 +27,15 @@ struct GatewayRoutes: Sendable {
     static let maximumStoredResponse = 4 << 20
 
     func register(on router: Router<ServiceRequestContext>) {
-        for route in ProxiedRoute.contacts + ProxiedRoute.sales {
+        for route in ProxiedRoute.all {
             router.on(RouterPath(route.path), method: route.method) { request, context in
                 try await proxy(request, context: context, route: route)
             }
         }
+        // The gateway's own routes, who may call each as the API's description says.
+        let overview = APIDescription.permission(.get, "/api/v1/customers/:contact_id/overview")
         router.get("/api/v1/customers/:contact_id/overview") { request, context in
-            let caller = try await authorize(request, .read)
+            let caller = try await authorize(request, overview)
             let contactId = try context.uuidParameter("contact_id")
             guard let contacts = upstreams["contacts"], let sales = upstreams["sales"] else {
                 throw Problem(.serviceUnavailable, slug: "upstream-unavailable", detail: "the contacts and sales services are not configured")
@@ -48,17 +50,21 @@ struct GatewayRoutes: Sendable {
             )
         }
         let keys = keys
+        let (listKeys, createKey, revokeKey) = (
+            APIDescription.permission(.get, "/api/v1/api-keys"), APIDescription.permission(.post, "/api/v1/api-keys"),
+            APIDescription.permission(.delete, "/api/v1/api-keys/:id")
+        )
         router.get("/api/v1/api-keys") { request, _ in
-            _ = try await authorize(request, .admin)
+            _ = try await authorize(request, listKeys)
             return try await withinDeadline(Self.ownTimeout) { try await keys.list().response() }
         }
         router.post("/api/v1/api-keys") { request, context in
-            _ = try await authorize(request, .admin)
+            _ = try await authorize(request, createKey)
             let new = try await request.decodeJSON(APIKeyStore.NewKey.self, context: context)
             return try await withinDeadline(Self.ownTimeout) { APICoding.rawResponse(try await keys.create(new), status: .created) }
         }
         router.delete("/api/v1/api-keys/:id") { request, context in
-            _ = try await authorize(request, .admin)
+            _ = try await authorize(request, revokeKey)
             let id = try context.uuidParameter("id")
             return try await withinDeadline(Self.ownTimeout) {
                 try await keys.revoke(id)
