@@ -94,6 +94,9 @@ unset name executable _folder port _role variable
 SWITCHBOARD_GATEWAY_PORT=${PORTS[gateway]}
 ADMIN_ROLE=switchboard_admin
 PACKAGES=(postgresql-15 rabbitmq-server librabbitmq-dev amqp-tools curl)
+# What `test` needs beside them: a virtual environment for the outside clients it runs (schemathesis).
+TEST_PACKAGES=(python3-venv)
+SCHEMATHESIS_VERSION=4.32.5
 
 HEALTH_TIMEOUT=120
 STOP_TIMEOUT=20  # a service ends within 15 s of SIGTERM (README); this leaves it room before SIGKILL
@@ -175,7 +178,7 @@ ensure_traversable() {
 # ---------------------------------------------------------------------------------------------------
 ensure_packages() {
     local missing=() p status
-    for p in "${PACKAGES[@]}"; do
+    for p in "$@"; do
         status=$(dpkg -s "$p" 2>/dev/null || true)
         grep -q '^Status: install ok installed' <<<"$status" || missing+=("$p")
     done
@@ -700,7 +703,7 @@ STARTED_SERVICES=()
 
 cmd_infra() {
     require_root
-    ensure_packages
+    ensure_packages "${PACKAGES[@]}"
     ensure_dirs
     ensure_secrets
     ensure_admin_key
@@ -833,13 +836,64 @@ cmd_test() {
     export SWITCHBOARD_ADMIN_KEY
     export SWITCHBOARD_TEST_SECRETS=$LOCAL/secrets.env
 
-    say "swift build -c $CONFIG --build-tests"
-    (cd "$REPO" && swift build -c "$CONFIG" --build-tests) || die "swift build --build-tests failed"
-    say "swift test -c $CONFIG --skip-build --no-parallel $*"
-    local status=0
-    (cd "$REPO" && swift test -c "$CONFIG" --skip-build --no-parallel "$@") </dev/null || status=$?
+    local status=0 conformance=${SWITCHBOARD_CONFORMANCE:-1}
+    if [ "$conformance" != only ]; then
+        say "swift build -c $CONFIG --build-tests"
+        (cd "$REPO" && swift build -c "$CONFIG" --build-tests) || die "swift build --build-tests failed"
+        say "swift test -c $CONFIG --skip-build --no-parallel $*"
+        (cd "$REPO" && swift test -c "$CONFIG" --skip-build --no-parallel "$@") </dev/null || status=$?
+    fi
+    # The API's answers against its document, by a client nobody here wrote; only in a full run
+    # (arguments select Swift tests), unless SWITCHBOARD_CONFORMANCE=0; =only runs nothing else.
+    if [ "$status" = 0 ] && [ "$#" = 0 ] && [ "$conformance" != 0 ]; then
+        conformance_check || status=$?
+    fi
     if [ "$status" = 0 ]; then say "tests passed"; else say "tests FAILED (exit $status)"; fi
     exit "$status"  # the EXIT trap stops what this command started and keeps this status
+}
+
+# schemathesis in .local/venv (Debian's python3 with python3-venv; PyPI, pinned), run by
+# Tests/APIConformance/run.py against the gateway with the admin key. The services run for it on a
+# database and a vhost of their own, made fresh, with the demo data: the fuzzer writes as the admin
+# (pipelines, the lost-reason catalog, custom fields…), and what it leaves must meet no later test.
+conformance_check() {
+    ensure_packages "${TEST_PACKAGES[@]}"
+    local venv=$LOCAL/venv status=0 i svc
+    if ! "$venv/bin/python" -c "import schemathesis, sys; sys.exit(schemathesis.__version__ != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
+        say "installing schemathesis $SCHEMATHESIS_VERSION in $venv"
+        /usr/bin/python3 -m venv "$venv" || die "python3 -m venv failed"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" </dev/null ||
+            die "pip install schemathesis failed"
+    fi
+    local main_database=$PG_DATABASE main_vhost=$SWITCHBOARD_AMQP_VHOST
+    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do svc_stop "${SERVICES[$i]}"; done
+    PG_DATABASE=${main_database}_conformance
+    SWITCHBOARD_AMQP_VHOST=${main_vhost}_conformance
+    conformance_drop
+    pg_provision
+    rmq_provision
+    rmq_apply_definitions
+    for svc in "${SERVICES[@]}"; do svc_start "$svc"; done
+    for svc in "${SERVICES[@]}"; do svc_wait_ready "$svc"; done
+    SWITCHBOARD_ADMIN_KEY="$SWITCHBOARD_ADMIN_KEY" "$(bin_path)/switchboard" demo --gateway "$SWITCHBOARD_GATEWAY_URL" >/dev/null ||
+        die "demo data could not be loaded for the conformance check"
+    say "API conformance: schemathesis against $SWITCHBOARD_GATEWAY_URL/api/v1/openapi.json ($PG_DATABASE)"
+    "$venv/bin/python" "$REPO/Tests/APIConformance/run.py" </dev/null || status=$?
+    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do svc_stop "${SERVICES[$i]}"; done
+    conformance_drop
+    PG_DATABASE=$main_database
+    SWITCHBOARD_AMQP_VHOST=$main_vhost
+    # What ran before `test` runs again, on its own database.
+    for svc in "${TEST_WAS_SVC[@]}"; do svc_start "$svc"; done
+    return "$status"
+}
+
+conformance_drop() {
+    psql_super -d postgres -c "DROP DATABASE IF EXISTS $PG_DATABASE WITH (FORCE)" >/dev/null ||
+        die "could not drop $PG_DATABASE"
+    if rmqctl list_vhosts | grep -qx "$SWITCHBOARD_AMQP_VHOST"; then
+        rmqctl delete_vhost "$SWITCHBOARD_AMQP_VHOST" >/dev/null || die "could not delete vhost $SWITCHBOARD_AMQP_VHOST"
+    fi
 }
 
 usage() {

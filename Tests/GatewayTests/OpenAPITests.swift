@@ -64,6 +64,19 @@ struct OpenAPITests {
         }
     }
 
+    /// Schemathesis found the first one missing: a client that reads the document must expect
+    /// that the thing a path names can be gone.
+    @Test("every operation on a path that names a thing documents its 404")
+    func notFoundDocumented() throws {
+        let paths = try #require(try Self.bundle()["paths"] as? [String: [String: Any]])
+        for (path, item) in paths where path.contains("{") {
+            for (method, value) in item {
+                let responses = try #require((value as? [String: Any])?["responses"] as? [String: Any])
+                #expect(responses["404"] != nil, "\(method) \(path)")
+            }
+        }
+    }
+
     @Test("the running gateway serves the document without a key")
     func served() async throws {
         let answer = try await APIClient(key: nil).get("/api/v1/openapi.json")

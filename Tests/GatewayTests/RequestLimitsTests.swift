@@ -7,13 +7,14 @@ import TestSupport
 struct RequestLimitsTests {
     /// Sends `head` and `body` on a raw connection and reads until the server closes it or
     /// `timeout` passes; returns what came and how long it took.
-    func exchange(_ head: String, body: [UInt8], timeout: Duration) async throws -> (answer: String, took: Duration, closed: Bool) {
+    /// With `partialSend`, a body the server stops reading before it is all sent is no failure.
+    func exchange(_ head: String, body: [UInt8], timeout: Duration, partialSend: Bool = false) async throws -> (answer: String, took: Duration, closed: Bool) {
         let url = URL(string: APIClient().baseURL)!
         let started = ContinuousClock.now
         return try await Task.detached {
             let socket = try RawSocket(host: url.host ?? "127.0.0.1", port: url.port ?? 8080)
             defer { socket.close() }
-            try socket.send(Array(head.utf8) + body)
+            do { try socket.send(Array(head.utf8) + body) } catch where partialSend {}
             let (bytes, closed) = socket.readUntilClosed(timeout: timeout)
             return (String(decoding: bytes, as: UTF8.self), ContinuousClock.now - started, closed)
         }.value
@@ -38,6 +39,25 @@ struct RequestLimitsTests {
         let (answer, took, _) = try await exchange(head("/api/v1/imports", length: Int.max / 2, type: "text/csv"), body: Array("last_name\n".utf8), timeout: .seconds(10))
         #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(300))")
         #expect(took < .seconds(3), "answered after \(took)")
+    }
+
+    @Test(
+        "an upload the service refuses before it is in: the refusal at once, the connection closed, the gateway alive",
+        arguments: [64 << 10, 4 << 20]
+    )
+    func uploadRefusedEarly(sent: Int) async throws {
+        // The service answers while the gateway still reads the body: a little of it (the
+        // gateway waits for the client) or a lot (the gateway waits for the service to take the
+        // next chunk). The gateway once crashed here, its reader and Hummingbird's at once.
+        let start = Array("last_name\n".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: sent)
+        let (answer, took, closed) = try await exchange(
+            head("/api/v1/imports?mapping=nonsense", length: 10 << 20, type: "text/csv"), body: start, timeout: .seconds(10), partialSend: true
+        )
+        #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(300))")
+        #expect(answer.contains("mapping"))
+        #expect(took < .seconds(3), "answered after \(took)")
+        #expect(closed, "the rest of the body is not read")
+        #expect(try await APIClient(key: nil).get("/health/live").status == 200)
     }
 
     @Test("a JSON body that stops coming: 408 after the body timeout (30 s), and the connection is closed")

@@ -134,7 +134,12 @@ struct GatewayRoutes: Sendable {
                     headers: ["Connection": "close"]
                 )
             }
-            body = .stream(request.body, length: .unknown)
+            let timeout = Duration.seconds(route.timeoutSeconds)
+            return try await UploadRelay.passOn(request.body) { body in
+                try await withinDeadline(timeout + .seconds(2)) {
+                    try await forward(request, route: route, caller: caller, upstream: upstream, body: body, bodyBytes: nil, timeout: timeout)
+                }
+            }
         case .json:
             if request.method == .post || request.method == .patch || request.method == .put {
                 // The service says whether it needs a body: an action's may be empty.
