@@ -20,8 +20,8 @@ struct ImportLimitsTests {
             do {
                 _ = try await imports.upload(RequestBody(buffer: ByteBuffer(string: csv)), filename: nil, mapping: [:], onDuplicate: .skip, createdBy: nil)
                 Issue.record("an upload over the limit was accepted")
-            } catch let problem as Problem {
-                #expect(problem.statusCode == 413)
+            } catch let error as ContactsError {
+                #expect(error.problem.statusCode == 413, "\(error)")
             }
             #expect(try await TestEnvironment.count("SELECT count(*) FROM \(schema.table("import_jobs")) WHERE status = 'failed'", client) == 1)
             #expect(try await TestEnvironment.count("SELECT count(*) FROM \(schema.table("import_chunks"))", client) == 0)

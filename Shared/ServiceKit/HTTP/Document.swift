@@ -36,7 +36,7 @@ public struct Document: Sendable {
 
     /// A resource's writable fields after a JSON merge patch: the current document without its
     /// read-only members (and `alsoReadOnly`), the patch applied, decoded as `T` (a type mismatch
-    /// is a field problem).
+    /// is a `DecodingError`, which names the field).
     public static func writableFields<T: Decodable>(
         _ type: T.Type, of current: Document, patchedWith patch: JSONValue, alsoReadOnly: [String] = []
     ) throws -> T {
@@ -45,11 +45,7 @@ public struct Document: Sendable {
             for name in readOnlyMembers + alsoReadOnly { members[name] = nil }
             base = .object(members)
         }
-        do {
-            return try APICoding.decoder.decode(T.self, from: APICoding.encoder.encode(MergePatch.apply(patch, to: base)))
-        } catch let error as DecodingError {
-            throw Problem.decoding(error)
-        }
+        return try APICoding.decoder.decode(T.self, from: APICoding.encoder.encode(MergePatch.apply(patch, to: base)))
     }
 
     /// The event a change causes, with the document as its data.
@@ -74,9 +70,9 @@ extension PostgresConnection {
 }
 
 extension PostgresClient {
-    /// The document `query` selects, or a 404 problem saying `what` does not exist.
-    public func document(_ query: PostgresQuery, notFound what: @autoclosure () -> String, logger: Logger) async throws -> Document {
-        guard let text = try await texts(query, logger: logger).first else { throw Problem.notFound(what()) }
+    /// The document `query` selects, or `absent` (the service's not-found error) thrown.
+    public func document(_ query: PostgresQuery, orThrow absent: @autoclosure () -> some Error, logger: Logger) async throws -> Document {
+        guard let text = try await texts(query, logger: logger).first else { throw absent() }
         return Document(text: text)
     }
 

@@ -24,6 +24,17 @@ public struct RawPage: Sendable {
     }
 }
 
+/// Which page of a keyset-paged list a store is asked for: how many items, after which position.
+public struct PageRequest: Sendable {
+    public var limit: Int
+    public var cursor: Cursor?
+
+    public init(limit: Int = 50, cursor: Cursor? = nil) {
+        self.limit = limit
+        self.cursor = cursor
+    }
+}
+
 /// A keyset position: the sort values of the last row a page returned. Opaque to clients
 /// (base64url of a JSON array of strings), never an offset.
 public struct Cursor: Sendable, Equatable {
@@ -117,6 +128,20 @@ public struct QueryReader: Sendable {
             errors.append(FieldError("cursor", "is not a cursor this list gave out"))
             return nil
         }
+    }
+
+    /// The page a list without filters of its own is asked for.
+    public static func page(of request: Request, _ kinds: [Cursor.Kind], maximum: Int = 200) throws(Problem) -> PageRequest {
+        var query = QueryReader(request)
+        let page = query.page(kinds, maximum: maximum)
+        try query.check()
+        return page
+    }
+
+    /// `limit` and `cursor`, the cursor's values of `kinds`.
+    public mutating func page(_ kinds: [Cursor.Kind], default value: Int = 50, maximum: Int = 200) -> PageRequest {
+        let limit = limit(default: value, maximum: maximum)
+        return PageRequest(limit: limit, cursor: cursor(kinds))
     }
 
     public mutating func fail(_ field: String, _ message: String) {

@@ -12,6 +12,11 @@ public struct FieldError: Codable, Sendable, Hashable {
         self.field = field
         self.message = message
     }
+
+    /// The errors in one line: `name: is required; emails[1].address: is not an e-mail address`.
+    public static func summary(_ errors: [FieldError]) -> String {
+        errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+    }
 }
 
 /// An RFC 9457 problem (DESIGN.md §7): what every failed request answers, as
@@ -45,7 +50,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, CustomString
 
     public var description: String {
         "\(statusCode) \(title)" + (detail.map { ": \($0)" } ?? "")
-            + (errors.isEmpty ? "" : " " + errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "))
+            + (errors.isEmpty ? "" : " " + FieldError.summary(errors))
     }
 
     public static let contentType = "application/problem+json"
@@ -55,7 +60,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, CustomString
     public static func validation(_ errors: [FieldError], detail: String? = nil) -> Problem {
         Problem(
             .unprocessableContent, slug: "validation", title: "The request has invalid fields",
-            detail: detail ?? errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors
+            detail: detail ?? FieldError.summary(errors), errors: errors
         )
     }
 
@@ -80,15 +85,6 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, CustomString
 
     public static func conflict(_ slug: String, _ detail: String, extensions: [String: JSONValue] = [:]) -> Problem {
         Problem(.conflict, slug: slug, title: "Conflict", detail: detail, extensions: extensions)
-    }
-
-    /// The same problem about a member of a larger body: each field named under `prefix` (`deal.`).
-    public func prefixingFields(_ prefix: String) -> Problem {
-        guard !errors.isEmpty else { return self }
-        var problem = self
-        problem.errors = errors.map { FieldError(prefix + $0.field, $0.message) }
-        problem.detail = problem.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-        return problem
     }
 
     // MARK: Coding

@@ -4,9 +4,9 @@ import Logging
 import NIOCore
 import Storage
 
-/// Makes every failure an `application/problem+json` answer: a `Problem` as thrown, Hummingbird's
-/// own errors (404, 405, 413) with their status, and anything else as a 500 that is logged with
-/// what failed but tells the client nothing internal.
+/// Makes every failure an `application/problem+json` answer: a `Problem` as thrown, a service's own
+/// error as its mapping says, Hummingbird's own errors (404, 405, 413) with their status, and
+/// anything else as a 500 that is logged with what failed but tells the client nothing internal.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -17,6 +17,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             throw problem
+        } catch let error as any ServiceError {
+            throw error.problem
         } catch let error as HTTPError {
             throw Problem(error.status, detail: error.body)
         } catch is NIOTooManyBytesError {

@@ -45,8 +45,9 @@ public struct FieldChecker: Sendable {
         text.unicodeScalars.contains { ($0.value < 0x20 && !["\n", "\r", "\t"].contains($0)) || (0x7F...0x9F).contains($0.value) }
     }
 
-    public func check() throws(Problem) {
-        guard errors.isEmpty else { throw Problem.validation(errors) }
+    /// Throws the collected errors, if any, as the service's own error (`ContactsError.invalid`).
+    public func check<Failure: Error>(_ failure: ([FieldError]) -> Failure) throws(Failure) {
+        guard errors.isEmpty else { throw failure(errors) }
     }
 }
 

@@ -23,7 +23,7 @@ struct CompletedActivities: Sendable {
             )
             do {
                 _ = try await interactions.record(fields, contactId: contactId, on: context.connection)
-            } catch let problem as Problem where problem.statusCode == 404 {
+            } catch ContactsError.notFound {
                 // The contact was deleted after the activity was planned: there is no timeline to log on.
                 logger.warning("completed activity of a deleted contact not logged", metadata: [
                     "activity": "\(activity.id.lowercased)", "contact": "\(contactId.lowercased)",

@@ -1,9 +1,7 @@
 import Contracts
 import Foundation
 import Messaging
-import Hummingbird
 import Logging
-import NIOCore
 import PostgresNIO
 import ServiceKit
 import Storage
@@ -15,18 +13,18 @@ struct ContactExport: Sendable {
     let logger: Logger
     static let pageSize = 1000
 
-    func response(_ filter: ContactFilter) async throws -> Response {
+    func csv(_ filter: ContactFilter) async throws -> StreamedText {
         let definitions = try await contacts.client.read(logger: logger) { [contacts, logger] connection in
             try await CustomFieldStore.definitions(schema: contacts.schema, on: connection, logger: logger)
         }
         let custom = definitions.filter { $0.entity == .contact }.map(\.name).sorted()
         let header = CSVColumn.allCases.map(\.rawValue) + custom.map { "custom.\($0)" }
         var first = filter
-        first.limit = Self.pageSize
+        first.page = PageRequest(limit: Self.pageSize)
         let start = first
         let store = contacts
-        let body = ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: CSVWriter.row(header)))
+        return StreamedText { emit in
+            try await emit(CSVWriter.row(header))
             var page = start
             while true {
                 let result = try await store.list(page)
@@ -34,17 +32,11 @@ struct ContactExport: Sendable {
                 for item in result.items {
                     text += CSVWriter.row(try Self.row(Document(text: item).decode(Contact.self), custom: custom))
                 }
-                try await writer.write(ByteBuffer(string: text))
+                try await emit(text)
                 guard let next = result.nextCursor else { break }
-                page.cursor = try Cursor(token: next, kinds: start.sort.cursorKinds)
+                page.page.cursor = try Cursor(token: next, kinds: start.sort.cursorKinds)
             }
-            try await writer.finish(nil)
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"contacts.csv\""],
-            body: body
-        )
     }
 
     static func row(_ contact: Contact, custom: [String]) -> [String] {

@@ -42,13 +42,13 @@ struct ImportLayout {
     var header: [String]
 
     /// `mapping` names, per header as written in the file, the column it is (`{"Nachname": "last_name"}`).
-    init(header: [String], mapping: [String: String]) throws(Problem) {
+    init(header: [String], mapping: [String: String]) throws(ContactsError) {
         var check = FieldChecker()
         for (target, _) in mapping.map({ ($0.value, $0.key) })
         where CSVColumn(rawValue: target) == nil && !target.hasPrefix("custom.") {
             check.fail("mapping", "'\(target)' is not an import column (\(CSVColumn.allCases.map(\.rawValue).joined(separator: ", ")), custom.<name>)")
         }
-        try check.check()
+        try check.check(ContactsError.invalid)
         headerCount = header.count
         self.header = header
         for (index, name) in header.enumerated() {
@@ -62,7 +62,7 @@ struct ImportLayout {
             }
         }
         if !columns.values.contains(.lastName) && !columns.values.contains(.firstName) {
-            throw Problem.validation([FieldError("header", "the file has no first_name or last_name column (or a mapping to one)")])
+            throw ContactsError.invalid("header", "the file has no first_name or last_name column (or a mapping to one)")
         }
     }
 

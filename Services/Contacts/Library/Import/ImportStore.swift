@@ -1,6 +1,5 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Logging
 import NIOCore
 import PostgresNIO
@@ -34,16 +33,13 @@ struct ImportStore: Sendable {
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         let media = parts.first?.lowercased() ?? ""
         guard media == "text/csv" || media == "application/octet-stream" else {
-            throw Problem(.unsupportedMediaType, slug: "unsupported-media-type", detail: "upload the file as text/csv, not \(contentType)")
+            throw ContactsError.unsupportedMediaType(contentType)
         }
         guard let label = parts.dropFirst().first(where: { $0.lowercased().hasPrefix("charset=") })?.dropFirst("charset=".count) else {
             return .utf8
         }
         guard let charset = CSVCharset(label: String(label)) else {
-            throw Problem(
-                .unsupportedMediaType, slug: "unsupported-charset",
-                detail: "an import reads \(CSVCharset.names), not \(label); convert the file to UTF-8"
-            )
+            throw ContactsError.unsupportedCharset(String(label))
         }
         return charset
     }
@@ -54,7 +50,7 @@ struct ImportStore: Sendable {
     /// `requestKey` (an idempotent request) an upload that already made its job answers that job,
     /// unread.
     func upload(
-        _ body: RequestBody, filename: String?, charset: CSVCharset = .utf8, mapping: [String: String], onDuplicate: DuplicatePolicy,
+        _ body: some AsyncSequence<ByteBuffer, any Error>, filename: String?, charset: CSVCharset = .utf8, mapping: [String: String], onDuplicate: DuplicatePolicy,
         createdBy: String?, requestKey: String? = nil
     ) async throws -> Document {
         if let requestKey, let earlier = try await job(requestKey: requestKey) { return earlier }
@@ -68,7 +64,7 @@ struct ImportStore: Sendable {
             ON CONFLICT (request_key) DO NOTHING RETURNING 1
             """)
         guard try await !client.write(insert.query, logger: logger).isEmpty else {
-            throw Problem.conflict("upload-in-progress", "an upload with this Idempotency-Key is still under way")
+            throw ContactsError.uploadInProgress
         }
         do {
             var parser = CSVParser(charset: charset)
@@ -84,7 +80,7 @@ struct ImportStore: Sendable {
                         continue
                     }
                     if let (field, error) = record.invalid {
-                        throw Problem.validation([FieldError("file", "the header's column \(field + 1) \(error.reason)")])
+                        throw ContactsError.invalid("file", "the header's column \(field + 1) \(error.reason)")
                     }
                     header = record.fields
                 }
@@ -92,7 +88,7 @@ struct ImportStore: Sendable {
             for try await buffer in body {
                 bytes += Int64(buffer.readableBytes)
                 if bytes > maximumBytes {
-                    throw Problem(.contentTooLarge, slug: "upload-too-large", detail: "an import file may be at most \(maximumBytes) bytes")
+                    throw ContactsError.uploadTooLarge(maximumBytes: maximumBytes)
                 }
                 try count(parser.feed(buffer.readableBytesView))
                 var incoming = buffer
@@ -103,10 +99,10 @@ struct ImportStore: Sendable {
                     pending.clear()
                 }
             }
-            if parser.isInsideQuotes { throw Problem.validation([FieldError("file", "the file ends inside a quoted field")]) }
+            if parser.isInsideQuotes { throw ContactsError.invalid("file", "the file ends inside a quoted field") }
             try count(parser.finish().map { [$0] } ?? [])
             if pending.readableBytes > 0 { try await storeChunk(pending, job: id, sequence: sequence) }
-            guard let header else { throw Problem.validation([FieldError("file", "the file is empty; it needs a header row")]) }
+            guard let header else { throw ContactsError.invalid("file", "the file is empty; it needs a header row") }
             let layout = try ImportLayout(header: header, mapping: mapping)
             var queue = SQLBuilder()
             queue.append("""
@@ -115,12 +111,12 @@ struct ImportStore: Sendable {
                 WHERE id = \(try queue.bind(id)) AND status = 'uploading' RETURNING \(document)
                 """)
             guard let queued = try await client.write(queue.query, logger: logger).first else {
-                throw Problem(.conflict, slug: "upload-abandoned", detail: "the upload took so long that it was given up; upload the file again")
+                throw ContactsError.uploadAbandoned
             }
             return Document(text: queued)
         } catch {
             var fail = SQLBuilder()
-            let reason = (error as? Problem)?.detail ?? "the upload was interrupted: \(error)"
+            let reason = (error as? ContactsError)?.description ?? "the upload was interrupted: \(error)"
             fail.append("""
                 UPDATE \(jobs) SET status = 'failed', error = \(try fail.bind(reason)), finished_at = now()
                 WHERE id = \(try fail.bind(id))
@@ -150,7 +146,7 @@ struct ImportStore: Sendable {
         guard let (status, text) = found else { return nil }
         switch status {
         case "uploading":
-            throw Problem.conflict("upload-in-progress", "an upload with this Idempotency-Key is still under way")
+            throw ContactsError.uploadInProgress
         case "failed" where (try? Document(text: text).decode(UploadState.self))?.rowsTotal == nil:
             var release = SQLBuilder()
             release.append("UPDATE \(jobs) SET request_key = NULL WHERE request_key = \(try release.bind(requestKey)) AND status = 'failed'")
@@ -193,31 +189,27 @@ struct ImportStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(jobs) j WHERE j.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, notFound: "import \(id.lowercased)", logger: logger)
+        return try await client.document(sql.query, orThrow: ContactsError.notFound("import \(id.lowercased)"), logger: logger)
     }
 
     /// Newest first.
-    func list(_ request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let limit = query.limit()
-        let cursor = query.cursor([.timestamp, .uuid])
-        try query.check()
+    func list(_ page: PageRequest) async throws -> RawPage {
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(j.created_at), j.id::text] FROM \(jobs) j")
-        if let cursor {
+        if let cursor = page.cursor {
             sql.append(" WHERE (j.created_at, j.id) < (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
         }
-        sql.append(" ORDER BY j.created_at DESC, j.id DESC LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        sql.append(" ORDER BY j.created_at DESC, j.id DESC LIMIT \(page.limit + 1)")
+        return try await client.page(sql.query, limit: page.limit, logger: logger)
     }
 
     /// The failed rows as CSV: row number (1 is the first row after the header), reason, and the
     /// row as it was in the file, streamed in pages.
-    func errorReport(_ id: UUID) async throws -> Response {
+    func errorReport(_ id: UUID) async throws -> StreamedText {
         _ = try await get(id)
         let schema = schema, client = client, logger = logger
-        let body = ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: "row,reason,raw\r\n"))
+        return StreamedText { emit in
+            try await emit("row,reason,raw\r\n")
             var after: Int64 = 0
             while true {
                 var sql = SQLBuilder()
@@ -238,16 +230,10 @@ struct ImportStore: Sendable {
                     return (page, count, last)
                 }
                 if count > 0 { after = last }
-                if !page.isEmpty { try await writer.write(ByteBuffer(string: page)) }
+                if !page.isEmpty { try await emit(page) }
                 if count < 1000 { break }
             }
-            try await writer.finish(nil)
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"import-\(id.lowercased)-errors.csv\""],
-            body: body
-        )
     }
 }
 

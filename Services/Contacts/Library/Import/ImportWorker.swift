@@ -240,15 +240,11 @@ final class ImportWorker: Service, Sendable {
                     let valid = try fields.validated(definitions: definitions, previous: nil, now: now)
                     prepared.candidates.append(Candidate(number: number, raw: record.raw, row: fields, valid: valid))
                 } catch {
-                    prepared.failures.append((number, Self.reason(error), record.raw))
+                    prepared.failures.append((number, error.description, record.raw))
                 }
             }
         }
         return prepared
-    }
-
-    private static func reason(_ problem: Problem) -> String {
-        problem.errors.isEmpty ? (problem.detail ?? problem.title) : problem.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
     }
 
     /// One batch in one transaction. If the database refuses the batch (a row it will not take),
@@ -296,8 +292,8 @@ final class ImportWorker: Service, Sendable {
             if candidate.valid.fields.accountId != nil {
                 do {
                     try await contacts.linkAccount(&candidate.valid.fields, on: connection)
-                } catch let problem as Problem {
-                    tally.failures.append((candidate.number, Self.reason(problem), candidate.raw))
+                } catch let error as ContactsError {
+                    tally.failures.append((candidate.number, error.description, candidate.raw))
                     continue
                 }
             }
@@ -331,8 +327,8 @@ final class ImportWorker: Service, Sendable {
                     do {
                         try await update(match, from: candidate.row, on: connection)
                         tally.updated += 1
-                    } catch let problem as Problem {
-                        tally.failures.append((candidate.number, "updating contact \(match.lowercased): \(problem)", candidate.raw))
+                    } catch let error as ContactsError {
+                        tally.failures.append((candidate.number, "updating contact \(match.lowercased): \(error)", candidate.raw))
                     }
                 }
                 continue

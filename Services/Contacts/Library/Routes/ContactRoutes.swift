@@ -28,8 +28,8 @@ struct ContactRoutes {
         }
         api.get("/contacts/export") { request, _ in
             var filter = try ContactFilter(request)
-            filter.cursor = nil
-            return try await export.response(filter)
+            filter.page.cursor = nil
+            return try await export.csv(filter).attachment(contentType: "text/csv; charset=utf-8", filename: "contacts.csv")
         }
         api.post("/imports") { request, _ in
             var query = QueryReader(request)
@@ -45,10 +45,9 @@ struct ContactRoutes {
             try query.check()
             let charset = try ImportStore.charset(of: request.headers[.contentType])
             if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > imports.maximumBytes {
-                throw Problem(
-                    .contentTooLarge, slug: "upload-too-large", detail: "an import file may be at most \(imports.maximumBytes) bytes",
-                    headers: ["Connection": "close"]
-                )
+                var tooLarge = ContactsError.uploadTooLarge(maximumBytes: imports.maximumBytes).problem
+                tooLarge.headers["Connection"] = "close"
+                throw tooLarge
             }
             let job = try await imports.upload(
                 request.body, filename: query.string("filename"), charset: charset, mapping: mapping, onDuplicate: policy,
@@ -57,16 +56,17 @@ struct ContactRoutes {
             return try job.response(status: .accepted, location: "/api/v1/imports/")
         }
         api.get("/imports") { request, _ in
-            try await imports.list(request).response()
+            try await imports.list(QueryReader.page(of: request, [.timestamp, .uuid])).response()
         }
         api.get("/imports/:id") { _, context in
             try await imports.get(try context.uuidParameter("id")).response()
         }
         api.get("/imports/:id/errors") { _, context in
-            try await imports.errorReport(try context.uuidParameter("id"))
+            let id = try context.uuidParameter("id")
+            return try await imports.errorReport(id).attachment(contentType: "text/csv; charset=utf-8", filename: "import-\(id.lowercased)-errors.csv")
         }
         api.get("/contacts/duplicates") { request, _ in
-            try await merges.duplicateGroups(request).response()
+            try await merges.duplicateGroups(QueryReader.page(of: request, [.text, .text], maximum: 500)).response()
         }
         api.post("/contacts/merge") { request, context in
             let merge = try await request.decodeJSON(MergeRequest.self, context: context)
@@ -105,7 +105,12 @@ struct ContactRoutes {
             return response
         }
         api.get("/contacts/:id/interactions") { request, context in
-            try await interactions.timeline(contactId: try context.uuidParameter("id"), request: request).response()
+            let id = try context.uuidParameter("id")
+            var query = QueryReader(request)
+            let channel = query.oneOf("channel", Channel.self)
+            let page = query.page([.timestamp, .uuid])
+            try query.check()
+            return try await interactions.timeline(contactId: id, channel: channel, page: page).response()
         }
         api.post("/contacts/:id/interactions") { request, context in
             let id = try context.uuidParameter("id")
@@ -114,7 +119,7 @@ struct ContactRoutes {
         }
 
         api.get("/accounts") { request, _ in
-            try await accounts.list(request).response()
+            try await accounts.list(AccountFilter(request)).response()
         }
         api.post("/accounts") { request, context in
             let input = try await request.decodeJSON(AccountFields.self, context: context)

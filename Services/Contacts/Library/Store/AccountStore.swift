@@ -1,11 +1,22 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+/// Which accounts a list shows.
+struct AccountFilter: Sendable {
+    var owner: String?
+    var tag: String?
+    /// ISO 3166 alpha-2, upper case.
+    var country: String?
+    var parentAccountId: UUID?
+    /// Any part of the name, lower case; at least three characters.
+    var search: String?
+    var page = PageRequest()
+}
 
 /// Companies, each with its contacts.
 struct AccountStore: Sendable {
@@ -20,35 +31,25 @@ struct AccountStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(accounts) a WHERE a.id = \(try sql.bind(id)) AND a.deleted_at IS NULL")
-        return try await client.document(sql.query, notFound: "account \(id.lowercased)", logger: logger)
+        return try await client.document(sql.query, orThrow: ContactsError.notFound("account \(id.lowercased)"), logger: logger)
     }
 
-    /// By name, with keyset paging; `q` matches any part of the name.
-    func list(_ request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let owner = query.string("owner")
-        let tag = query.string("tag")
-        let country = query.string("country")?.uppercased()
-        let parent = query.uuid("parent_account_id")
-        let search = query.string("q")?.lowercased()
-        if let search, search.count < 3 { query.fail("q", "needs at least 3 characters") }
-        let limit = query.limit()
-        let cursor = query.cursor([.text, .uuid])
-        try query.check()
+    /// By name, with keyset paging; `search` matches any part of the name.
+    func list(_ filter: AccountFilter) async throws -> RawPage {
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[lower(a.name), a.id::text] FROM \(accounts) a WHERE a.deleted_at IS NULL")
-        if let owner { sql.append(" AND a.owner = \(try sql.bind(owner))") }
-        if let tag { sql.append(" AND a.tags @> ARRAY[\(try sql.bind(tag))]::text[]") }
-        if let country { sql.append(" AND a.country = \(try sql.bind(country))") }
-        if let parent { sql.append(" AND a.parent_account_id = \(try sql.bind(parent))") }
-        if let search {
+        if let owner = filter.owner { sql.append(" AND a.owner = \(try sql.bind(owner))") }
+        if let tag = filter.tag { sql.append(" AND a.tags @> ARRAY[\(try sql.bind(tag))]::text[]") }
+        if let country = filter.country { sql.append(" AND a.country = \(try sql.bind(country))") }
+        if let parent = filter.parentAccountId { sql.append(" AND a.parent_account_id = \(try sql.bind(parent))") }
+        if let search = filter.search {
             sql.append(" AND lower(a.name) LIKE \(try sql.bind(containsPattern(search)))")
         }
-        if let cursor {
+        if let cursor = filter.page.cursor {
             sql.append(" AND (lower(a.name), a.id) > (\(try sql.bind(cursor.values[0])), \(try sql.bind(cursor.values[1]))::uuid)")
         }
-        sql.append(" ORDER BY lower(a.name), a.id LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        sql.append(" ORDER BY lower(a.name), a.id LIMIT \(filter.page.limit + 1)")
+        return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
     func create(_ input: AccountFields) async throws -> Document {
@@ -71,12 +72,12 @@ struct AccountStore: Sendable {
     }
 
     func update(_ id: UUID, patch: JSONValue, expectedVersion: Int64) async throws -> Document {
-        guard case .object = patch else { throw Problem.badRequest("the body must be a JSON object (a merge patch)") }
+        guard case .object = patch else { throw ContactsError.malformed("the body must be a JSON object (a merge patch)") }
         return try await client.transaction(logger: logger) { connection in
             let current = try await lock(id, on: connection)
             let account = try current.decode(Account.self)
             guard account.version == expectedVersion else {
-                throw Problem.versionMismatch(expected: expectedVersion, current: account.version)
+                throw ContactsError.versionMismatch(expected: expectedVersion, current: account.version)
             }
             let input = try Document.writableFields(AccountFields.self, of: current, patchedWith: patch)
             let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
@@ -118,7 +119,7 @@ struct AccountStore: Sendable {
         try await client.transaction(logger: logger) { connection in
             let account = try await lock(id, on: connection).decode(Account.self)
             if let expectedVersion, expectedVersion != account.version {
-                throw Problem.versionMismatch(expected: expectedVersion, current: account.version)
+                throw ContactsError.versionMismatch(expected: expectedVersion, current: account.version)
             }
             var count = SQLBuilder()
             let idPlaceholder = try count.bind(id)
@@ -128,9 +129,7 @@ struct AccountStore: Sendable {
                 """)
             let counts = try await connection.texts(count.query, logger: logger)[0].split(separator: " ")
             if counts[0] != "0" || counts[1] != "0" {
-                throw Problem.conflict(
-                    "account-in-use", "account \(id.lowercased) still has \(counts[0]) contact(s) and \(counts[1]) child account(s); move or delete them first"
-                )
+                throw ContactsError.accountInUse(id, contacts: counts[0], children: counts[1])
             }
             var sql = SQLBuilder()
             sql.append("""
@@ -147,7 +146,7 @@ struct AccountStore: Sendable {
     private func lock(_ id: UUID, on connection: PostgresConnection) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(accounts) a WHERE a.id = \(try sql.bind(id)) AND a.deleted_at IS NULL FOR UPDATE")
-        guard let document = try await connection.document(sql.query, logger: logger) else { throw Problem.notFound("account \(id.lowercased)") }
+        guard let document = try await connection.document(sql.query, logger: logger) else { throw ContactsError.notFound("account \(id.lowercased)") }
         return document
     }
 
@@ -167,10 +166,10 @@ struct AccountStore: Sendable {
             """)
         let chain = try await connection.texts(sql.query, logger: logger)
         if chain.isEmpty {
-            throw Problem.validation([FieldError("parent_account_id", "no account \(parent.lowercased) exists")])
+            throw ContactsError.invalid("parent_account_id", "no account \(parent.lowercased) exists")
         }
         if chain.contains(id.lowercased) {
-            throw Problem.validation([FieldError("parent_account_id", "would make the account its own ancestor")])
+            throw ContactsError.invalid("parent_account_id", "would make the account its own ancestor")
         }
     }
 

@@ -1,6 +1,5 @@
 import Contracts
 import Foundation
-import Hummingbird
 import ServiceKit
 import Storage
 
@@ -64,32 +63,7 @@ struct ContactFilter: Sendable {
     var search: String?
     /// `created` by default, `id` by default for a search.
     var sort = ContactSort.created
-    var limit = 50
-    var cursor: Cursor?
-
-    init(_ request: Request) throws {
-        var query = QueryReader(request)
-        accountId = query.uuid("account_id")
-        owner = query.string("owner")
-        tag = query.string("tag")
-        region = query.string("region")
-        country = query.string("country")?.uppercased()
-        customerType = query.oneOf("customer_type", CustomerType.self)
-        leadSource = query.oneOf("lead_source", LeadSource.self)
-        updatedSince = query.date("updated_since")
-        if let text = query.string("q") {
-            let term = Self.searchTerm(text)
-            if term.count < 3 {
-                query.fail("q", "needs at least 3 letters or digits")
-            } else {
-                search = term
-            }
-        }
-        sort = query.oneOf("sort", ContactSort.self) ?? (search == nil ? .created : .id)
-        limit = query.limit()
-        cursor = query.cursor(sort.cursorKinds)
-        try query.check()
-    }
+    var page = PageRequest()
 
     /// What the search column holds: lower case, and a phone-like term as digits only.
     static func searchTerm(_ text: String) -> String {

@@ -1,6 +1,5 @@
 import Contracts
 import Foundation
-import HTTPTypes
 import Logging
 import Messaging
 import PostgresNIO
@@ -46,11 +45,11 @@ struct ContactStore: Sendable {
             if try document.decode(Contact.self).deletedAt != nil { break }
             return (document, current == id ? nil : id)
         }
-        throw Problem.notFound("contact \(id.lowercased)")
+        throw ContactsError.notFound("contact \(id.lowercased)")
     }
 
     func list(_ filter: ContactFilter) async throws -> RawPage {
-        guard filter.search != nil else { return try await client.page(try listQuery(filter, walking: nil), limit: filter.limit, logger: logger) }
+        guard filter.search != nil else { return try await client.page(try listQuery(filter, walking: nil), limit: filter.page.limit, logger: logger) }
         // A search first walks a bounded stretch of the list's order and filters it: a term many
         // contacts match fills the page there at once, while the trigram index would have to
         // gather every match first. A page not filled there is a rarer term's, and comes from the
@@ -61,13 +60,13 @@ struct ContactStore: Sendable {
         // rest of the stretch is walked only when the sample's matches, scaled up, come near a
         // page (70% of one): a rarer term goes to the index at once instead of paying for the
         // whole walk. Either way the page is exact; the sample only chooses the cheaper path.
-        let probe = try await client.page(try listQuery(filter, walking: Self.searchWalk / 5), limit: filter.limit, logger: logger)
+        let probe = try await client.page(try listQuery(filter, walking: Self.searchWalk / 5), limit: filter.page.limit, logger: logger)
         if probe.nextCursor != nil { return probe }
-        if Double(probe.items.count * 5) >= 0.7 * Double(filter.limit + 1) {
-            let walked = try await client.page(try listQuery(filter, walking: Self.searchWalk), limit: filter.limit, logger: logger)
+        if Double(probe.items.count * 5) >= 0.7 * Double(filter.page.limit + 1) {
+            let walked = try await client.page(try listQuery(filter, walking: Self.searchWalk), limit: filter.page.limit, logger: logger)
             if walked.nextCursor != nil { return walked }
         }
-        return try await client.page(try listQuery(filter, walking: nil), limit: filter.limit, logger: logger)
+        return try await client.page(try listQuery(filter, walking: nil), limit: filter.page.limit, logger: logger)
     }
 
     /// Rows of the list's order a search filters before it turns to the trigram index.
@@ -82,7 +81,7 @@ struct ContactStore: Sendable {
         var sql = SQLBuilder()
         let keys = filter.sort.keys.joined(separator: ", ")
         func appendPosition() throws {
-            guard let cursor = filter.cursor else { return }
+            guard let cursor = filter.page.cursor else { return }
             let placeholders = try zip(cursor.values, filter.sort.cursorTypes).map { value, type in
                 try sql.bind(value) + "::\(type)"
             }
@@ -111,7 +110,7 @@ struct ContactStore: Sendable {
             try filter.appendConditions(to: &sql, search: false)
             try appendPosition()
         }
-        sql.append(" ORDER BY \(keys) LIMIT \(filter.limit + 1)")
+        sql.append(" ORDER BY \(keys) LIMIT \(filter.page.limit + 1)")
         return sql.query
     }
 
@@ -120,11 +119,11 @@ struct ContactStore: Sendable {
     func create(_ input: ContactFields, allowDuplicate: Bool) async throws -> Document {
         var known = try await customFields.snapshot(schema: schema, client: client, logger: logger)
         for _ in 0..<3 {
-            let checked = Result { [known] () throws(Problem) in try input.validated(definitions: known.definitions, previous: nil, now: Date()) }
-            if case let .failure(problem) = checked, problem.errors.contains(where: { $0.field.hasPrefix("custom_fields") }) {
+            let checked = Result { [known] () throws(ContactsError) in try input.validated(definitions: known.definitions, previous: nil, now: Date()) }
+            if case let .failure(error) = checked, case let .invalid(errors) = error, errors.contains(where: { $0.field.hasPrefix("custom_fields") }) {
                 // The definitions held here may be older than the request: judge by the current ones.
                 let current = try await customFields.reload(schema: schema, client: client, logger: logger)
-                guard current.generation != known.generation else { throw problem }
+                guard current.generation != known.generation else { throw error }
                 known = current
                 continue
             }
@@ -133,7 +132,7 @@ struct ContactStore: Sendable {
             }
             known = try await customFields.reload(schema: schema, client: client, logger: logger)
         }
-        throw Problem(.serviceUnavailable, detail: "the custom field definitions changed during the create three times; try again")
+        throw ContactsError.customFieldsChanging
     }
 
     /// The create as one statement in its transaction: the function
@@ -159,7 +158,7 @@ struct ContactStore: Sendable {
         case ("created", let document?)?: return Document(text: document)
         case ("stale", _)?: return nil
         case ("no-account", _)?: throw Self.noAccount(valid.fields.accountId)
-        case ("duplicate", let existing?)?: throw try Self.duplicateProblem(existing)
+        case ("duplicate", let existing?)?: throw try Self.duplicate(existing)
         default: throw UnexpectedAnswer(statement: "create", answer: String(describing: answer))
         }
     }
@@ -200,12 +199,12 @@ struct ContactStore: Sendable {
     /// Applies a JSON merge patch. `expectedVersion` is required: without it two editors would
     /// silently overwrite each other.
     func update(_ id: UUID, patch: JSONValue, expectedVersion: Int64, allowDuplicate: Bool) async throws -> Document {
-        guard case .object = patch else { throw Problem.badRequest("the body must be a JSON object (a merge patch)") }
+        guard case .object = patch else { throw ContactsError.malformed("the body must be a JSON object (a merge patch)") }
         return try await client.transaction(logger: logger) { connection in
             let current = try await lockForWrite(id, on: connection)
             let contact = try current.decode(Contact.self)
             guard contact.version == expectedVersion else {
-                throw Problem.versionMismatch(expected: expectedVersion, current: contact.version)
+                throw ContactsError.versionMismatch(expected: expectedVersion, current: contact.version)
             }
             let fields = try fields(applying: patch, to: current)
             let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
@@ -226,7 +225,7 @@ struct ContactStore: Sendable {
             let current = try await lockForWrite(id, on: connection)
             let contact = try current.decode(Contact.self)
             if let expectedVersion, expectedVersion != contact.version {
-                throw Problem.versionMismatch(expected: expectedVersion, current: contact.version)
+                throw ContactsError.versionMismatch(expected: expectedVersion, current: contact.version)
             }
             var sql = SQLBuilder()
             sql.append("""
@@ -249,10 +248,7 @@ struct ContactStore: Sendable {
         let (document, resolvedFrom) = try await resolve(id, on: connection, lock: true)
         if resolvedFrom != nil {
             let survivor = try document.decode(Contact.self).id
-            throw Problem.conflict(
-                "merged", "contact \(id.lowercased) was merged into \(survivor.lowercased); write to that one",
-                extensions: ["survivor_id": .string(survivor.lowercased)]
-            )
+            throw ContactsError.merged(id, into: survivor)
         }
         return document
     }
@@ -291,7 +287,7 @@ struct ContactStore: Sendable {
         sql.append("duplicate AS (SELECT h.* FROM \(claim) h ORDER BY h.created_at, h.id LIMIT 1) ")
         sql.append("SELECT \(try duplicateDocument(of: "d", valid, into: &sql)) FROM duplicate d")
         if let existing = try await connection.texts(sql.query, logger: logger).first {
-            throw try Self.duplicateProblem(existing)
+            throw try Self.duplicate(existing)
         }
     }
 
@@ -307,21 +303,17 @@ struct ContactStore: Sendable {
             """
     }
 
-    private static func duplicateProblem(_ existing: String) throws -> Problem {
+    private static func duplicate(_ existing: String) throws -> ContactsError {
         let found = try APICoding.decoder.decode(JSONValue.self, from: Data(existing.utf8))
         guard case let .object(members) = found, case let .string(existingId)? = members["id"] else {
             throw UnexpectedAnswer(statement: "duplicate check", answer: existing)
         }
         let name: String = if case let .string(name)? = members["name"] { name } else { "" }
-        return Problem.conflict(
-            "duplicate-contact",
-            "contact \(existingId) (\(name)) has the same e-mail or phone; send allow_duplicate=true to create another",
-            extensions: ["existing_contact": found]
-        )
+        return .duplicate(existing: found, id: existingId, name: name)
     }
 
-    private static func noAccount(_ id: UUID?) -> Problem {
-        Problem.validation([FieldError("account_id", "no account \(id?.lowercased ?? "") exists")])
+    private static func noAccount(_ id: UUID?) -> ContactsError {
+        .invalid("account_id", "no account \(id?.lowercased ?? "") exists")
     }
 
     /// The FROM item of `claim_identities`: it locks the keys, then reads their live holders on a

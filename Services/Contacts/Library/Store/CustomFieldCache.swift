@@ -1,4 +1,3 @@
-import HTTPTypes
 import Logging
 import PostgresNIO
 import ServiceKit
@@ -35,7 +34,7 @@ final class CustomFieldCache: Sendable {
             }
             return nil
         }
-        guard let snapshot else { throw Problem(.internalServerError, detail: "custom_field_generation has no row") }
+        guard let snapshot else { throw UnexpectedAnswer(statement: "custom field generation", answer: "no row") }
         current.withLock { $0 = snapshot }
         return snapshot
     }

@@ -49,7 +49,7 @@ struct CustomFieldStore: Sendable {
         } else if !definition.allowedValues.isEmpty {
             check.fail("allowed_values", "only an enum field has allowed values")
         }
-        try check.check()
+        try check.check(ContactsError.invalid)
         var sql = SQLBuilder()
         sql.append("""
             WITH added AS (
@@ -68,7 +68,7 @@ struct CustomFieldStore: Sendable {
             try await connection.texts(insert, logger: logger).isEmpty ? nil : try await connection.texts(readBack, logger: logger).first
         }
         guard let created else {
-            throw Problem.conflict("custom-field-exists", "\(definition.entity.rawValue)s already have a custom field '\(definition.name)'")
+            throw ContactsError.customFieldExists(entity: definition.entity, name: definition.name)
         }
         return created
     }
@@ -86,7 +86,7 @@ struct CustomFieldStore: Sendable {
                 SELECT removed FROM removed
                 """)
             guard let deleted = try await connection.texts(sql.query, logger: logger).first else {
-                throw Problem.notFound("custom field \(id.lowercased)")
+                throw ContactsError.notFound("custom field \(id.lowercased)")
             }
             let parts = deleted.split(separator: " ", maxSplits: 1).map(String.init)
             let (table, document, event) = parts[0] == CustomFieldEntity.account.rawValue

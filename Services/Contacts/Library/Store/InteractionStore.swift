@@ -1,6 +1,5 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Logging
 import Messaging
 import PostgresNIO
@@ -26,7 +25,7 @@ struct InteractionStore: Sendable {
         valid.notes = check.text(input.notes, "notes", maximum: 20_000)
         valid.outcome = check.text(input.outcome, "outcome")
         valid.recordedBy = check.text(input.recordedBy, "recorded_by")
-        try check.check()
+        try check.check(ContactsError.invalid)
         return try await client.transaction(logger: logger) { [valid] connection in
             try await record(valid, contactId: contactId, on: connection)
         }
@@ -69,17 +68,12 @@ struct InteractionStore: Sendable {
             }
             return nil
         }
-        guard let found else { throw Problem.notFound("contact \(contactId.lowercased)") }
+        guard let found else { throw ContactsError.notFound("contact \(contactId.lowercased)") }
         return found
     }
 
     /// Newest first, keyset-paged on (occurred_at, id) descending.
-    func timeline(contactId: UUID, request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let channel = query.oneOf("channel", Channel.self)
-        let limit = query.limit()
-        let cursor = query.cursor([.timestamp, .uuid])
-        try query.check()
+    func timeline(contactId: UUID, channel: Channel?, page: PageRequest) async throws -> RawPage {
         let contact = try await contacts.get(contactId).document.decode(Contact.self)
         var sql = SQLBuilder()
         sql.append("""
@@ -87,10 +81,10 @@ struct InteractionStore: Sendable {
             FROM \(interactions) i WHERE i.contact_id = \(try sql.bind(contact.id))
             """)
         if let channel { sql.append(" AND i.channel = \(try sql.bind(channel.rawValue))") }
-        if let cursor {
+        if let cursor = page.cursor {
             sql.append(" AND (i.occurred_at, i.id) < (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
         }
-        sql.append(" ORDER BY i.occurred_at DESC, i.id DESC LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        sql.append(" ORDER BY i.occurred_at DESC, i.id DESC LIMIT \(page.limit + 1)")
+        return try await client.page(sql.query, limit: page.limit, logger: logger)
     }
 }

@@ -1,6 +1,5 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Logging
 import Messaging
 import PostgresNIO
@@ -32,7 +31,7 @@ struct MergeStore: Sendable {
             if !Self.choosableFields.contains(field) { check.fail("fields.\(field)", "is not a contact field") }
             if !involved.contains(source) { check.fail("fields.\(field)", "names a contact that is not part of the merge") }
         }
-        try check.check()
+        try check.check(ContactsError.invalid)
 
         return try await client.transaction(logger: logger) { connection in
             var documents: [UUID: Document] = [:]
@@ -41,7 +40,7 @@ struct MergeStore: Sendable {
             }
             let survivor = try documents[request.survivorId]!.decode(Contact.self)
             if let version = request.version, version != survivor.version {
-                throw Problem.versionMismatch(expected: version, current: survivor.version)
+                throw ContactsError.versionMismatch(expected: version, current: survivor.version)
             }
             var jsons: [UUID: [String: JSONValue]] = [:]
             for (id, document) in documents {
@@ -50,12 +49,7 @@ struct MergeStore: Sendable {
             let merged = Self.combine(
                 survivor: jsons[request.survivorId]!, others: mergedIds.map { jsons[$0]! }, chosen: (request.fields ?? [:]).mapValues { jsons[$0]! }
             )
-            let fields: ContactFields
-            do {
-                fields = try APICoding.decoder.decode(ContactFields.self, from: APICoding.encoder.encode(JSONValue.object(merged)))
-            } catch let error as DecodingError {
-                throw Problem.decoding(error)
-            }
+            let fields = try APICoding.decoder.decode(ContactFields.self, from: APICoding.encoder.encode(JSONValue.object(merged)))
             let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
             var valid = try fields.validated(definitions: definitions, previous: fields.consent, now: Date())
             try await contacts.linkAccount(&valid.fields, on: connection)
@@ -98,11 +92,7 @@ struct MergeStore: Sendable {
     /// Groups of live contacts that are likely one person: the same normalized e-mail, the same
     /// normalized phone, or the same full name at the same company. Keyset-paged on (reason, key);
     /// a contact may sit in several groups. It reads the whole table, so it is a report, not a lookup.
-    func duplicateGroups(_ request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let limit = query.limit(default: 50, maximum: 500)
-        let cursor = query.cursor([.text, .text])
-        try query.check()
+    func duplicateGroups(_ page: PageRequest) async throws -> RawPage {
         let contacts = schema.table("contacts")
         var sql = SQLBuilder()
         sql.append("""
@@ -127,11 +117,11 @@ struct MergeStore: Sendable {
                 ARRAY[g.reason, g.key]
             FROM groups g
             """)
-        if let cursor {
+        if let cursor = page.cursor {
             sql.append(" WHERE (g.reason, g.key) > (\(try sql.bind(cursor.values[0])), \(try sql.bind(cursor.values[1])))")
         }
-        sql.append(" ORDER BY g.reason, g.key LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        sql.append(" ORDER BY g.reason, g.key LIMIT \(page.limit + 1)")
+        return try await client.page(sql.query, limit: page.limit, logger: logger)
     }
 
     /// The survivor's fields, with chosen fields taken from their contact, blanks filled from the

@@ -2,7 +2,7 @@ import Foundation
 import ServiceKit
 
 extension AccountFields {
-    func validated(definitions: [CustomFieldDefinition]) throws(Problem) -> AccountFields {
+    func validated(definitions: [CustomFieldDefinition]) throws(ContactsError) -> AccountFields {
         var check = FieldChecker()
         var result = AccountFields()
         result.name = check.text(name, "name", required: true)
@@ -25,7 +25,7 @@ extension AccountFields {
         result.owner = check.text(owner, "owner")
         result.tags = check.tags(tags)
         result.customFields = check.customFields(customFields, definitions: definitions, entity: .account)
-        try check.check()
+        try check.check(ContactsError.invalid)
         return result
     }
 }

@@ -11,7 +11,7 @@ struct ValidContact: Sendable {
 extension ContactFields {
     /// Trims, normalizes and checks every field. `previous` is the stored consent on update: a
     /// consent whose `granted` changed without a time given is stamped `now`.
-    func validated(definitions: [CustomFieldDefinition], previous: Consent?, now: Date) throws(Problem) -> ValidContact {
+    func validated(definitions: [CustomFieldDefinition], previous: Consent?, now: Date) throws(ContactsError) -> ValidContact {
         var check = FieldChecker()
         var result = ContactFields()
         result.firstName = check.text(firstName, "first_name")
@@ -81,7 +81,7 @@ extension ContactFields {
         result.tags = check.tags(tags)
         result.owner = check.text(owner, "owner")
         result.customFields = check.customFields(customFields, definitions: definitions, entity: .contact)
-        try check.check()
+        try check.check(ContactsError.invalid)
         return ValidContact(fields: result, emailKeys: emailKeys, phoneKeys: phoneKeys)
     }
 

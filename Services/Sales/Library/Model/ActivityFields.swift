@@ -32,7 +32,7 @@ struct ActivityFields: Codable, Sendable {
     /// Members of the activity document that its actions or the service set.
     static let serviceSet = ["call_list_id", "done", "done_at", "outcome", "overdue"]
 
-    func validated() throws(Problem) -> (fields: ActivityFields, due: Date) {
+    func validated() throws(SalesError) -> (fields: ActivityFields, due: Date) {
         var check = FieldChecker()
         var result = self
         if kind == nil { check.fail("kind", "is required: call, meeting or task") }
@@ -46,7 +46,7 @@ struct ActivityFields: Codable, Sendable {
             check.fail("due_at", "is required")
         }
         if let minutes = durationMinutes, minutes <= 0 || minutes > 24 * 60 * 31 { check.fail("duration_minutes", "must be from 1 to 44640") }
-        try check.check()
+        try check.check(SalesError.invalid)
         return (result, due)
     }
 }

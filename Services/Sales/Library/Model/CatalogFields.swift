@@ -18,7 +18,7 @@ struct ProductFields: Codable, Sendable {
         case taxRate = "tax_rate"
     }
 
-    func validated() throws(Problem) -> ProductFields {
+    func validated() throws(SalesError) -> ProductFields {
         var check = FieldChecker()
         var result = self
         result.code = check.text(code, "code", required: true, maximum: 50)
@@ -32,7 +32,7 @@ struct ProductFields: Codable, Sendable {
         if let taxRate, taxRate < 0 || taxRate > 100 { check.fail("tax_rate", "must be a percentage from 0 to 100") }
         result.taxRate = taxRate ?? 0
         result.active = active ?? true
-        try check.check()
+        try check.check(SalesError.invalid)
         return result
     }
 }
@@ -48,7 +48,7 @@ struct PriceListFields: Codable, Sendable {
         case customerGroup = "customer_group"
     }
 
-    func validated() throws(Problem) -> PriceListFields {
+    func validated() throws(SalesError) -> PriceListFields {
         var check = FieldChecker()
         var result = self
         result.name = check.text(name, "name", required: true, maximum: 100)
@@ -57,7 +57,7 @@ struct PriceListFields: Codable, Sendable {
             check.fail("currency", "must be a three-letter ISO 4217 code such as EUR")
         }
         result.customerGroup = check.text(customerGroup, "customer_group", maximum: 100)
-        try check.check()
+        try check.check(SalesError.invalid)
         return result
     }
 }

@@ -42,7 +42,7 @@ struct DealFields: Codable, Sendable, Hashable {
         "probability_is_stage_default": "set probability, or null for the stage's default",
     ]
 
-    func validated() throws(Problem) -> DealFields {
+    func validated() throws(SalesError) -> DealFields {
         var check = FieldChecker()
         var result = self
         result.title = check.text(title, "title", required: true)
@@ -54,7 +54,7 @@ struct DealFields: Codable, Sendable, Hashable {
         }
         result.owner = check.text(owner, "owner")
         result.tags = check.tags(tags)
-        try check.check()
+        try check.check(SalesError.invalid)
         return result
     }
 

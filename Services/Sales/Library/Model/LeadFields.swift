@@ -28,7 +28,7 @@ struct LeadFields: Codable, Sendable, Hashable {
         "disqualify_reason", "create_account", "deal_id", "contact_id", "account_id", "converted_at",
     ]
 
-    func validated() throws(Problem) -> LeadFields {
+    func validated() throws(SalesError) -> LeadFields {
         var check = FieldChecker()
         var result = self
         result.firstName = check.text(firstName, "first_name")
@@ -43,7 +43,7 @@ struct LeadFields: Codable, Sendable, Hashable {
         if let phone = result.phone, phone.filter(\.isNumber).count < 5 { check.fail("phone", "needs at least 5 digits") }
         result.owner = check.text(owner, "owner")
         result.notes = check.text(notes, "notes", maximum: 5000)
-        try check.check()
+        try check.check(SalesError.invalid)
         return result
     }
 }

@@ -12,7 +12,7 @@ struct NewPipeline: Decodable, Sendable {
         case isDefault = "is_default"
     }
 
-    func validated() throws(Problem) -> (name: String, isDefault: Bool, stages: [(name: String, probability: Int)]) {
+    func validated() throws(SalesError) -> (name: String, isDefault: Bool, stages: [(name: String, probability: Int)]) {
         var check = FieldChecker()
         let name = check.text(name, "name", required: true, maximum: 100)
         var stages: [(String, Int)] = []
@@ -24,7 +24,7 @@ struct NewPipeline: Decodable, Sendable {
                 stages.append((valid.name, valid.probability ?? 0))
             }
         }
-        try check.check()
+        try check.check(SalesError.invalid)
         return (name ?? "", isDefault ?? false, stages)
     }
 }

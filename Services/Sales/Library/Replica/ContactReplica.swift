@@ -49,7 +49,7 @@ struct ContactReplica: Sendable {
         sql.append("SELECT merged_into, deleted FROM \(contacts) WHERE id = \(try sql.bind(id))")
         for try await (mergedInto, deleted) in try await connection.query(sql.query, logger: logger).decode((UUID?, Bool).self) {
             if let mergedInto { return mergedInto }
-            if deleted { throw Problem.validation([FieldError(field, "contact \(id.lowercased) has been deleted")]) }
+            if deleted { throw SalesError.invalid(field, "contact \(id.lowercased) has been deleted") }
         }
         return id
     }

@@ -54,7 +54,7 @@ struct SalesRoutes {
             return APICoding.rawResponse(try await lostReasons.update(context.parameters.get("code") ?? "", input))
         }
 
-        api.get("/leads") { request, _ in try await leads.list(request).response() }
+        api.get("/leads") { request, _ in try await leads.list(LeadFilter(request)).response() }
         api.post("/leads") { request, context in
             let input = try await request.decodeJSON(LeadFields.self, context: context)
             return try await leads.create(input).response(status: .created, location: "/api/v1/leads/")
@@ -88,7 +88,7 @@ struct SalesRoutes {
             return try lead.response(status: converted ? .created : .ok)
         }
 
-        api.get("/products") { request, _ in try await catalog.listProducts(request).response() }
+        api.get("/products") { request, _ in try await catalog.listProducts(ProductFilter(request)).response() }
         api.post("/products") { request, context in
             let input = try await request.decodeJSON(ProductFields.self, context: context)
             return try await catalog.createProduct(input).response(status: .created, location: "/api/v1/products/")
@@ -128,7 +128,7 @@ struct SalesRoutes {
             let input = try await Self.body(QuoteRequest.self, of: request, context: context) ?? QuoteRequest()
             return try await quotes.create(for: try context.uuidParameter("id"), input).response(status: .created, location: "/api/v1/quotes/")
         }
-        api.get("/quotes") { request, _ in try await quotes.list(request).response() }
+        api.get("/quotes") { request, _ in try await quotes.list(QuoteFilter(request)).response() }
         api.get("/quotes/:id") { _, context in try await quotes.get(try context.uuidParameter("id")).response() }
         api.get("/quotes/:id/html") { _, context in
             let page = try QuotePage.render(try await quotes.get(try context.uuidParameter("id")))
@@ -151,7 +151,7 @@ struct SalesRoutes {
             ).response()
         }
 
-        api.get("/activities") { request, _ in try await activities.list(request).response() }
+        api.get("/activities") { request, _ in try await activities.list(ActivityFilter(request)).response() }
         api.post("/activities") { request, context in
             let input = try await request.decodeJSON(ActivityFields.self, context: context)
             return try await activities.create(input).response(status: .created, location: "/api/v1/activities/")
@@ -174,14 +174,19 @@ struct SalesRoutes {
             ).response()
         }
 
-        api.get("/call-lists") { request, _ in try await callLists.list(request).response() }
+        api.get("/call-lists") { request, _ in try await callLists.list(CallListFilter(request)).response() }
         api.post("/call-lists") { request, context in
             let input = try await request.decodeJSON(CallListFields.self, context: context)
             return try await callLists.create(input).response(status: .created, location: "/api/v1/call-lists/")
         }
         api.get("/call-lists/:id") { _, context in try await callLists.get(try context.uuidParameter("id")).response() }
         api.get("/call-lists/:id/entries") { request, context in
-            try await callLists.entryPage(try context.uuidParameter("id"), request: request).response()
+            let id = try context.uuidParameter("id")
+            var query = QueryReader(request)
+            let toCall = query.string("to_call") == "true"
+            let page = query.page([.text])
+            try query.check()
+            return try await callLists.entryPage(id, toCall: toCall, page: page).response()
         }
         api.post("/call-lists/:id/entries") { request, context in
             let input = try await request.decodeJSON(CallListFields.self, context: context)
@@ -198,12 +203,18 @@ struct SalesRoutes {
             APICoding.rawResponse(try await customers.summary(of: try context.uuidParameter("contact_id")))
         }
 
-        api.get("/reports/funnel") { request, _ in try await reports.funnel(request) }
-        api.get("/reports/forecast") { request, _ in try await reports.forecast(request) }
-        api.get("/reports/win-rate") { request, _ in try await reports.winRate(request) }
-        api.get("/reports/lost-reasons") { request, _ in try await reports.lostReasons(request) }
+        api.get("/reports/funnel") { request, _ in APICoding.rawResponse(try await reports.funnel(.init(request))) }
+        api.get("/reports/forecast") { request, _ in APICoding.rawResponse(try await reports.forecast(.init(request))) }
+        api.get("/reports/win-rate") { request, _ in
+            var query = QueryReader(request)
+            let range = ReportStore.Range(&query)
+            let key = query.oneOf("by", ReportStore.WinRateKey.self) ?? .owner
+            try query.check()
+            return APICoding.rawResponse(try await reports.winRate(range, by: key))
+        }
+        api.get("/reports/lost-reasons") { request, _ in APICoding.rawResponse(try await reports.lostReasons(.init(request))) }
 
-        api.get("/deals") { request, _ in try await deals.list(request).response() }
+        api.get("/deals") { request, _ in try await deals.list(DealFilter(request)).response() }
         api.post("/deals") { request, context in
             let input = try await request.decodeJSON(DealFields.self, context: context)
             return try await deals.create(input).response(status: .created, location: "/api/v1/deals/")

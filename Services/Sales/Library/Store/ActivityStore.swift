@@ -1,11 +1,23 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+/// Which activities a list shows, by due time.
+struct ActivityFilter: Sendable {
+    var owner: String?
+    var contact: UUID?
+    var deal: UUID?
+    var lead: UUID?
+    var from: Date?
+    var to: Date?
+    var overdue: Bool = false
+    var done: Bool?
+    var page = PageRequest()
+}
 
 /// Calls, meetings and tasks with a due time, an owner and links to a contact, deal or lead; the
 /// calendar is a range query on an owner's. A completed call or meeting with a contact is logged
@@ -23,42 +35,27 @@ struct ActivityStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(activities) a WHERE a.id = \(try sql.bind(id)) AND a.deleted_at IS NULL")
-        return try await client.document(sql.query, notFound: "activity \(id.lowercased)", logger: logger)
+        return try await client.document(sql.query, orThrow: SalesError.notFound("activity \(id.lowercased)"), logger: logger)
     }
 
     /// By due time: an owner's calendar with `from` and `to`, what is `overdue`, or what a contact,
     /// deal or lead has; `done` filters.
-    func list(_ request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let owner = query.string("owner")
-        let contact = query.uuid("contact_id")
-        let deal = query.uuid("deal_id")
-        let lead = query.uuid("lead_id")
-        let from = query.date("from")
-        let to = query.date("to")
-        let overdue = query.string("overdue").map { $0 == "true" } ?? false
-        var done: Bool?
-        if let text = query.string("done") {
-            if ["true", "false"].contains(text) { done = text == "true" } else { query.fail("done", "must be true or false") }
-        }
-        let limit = query.limit()
-        let cursor = query.cursor([.timestamp, .uuid])
-        try query.check()
+    func list(_ filter: ActivityFilter) async throws -> RawPage {
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(a.due_at), a.id::text] FROM \(activities) a WHERE a.deleted_at IS NULL")
-        if let owner { sql.append(" AND a.owner = \(try sql.bind(owner))") }
-        if let contact { sql.append(" AND a.contact_id = \(try sql.bind(contact))") }
-        if let deal { sql.append(" AND a.deal_id = \(try sql.bind(deal))") }
-        if let lead { sql.append(" AND a.lead_id = \(try sql.bind(lead))") }
-        if let from { sql.append(" AND a.due_at >= \(try sql.bind(from))") }
-        if let to { sql.append(" AND a.due_at < \(try sql.bind(to))") }
-        if overdue { sql.append(" AND NOT a.done AND a.due_at < now()") }
-        if let done { sql.append(" AND a.done = \(try sql.bind(done))") }
-        if let cursor {
+        if let owner = filter.owner { sql.append(" AND a.owner = \(try sql.bind(owner))") }
+        if let contact = filter.contact { sql.append(" AND a.contact_id = \(try sql.bind(contact))") }
+        if let deal = filter.deal { sql.append(" AND a.deal_id = \(try sql.bind(deal))") }
+        if let lead = filter.lead { sql.append(" AND a.lead_id = \(try sql.bind(lead))") }
+        if let from = filter.from { sql.append(" AND a.due_at >= \(try sql.bind(from))") }
+        if let to = filter.to { sql.append(" AND a.due_at < \(try sql.bind(to))") }
+        if filter.overdue { sql.append(" AND NOT a.done AND a.due_at < now()") }
+        if let done = filter.done { sql.append(" AND a.done = \(try sql.bind(done))") }
+        if let cursor = filter.page.cursor {
             sql.append(" AND (a.due_at, a.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
         }
-        sql.append(" ORDER BY a.due_at, a.id LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        sql.append(" ORDER BY a.due_at, a.id LIMIT \(filter.page.limit + 1)")
+        return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
     func create(_ input: ActivityFields) async throws -> Document {
@@ -92,12 +89,12 @@ struct ActivityStore: Sendable {
     }
 
     func update(_ id: UUID, patch: JSONValue, expectedVersion: Int64) async throws -> Document {
-        guard case let .object(members) = patch else { throw Problem.badRequest("the body must be a JSON object (a merge patch)") }
+        guard case let .object(members) = patch else { throw SalesError.malformed("the body must be a JSON object (a merge patch)") }
         var check = FieldChecker()
         for name in members.keys.sorted() where ActivityFields.serviceSet.contains(name) {
             check.fail(name, name == "done" || name == "outcome" ? "is set by POST /api/v1/activities/{id}/complete" : "is set by the service")
         }
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await change(id, expectedVersion: expectedVersion, event: SalesEvents.activityUpdated) { current, connection, sql in
             let (fields, due) = try Document.writableFields(ActivityFields.self, of: current, patchedWith: patch, alsoReadOnly: ActivityFields.serviceSet)
                 .validated()
@@ -112,10 +109,10 @@ struct ActivityStore: Sendable {
         var check = FieldChecker()
         let outcome = check.text(completion.outcome, "outcome", maximum: 200)
         let notes = check.text(completion.notes, "notes", maximum: 20_000)
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await change(id, expectedVersion: expectedVersion, event: SalesEvents.activityCompleted) { current, _, sql in
             if try current.decode(DoneFlag.self).done {
-                throw Problem.conflict("activity-done", "activity \(id.lowercased) is done already")
+                throw SalesError.conflict(.activityDone, "activity \(id.lowercased) is done already")
             }
             return "done = true, done_at = \(DealStore.now), outcome = \(try sql.bind(outcome)), notes = coalesce(\(try sql.bind(notes)), notes)"
         }
@@ -139,9 +136,9 @@ struct ActivityStore: Sendable {
         try await client.transaction(logger: logger) { connection in
             var read = SQLBuilder()
             read.append("SELECT \(document) FROM \(activities) a WHERE a.id = \(try read.bind(id)) AND a.deleted_at IS NULL FOR UPDATE")
-            guard let current = try await connection.document(read.query, logger: logger) else { throw Problem.notFound("activity \(id.lowercased)") }
+            guard let current = try await connection.document(read.query, logger: logger) else { throw SalesError.notFound("activity \(id.lowercased)") }
             let version = try current.identity.version ?? 0
-            if let expectedVersion, expectedVersion != version { throw Problem.versionMismatch(expected: expectedVersion, current: version) }
+            if let expectedVersion, expectedVersion != version { throw SalesError.versionMismatch(expected: expectedVersion, current: version) }
             var sql = SQLBuilder()
             let assignments = try await body(current, connection, &sql)
             sql.append("""
@@ -161,7 +158,7 @@ struct ActivityStore: Sendable {
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
             let constraint = error.serverInfo?[.constraintName] ?? ""
             let field = constraint.contains("lead") ? "lead_id" : "deal_id"
-            throw Problem.validation([FieldError(field, "no such \(field == "lead_id" ? "lead" : "deal") exists")])
+            throw SalesError.invalid(field, "no such \(field == "lead_id" ? "lead" : "deal") exists")
         }
     }
 

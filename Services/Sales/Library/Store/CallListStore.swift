@@ -1,10 +1,15 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Logging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+/// Which call lists a list shows.
+struct CallListFilter: Sendable {
+    var owner: String?
+    var page = PageRequest()
+}
 
 /// Telemarketing call lists: contacts to call with a script. Each call's outcome goes on the
 /// contact's entry, and the call is a done activity, which the contacts service logs as an
@@ -20,26 +25,21 @@ struct CallListStore: Sendable {
     var document: String { "\(schema.quoted).call_list_document(l)::text" }
     static let maximumContacts = 10_000
 
-    func list(_ request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let owner = query.string("owner")
-        let limit = query.limit()
-        let cursor = query.cursor([.timestamp, .uuid])
-        try query.check()
+    func list(_ filter: CallListFilter) async throws -> RawPage {
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(l.created_at), l.id::text] FROM \(lists) l WHERE true")
-        if let owner { sql.append(" AND l.owner = \(try sql.bind(owner))") }
-        if let cursor {
+        if let owner = filter.owner { sql.append(" AND l.owner = \(try sql.bind(owner))") }
+        if let cursor = filter.page.cursor {
             sql.append(" AND (l.created_at, l.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
         }
-        sql.append(" ORDER BY l.created_at, l.id LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        sql.append(" ORDER BY l.created_at, l.id LIMIT \(filter.page.limit + 1)")
+        return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(lists) l WHERE l.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, notFound: "call list \(id.lowercased)", logger: logger)
+        return try await client.document(sql.query, orThrow: SalesError.notFound("call list \(id.lowercased)"), logger: logger)
     }
 
     func create(_ input: CallListFields) async throws -> Document {
@@ -48,7 +48,7 @@ struct CallListStore: Sendable {
         let script = check.text(input.script, "script", maximum: 20_000)
         let owner = check.text(input.owner, "owner")
         if (input.contactIds ?? []).count > Self.maximumContacts { check.fail("contact_ids", "may name at most \(Self.maximumContacts) contacts") }
-        try check.check()
+        try check.check(SalesError.invalid)
         let id = UUID()
         return try await client.transaction(logger: logger) { connection in
             var sql = SQLBuilder()
@@ -65,12 +65,12 @@ struct CallListStore: Sendable {
     /// More contacts at the end of the list; ones it has already are left where they are.
     func addContacts(_ contactIds: [UUID], to id: UUID) async throws -> Document {
         guard contactIds.count <= Self.maximumContacts else {
-            throw Problem.validation([FieldError("contact_ids", "may name at most \(Self.maximumContacts) contacts")])
+            throw SalesError.invalid("contact_ids", "may name at most \(Self.maximumContacts) contacts")
         }
         return try await client.transaction(logger: logger) { connection in
             var lock = SQLBuilder()
             lock.append("SELECT id FROM \(lists) WHERE id = \(try lock.bind(id)) FOR UPDATE")
-            guard try await !connection.texts(lock.query, logger: logger).isEmpty else { throw Problem.notFound("call list \(id.lowercased)") }
+            guard try await !connection.texts(lock.query, logger: logger).isEmpty else { throw SalesError.notFound("call list \(id.lowercased)") }
             try await add(contactIds, to: id, on: connection)
             var bump = SQLBuilder()
             bump.append("UPDATE \(lists) SET version = version + 1, updated_at = \(DealStore.now) WHERE id = \(try bump.bind(id))")
@@ -81,12 +81,7 @@ struct CallListStore: Sendable {
 
     /// The list's entries in calling order, with what the replica knows of each contact;
     /// `to_call=true` leaves out those called already.
-    func entryPage(_ id: UUID, request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let toCall = query.string("to_call") == "true"
-        let limit = query.limit()
-        let cursor = query.cursor([.text])
-        try query.check()
+    func entryPage(_ id: UUID, toCall: Bool, page: PageRequest) async throws -> RawPage {
         _ = try await get(id)
         var sql = SQLBuilder()
         sql.append("""
@@ -98,9 +93,9 @@ struct CallListStore: Sendable {
             WHERE e.call_list_id = \(try sql.bind(id))
             """)
         if toCall { sql.append(" AND e.called_at IS NULL") }
-        if let cursor, let position = Int32(cursor.values[0]) { sql.append(" AND e.position > \(try sql.bind(position))") }
-        sql.append(" ORDER BY e.position LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        if let cursor = page.cursor, let position = Int32(cursor.values[0]) { sql.append(" AND e.position > \(try sql.bind(position))") }
+        sql.append(" ORDER BY e.position LIMIT \(page.limit + 1)")
+        return try await client.page(sql.query, limit: page.limit, logger: logger)
     }
 
     /// One call to a contact of the list: its outcome on the entry, and a done call activity.
@@ -115,7 +110,7 @@ struct CallListStore: Sendable {
         }
         let notes = check.text(call.notes, "notes", maximum: 20_000)
         let calledBy = check.text(call.calledBy, "called_by")
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await client.transaction(logger: logger) { [outcome] connection in
             var sql = SQLBuilder()
             sql.append("""
@@ -126,7 +121,7 @@ struct CallListStore: Sendable {
                 """)
             var found: (String, String?)?
             for try await row in try await connection.query(sql.query, logger: logger).decode((String, String?).self) { found = row }
-            guard let (listName, caller) = found else { throw Problem.notFound("contact \(contact.lowercased) on call list \(id.lowercased)") }
+            guard let (listName, caller) = found else { throw SalesError.notFound("contact \(contact.lowercased) on call list \(id.lowercased)") }
             var bump = SQLBuilder()
             bump.append("UPDATE \(lists) SET version = version + 1, updated_at = \(DealStore.now) WHERE id = \(try bump.bind(id))")
             try await connection.query(bump.query, logger: logger)

@@ -1,11 +1,17 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+/// Which products a list shows.
+struct ProductFilter: Sendable {
+    var active: Bool = true
+    var search: String?
+    var page = PageRequest()
+}
 
 /// Products and price lists: what a deal's lines and a quote are made of.
 struct CatalogStore: Sendable {
@@ -21,30 +27,24 @@ struct CatalogStore: Sendable {
     // MARK: Products
 
     /// By code; `active=false` lists the retired ones, `q` matches code or name.
-    func listProducts(_ request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let active = query.string("active").map { $0 != "false" } ?? true
-        let search = query.string("q")
-        let limit = query.limit()
-        let cursor = query.cursor([.text, .uuid])
-        try query.check()
+    func listProducts(_ filter: ProductFilter) async throws -> RawPage {
         var sql = SQLBuilder()
-        sql.append("SELECT \(productDocument), ARRAY[lower(p.code), p.id::text] FROM \(products) p WHERE p.active = \(try sql.bind(active))")
-        if let search {
+        sql.append("SELECT \(productDocument), ARRAY[lower(p.code), p.id::text] FROM \(products) p WHERE p.active = \(try sql.bind(filter.active))")
+        if let search = filter.search {
             let pattern = try sql.bind(containsPattern(search.lowercased()))
             sql.append(" AND (lower(p.code) LIKE \(pattern) OR lower(p.name) LIKE \(pattern))")
         }
-        if let cursor {
+        if let cursor = filter.page.cursor {
             sql.append(" AND (lower(p.code), p.id) > (\(try sql.bind(cursor.values[0])), \(try sql.bind(cursor.values[1]))::uuid)")
         }
-        sql.append(" ORDER BY lower(p.code), p.id LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        sql.append(" ORDER BY lower(p.code), p.id LIMIT \(filter.page.limit + 1)")
+        return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
     func product(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(productDocument) FROM \(products) p WHERE p.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, notFound: "product \(id.lowercased)", logger: logger)
+        return try await client.document(sql.query, orThrow: SalesError.notFound("product \(id.lowercased)"), logger: logger)
     }
 
     func createProduct(_ input: ProductFields) async throws -> Document {
@@ -63,13 +63,13 @@ struct CatalogStore: Sendable {
 
     /// A merge patch; a product in use keeps its id, so deals and quotes that name it stay right.
     func updateProduct(_ id: UUID, patch: JSONValue, expectedVersion: Int64) async throws -> Document {
-        guard case .object = patch else { throw Problem.badRequest("the body must be a JSON object (a merge patch)") }
+        guard case .object = patch else { throw SalesError.malformed("the body must be a JSON object (a merge patch)") }
         return try await client.transaction(logger: logger) { connection in
             var read = SQLBuilder()
             read.append("SELECT \(productDocument) FROM \(products) p WHERE p.id = \(try read.bind(id)) FOR UPDATE")
-            guard let current = try await connection.document(read.query, logger: logger) else { throw Problem.notFound("product \(id.lowercased)") }
+            guard let current = try await connection.document(read.query, logger: logger) else { throw SalesError.notFound("product \(id.lowercased)") }
             let version = try current.identity.version ?? 0
-            guard version == expectedVersion else { throw Problem.versionMismatch(expected: expectedVersion, current: version) }
+            guard version == expectedVersion else { throw SalesError.versionMismatch(expected: expectedVersion, current: version) }
             let fields = try Document.writableFields(ProductFields.self, of: current, patchedWith: patch).validated()
             try await requireFreeCode(fields.code!, except: id, on: connection)
             var sql = SQLBuilder()
@@ -85,7 +85,7 @@ struct CatalogStore: Sendable {
 
     private func requireFreeCode(_ code: String, except id: UUID?, on connection: PostgresConnection) async throws {
         try await connection.requireUnique(code, in: products, column: "code", except: id, lock: "sales.product-codes", logger: logger) { other in
-            Problem.conflict("product-code-taken", "product \(other.lowercased) already has the code '\(code)'")
+            SalesError.conflict(.productCodeTaken, "product \(other.lowercased) already has the code '\(code)'")
         }
     }
 
@@ -115,7 +115,7 @@ struct CatalogStore: Sendable {
     func priceList(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(priceListDocument) FROM \(priceLists) l WHERE l.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, notFound: "price list \(id.lowercased)", logger: logger)
+        return try await client.document(sql.query, orThrow: SalesError.notFound("price list \(id.lowercased)"), logger: logger)
     }
 
     func createPriceList(_ input: PriceListFields) async throws -> Document {
@@ -136,12 +136,12 @@ struct CatalogStore: Sendable {
     func updatePriceList(_ id: UUID, _ input: PriceListFields, expectedVersion: Int64?) async throws -> Document {
         try await changePriceList(id, expectedVersion: expectedVersion) { current, connection in
             if let currency = input.currency, currency.uppercased() != (try current.decode(PriceListFields.self)).currency {
-                throw Problem.validation([FieldError("currency", "cannot change: the list's prices are in its currency; make another list")])
+                throw SalesError.invalid("currency", "cannot change: the list's prices are in its currency; make another list")
             }
             var check = FieldChecker()
             let name = input.name.map { _ in check.text(input.name, "name", required: true, maximum: 100) } ?? nil
             let group = check.text(input.customerGroup, "customer_group", maximum: 100)
-            try check.check()
+            try check.check(SalesError.invalid)
             if let name { try await requireFreeName(name, except: id, on: connection) }
             var sql = SQLBuilder()
             sql.append("UPDATE \(priceLists) SET name = coalesce(\(try sql.bind(name)), name)")
@@ -158,13 +158,13 @@ struct CatalogStore: Sendable {
             if let price {
                 let currency = try current.decode(PriceListFields.self).currency
                 guard price.currency == currency else {
-                    throw Problem.validation([FieldError("unit_price.currency", "must be the list's currency, \(currency ?? "")")])
+                    throw SalesError.invalid("unit_price.currency", "must be the list's currency, \(currency ?? "")")
                 }
-                guard price.amount >= 0 else { throw Problem.validation([FieldError("unit_price.amount", "must not be negative")]) }
+                guard price.amount >= 0 else { throw SalesError.invalid("unit_price.amount", "must not be negative") }
                 // On the transaction's connection: a read from the pool here would hold a second one.
                 var exists = SQLBuilder()
                 exists.append("SELECT id::text FROM \(products) WHERE id = \(try exists.bind(product))")
-                if try await connection.texts(exists.query, logger: logger).isEmpty { throw Problem.notFound("product \(product.lowercased)") }
+                if try await connection.texts(exists.query, logger: logger).isEmpty { throw SalesError.notFound("product \(product.lowercased)") }
                 sql.append("""
                     INSERT INTO \(schema.table("price_list_prices")) (price_list_id, product_id, unit_price)
                     VALUES (\(try sql.bind(id)), \(try sql.bind(product)), \(try sql.bind(price.amountText))::numeric)
@@ -177,7 +177,7 @@ struct CatalogStore: Sendable {
                     RETURNING 1
                     """)
                 if try await connection.texts(sql.query, logger: logger).isEmpty {
-                    throw Problem.notFound("a price of product \(product.lowercased) in price list \(id.lowercased)")
+                    throw SalesError.notFound("a price of product \(product.lowercased) in price list \(id.lowercased)")
                 }
             }
         }
@@ -189,9 +189,9 @@ struct CatalogStore: Sendable {
         try await client.transaction(logger: logger) { connection in
             var read = SQLBuilder()
             read.append("SELECT \(priceListDocument) FROM \(priceLists) l WHERE l.id = \(try read.bind(id)) FOR UPDATE")
-            guard let current = try await connection.document(read.query, logger: logger) else { throw Problem.notFound("price list \(id.lowercased)") }
+            guard let current = try await connection.document(read.query, logger: logger) else { throw SalesError.notFound("price list \(id.lowercased)") }
             let version = try current.identity.version ?? 0
-            if let expectedVersion, version != expectedVersion { throw Problem.versionMismatch(expected: expectedVersion, current: version) }
+            if let expectedVersion, version != expectedVersion { throw SalesError.versionMismatch(expected: expectedVersion, current: version) }
             try await body(current, connection)
             var bump = SQLBuilder()
             bump.append("""
@@ -204,7 +204,7 @@ struct CatalogStore: Sendable {
 
     private func requireFreeName(_ name: String, except id: UUID?, on connection: PostgresConnection) async throws {
         try await connection.requireUnique(name, in: priceLists, column: "name", except: id, lock: "sales.price-list-names", logger: logger) { other in
-            Problem.conflict("price-list-name-taken", "price list \(other.lowercased) is already named '\(name)'")
+            SalesError.conflict(.priceListNameTaken, "price list \(other.lowercased) is already named '\(name)'")
         }
     }
 }

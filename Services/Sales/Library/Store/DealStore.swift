@@ -1,11 +1,22 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+/// Which deals a list shows.
+struct DealFilter: Sendable {
+    var pipeline: UUID?
+    var stage: UUID?
+    var status: DealStatus?
+    var owner: String?
+    var contact: UUID?
+    var account: UUID?
+    var updatedSince: Date?
+    var page = PageRequest()
+}
 
 /// Deals: each write commits with its event in the outbox, and every stay in a stage is kept.
 struct DealStore: Sendable {
@@ -27,22 +38,11 @@ struct DealStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(deals) d WHERE d.id = \(try sql.bind(id)) AND d.deleted_at IS NULL")
-        return try await client.document(sql.query, notFound: "deal \(id.lowercased)", logger: logger)
+        return try await client.document(sql.query, orThrow: SalesError.notFound("deal \(id.lowercased)"), logger: logger)
     }
 
     /// Oldest first, keyset-paged by creation.
-    func list(_ request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let pipeline = query.uuid("pipeline_id")
-        let stage = query.uuid("stage_id")
-        let status = query.oneOf("status", DealStatus.self)
-        let owner = query.string("owner")
-        let contact = query.uuid("contact_id")
-        let account = query.uuid("account_id")
-        let updatedSince = query.date("updated_since")
-        let limit = query.limit()
-        let cursor = query.cursor([.timestamp, .uuid])
-        try query.check()
+    func list(_ filter: DealFilter) async throws -> RawPage {
         var sql = SQLBuilder()
         // deal_json with the stage joined, not deal_document: the planner inlines it, where
         // deal_document's body is planned for each statement and started for every deal; only the
@@ -52,18 +52,18 @@ struct DealStore: Sendable {
                 ARRAY[\(schema.quoted).ts(d.created_at), d.id::text]
             FROM \(deals) d JOIN \(stages) st ON st.id = d.stage_id WHERE d.deleted_at IS NULL
             """)
-        if let pipeline { sql.append(" AND d.pipeline_id = \(try sql.bind(pipeline))") }
-        if let stage { sql.append(" AND d.stage_id = \(try sql.bind(stage))") }
-        if let status { sql.append(" AND d.status = \(try sql.bind(status.rawValue))") }
-        if let owner { sql.append(" AND d.owner = \(try sql.bind(owner))") }
-        if let contact { sql.append(" AND d.contact_id = \(try sql.bind(contact))") }
-        if let account { sql.append(" AND d.account_id = \(try sql.bind(account))") }
-        if let updatedSince { sql.append(" AND d.updated_at >= \(try sql.bind(updatedSince))") }
-        if let cursor {
+        if let pipeline = filter.pipeline { sql.append(" AND d.pipeline_id = \(try sql.bind(pipeline))") }
+        if let stage = filter.stage { sql.append(" AND d.stage_id = \(try sql.bind(stage))") }
+        if let status = filter.status { sql.append(" AND d.status = \(try sql.bind(status.rawValue))") }
+        if let owner = filter.owner { sql.append(" AND d.owner = \(try sql.bind(owner))") }
+        if let contact = filter.contact { sql.append(" AND d.contact_id = \(try sql.bind(contact))") }
+        if let account = filter.account { sql.append(" AND d.account_id = \(try sql.bind(account))") }
+        if let updatedSince = filter.updatedSince { sql.append(" AND d.updated_at >= \(try sql.bind(updatedSince))") }
+        if let cursor = filter.page.cursor {
             sql.append(" AND (d.created_at, d.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
         }
-        sql.append(" ORDER BY d.created_at, d.id LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        sql.append(" ORDER BY d.created_at, d.id LIMIT \(filter.page.limit + 1)")
+        return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
     /// Every stay of the deal in a stage, oldest first; the current one has no `exited_at`.
@@ -113,12 +113,12 @@ struct DealStore: Sendable {
 
     /// A JSON merge patch of the deal's own fields; its stage and outcome have actions of their own.
     func update(_ id: UUID, patch: JSONValue, expectedVersion: Int64) async throws -> Document {
-        guard case let .object(members) = patch else { throw Problem.badRequest("the body must be a JSON object (a merge patch)") }
+        guard case let .object(members) = patch else { throw SalesError.malformed("the body must be a JSON object (a merge patch)") }
         var check = FieldChecker()
         for name in members.keys.sorted() {
             if let instead = DealFields.notPatchable[name] { check.fail(name, "cannot be patched: \(instead)") }
         }
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await client.transaction(logger: logger) { connection in
             let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
             var read = SQLBuilder()
@@ -126,7 +126,7 @@ struct DealStore: Sendable {
             let current = try await connection.document(read.query, logger: logger)!
             let fields = try Document.writableFields(DealFields.self, of: current, patchedWith: patch).validated()
             if members["amount"] != nil, try await hasLines(id, on: connection) {
-                throw Problem.validation([FieldError("amount", "comes from the deal's lines; change them with PUT /api/v1/deals/{id}/lines")])
+                throw SalesError.invalid("amount", "comes from the deal's lines; change them with PUT /api/v1/deals/{id}/lines")
             }
             // The stored contact may have been deleted since; only a contact the patch names is checked.
             let contactId = members["contact_id"] == nil
@@ -148,7 +148,7 @@ struct DealStore: Sendable {
 
     /// Moves an open deal to another active stage (of its pipeline or another one).
     func move(_ id: UUID, to stageId: UUID?, expectedVersion: Int64) async throws -> Document {
-        guard let stageId else { throw Problem.validation([FieldError("stage_id", "is required")]) }
+        guard let stageId else { throw SalesError.invalid("stage_id", "is required") }
         return try await client.transaction(logger: logger) { connection in
             let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
             guard deal.status == .open else { throw Self.closed(deal, doing: "move it") }
@@ -173,7 +173,7 @@ struct DealStore: Sendable {
     func win(_ id: UUID, comment: String?, expectedVersion: Int64) async throws -> Document {
         var check = FieldChecker()
         let comment = check.text(comment, "comment", maximum: 2000)
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await close(id, expectedVersion: expectedVersion, status: .won, reason: nil, comment: comment, event: SalesEvents.dealWon)
     }
 
@@ -182,7 +182,7 @@ struct DealStore: Sendable {
         var check = FieldChecker()
         let comment = check.text(comment, "comment", maximum: 2000)
         let reason = check.text(reason, "reason", required: true, maximum: 50)
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await close(id, expectedVersion: expectedVersion, status: .lost, reason: reason, comment: comment, event: SalesEvents.dealLost)
     }
 
@@ -191,15 +191,15 @@ struct DealStore: Sendable {
         try await client.transaction(logger: logger) { connection in
             let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
             guard deal.status != .open else {
-                throw Problem.conflict("deal-open", "deal \(id.lowercased) is open; only a won or lost deal is reopened")
+                throw SalesError.conflict(.dealOpen, "deal \(id.lowercased) is open; only a won or lost deal is reopened")
             }
             let target = stageId ?? deal.stageId
             let pipelineId: UUID
             do {
                 (pipelineId, _) = try await placement(pipeline: nil, stage: target, on: connection)
-            } catch let problem as Problem where stageId == nil && problem.statusCode == 422 {
-                throw Problem.conflict(
-                    "stage-retired", "the deal's stage \(target.lowercased) has been retired; reopen it with a stage_id of an active stage"
+            } catch SalesError.invalid where stageId == nil {
+                throw SalesError.conflict(
+                    .stageRetired, "the deal's stage \(target.lowercased) has been retired; reopen it with a stage_id of an active stage"
                 )
             }
             let reopened = try await enter(
@@ -244,24 +244,24 @@ struct DealStore: Sendable {
             let priceList = input.priceListId ?? current.0
             var currency = input.currency?.uppercased() ?? current.1
             if currency.wholeMatch(of: /[A-Z]{3}/) == nil {
-                throw Problem.validation([FieldError("currency", "must be a three-letter ISO 4217 code such as EUR")])
+                throw SalesError.invalid("currency", "must be a three-letter ISO 4217 code such as EUR")
             }
             if let priceList {
                 var list = SQLBuilder()
                 list.append("SELECT currency FROM \(schema.table("price_lists")) WHERE id = \(try list.bind(priceList))")
                 guard let listCurrency = try await connection.texts(list.query, logger: logger).first else {
-                    throw Problem.validation([FieldError("price_list_id", "no price list \(priceList.lowercased) exists")])
+                    throw SalesError.invalid("price_list_id", "no price list \(priceList.lowercased) exists")
                 }
                 if let asked = input.currency, asked.uppercased() != listCurrency {
-                    throw Problem.validation([FieldError("currency", "the price list's prices are in \(listCurrency)")])
+                    throw SalesError.invalid("currency", "the price list's prices are in \(listCurrency)")
                 }
                 currency = listCurrency
             }
             let lines = try await priced(input.lines ?? [], currency: currency, priceList: priceList, on: connection)
             if lines.isEmpty && currency != current.1 {
-                throw Problem.validation([FieldError(
+                throw SalesError.invalid(
                     "currency", "a deal without lines keeps its amount's currency (\(current.1)); change the amount with PATCH"
-                )])
+                )
             }
             var sql = SQLBuilder()
             sql.append("DELETE FROM \(schema.table("deal_lines")) WHERE deal_id = \(try sql.bind(id))")
@@ -358,7 +358,7 @@ struct DealStore: Sendable {
                 result.append(PricedLine(product: productId, quantity: "\(quantity)", price: price, overridden: line.unitPrice != nil, discount: "\(discount)"))
             }
         }
-        try check.check()
+        try check.check(SalesError.invalid)
         return result
     }
 
@@ -408,9 +408,9 @@ struct DealStore: Sendable {
         for try await (version, status, stage) in try await connection.query(sql.query, logger: logger).decode((Int64, String, UUID).self) {
             found = LockedDeal(id: id, version: version, status: DealStatus(rawValue: status) ?? .open, stageId: stage)
         }
-        guard let found else { throw Problem.notFound("deal \(id.lowercased)") }
+        guard let found else { throw SalesError.notFound("deal \(id.lowercased)") }
         if let expectedVersion, expectedVersion != found.version {
-            throw Problem.versionMismatch(expected: expectedVersion, current: found.version)
+            throw SalesError.versionMismatch(expected: expectedVersion, current: found.version)
         }
         return found
     }
@@ -431,7 +431,7 @@ struct DealStore: Sendable {
         let deal: LockedDeal
         do {
             deal = try await lock(id, expectedVersion: nil, on: connection)
-        } catch let problem as Problem where problem.statusCode == 404 {
+        } catch SalesError.notFound {
             return nil
         }
         guard deal.status == .open else { return nil }
@@ -497,18 +497,18 @@ struct DealStore: Sendable {
         var found: (UUID, UUID)?
         for try await row in try await connection.query(sql.query, logger: logger).decode((UUID, UUID).self) { found = row }
         guard let found else {
-            if let stage { throw Problem.validation([FieldError("stage_id", "no active stage \(stage.lowercased) exists")]) }
-            if let pipeline { throw Problem.validation([FieldError("pipeline_id", "no pipeline \(pipeline.lowercased) with an active stage exists")]) }
-            throw Problem(.serviceUnavailable, slug: "no-default-pipeline", detail: "no default pipeline with an active stage exists; an admin sets one")
+            if let stage { throw SalesError.invalid("stage_id", "no active stage \(stage.lowercased) exists") }
+            if let pipeline { throw SalesError.invalid("pipeline_id", "no pipeline \(pipeline.lowercased) with an active stage exists") }
+            throw SalesError.noDefaultPipeline
         }
         if let pipeline, pipeline != found.0 {
-            throw Problem.validation([FieldError("stage_id", "stage \(found.1.lowercased) belongs to another pipeline than \(pipeline.lowercased)")])
+            throw SalesError.invalid("stage_id", "stage \(found.1.lowercased) belongs to another pipeline than \(pipeline.lowercased)")
         }
         return found
     }
 
-    private static func closed(_ deal: LockedDeal, doing action: String) -> Problem {
-        Problem.conflict("deal-closed", "deal \(deal.id.lowercased) is \(deal.status.rawValue); reopen it before you \(action)")
+    private static func closed(_ deal: LockedDeal, doing action: String) -> SalesError {
+        SalesError.conflict(.dealClosed, "deal \(deal.id.lowercased) is \(deal.status.rawValue); reopen it before you \(action)")
     }
 
     /// The stored writable fields as a patch's base: `probability` as stored (null for the

@@ -1,11 +1,19 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+/// Which leads a list shows.
+struct LeadFilter: Sendable {
+    var status: LeadStatus?
+    var source: LeadSource?
+    var owner: String?
+    var campaign: UUID?
+    var page = PageRequest()
+}
 
 /// Leads, worked from new to qualified and converted into a deal. Sales never writes the contacts
 /// schema: the conversion's event asks the contacts service for the contact (matched by e-mail
@@ -24,36 +32,28 @@ struct LeadStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(leads) l WHERE l.id = \(try sql.bind(id)) AND l.deleted_at IS NULL")
-        return try await client.document(sql.query, notFound: "lead \(id.lowercased)", logger: logger)
+        return try await client.document(sql.query, orThrow: SalesError.notFound("lead \(id.lowercased)"), logger: logger)
     }
 
     /// Oldest first, keyset-paged by creation.
-    func list(_ request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let status = query.oneOf("status", LeadStatus.self)
-        let source = query.oneOf("source", LeadSource.self)
-        let owner = query.string("owner")
-        let campaign = query.uuid("campaign_id")
-        let limit = query.limit()
-        let cursor = query.cursor([.timestamp, .uuid])
-        try query.check()
+    func list(_ filter: LeadFilter) async throws -> RawPage {
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(l.created_at), l.id::text] FROM \(leads) l WHERE l.deleted_at IS NULL")
-        if let status { sql.append(" AND l.status = \(try sql.bind(status.rawValue))") }
-        if let source { sql.append(" AND l.source = \(try sql.bind(source.rawValue))") }
-        if let owner { sql.append(" AND l.owner = \(try sql.bind(owner))") }
-        if let campaign { sql.append(" AND l.campaign_id = \(try sql.bind(campaign))") }
-        if let cursor {
+        if let status = filter.status { sql.append(" AND l.status = \(try sql.bind(status.rawValue))") }
+        if let source = filter.source { sql.append(" AND l.source = \(try sql.bind(source.rawValue))") }
+        if let owner = filter.owner { sql.append(" AND l.owner = \(try sql.bind(owner))") }
+        if let campaign = filter.campaign { sql.append(" AND l.campaign_id = \(try sql.bind(campaign))") }
+        if let cursor = filter.page.cursor {
             sql.append(" AND (l.created_at, l.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
         }
-        sql.append(" ORDER BY l.created_at, l.id LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        sql.append(" ORDER BY l.created_at, l.id LIMIT \(filter.page.limit + 1)")
+        return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
     func create(_ input: LeadFields) async throws -> Document {
         var fields = try input.validated()
         if let status = fields.status, ![.new, .contacted].contains(status) {
-            throw Problem.validation([FieldError("status", "a lead starts as new or contacted; qualify it with POST /api/v1/leads/{id}/qualify")])
+            throw SalesError.invalid("status", "a lead starts as new or contacted; qualify it with POST /api/v1/leads/{id}/qualify")
         }
         fields.status = fields.status ?? .new
         let id = UUID()
@@ -73,10 +73,10 @@ struct LeadStore: Sendable {
     /// A merge patch of the lead's fields; `status` may go back to `new` or on to `contacted`
     /// (which also brings a disqualified lead back). A converted lead is settled.
     func update(_ id: UUID, patch: JSONValue, expectedVersion: Int64) async throws -> Document {
-        guard case let .object(members) = patch else { throw Problem.badRequest("the body must be a JSON object (a merge patch)") }
+        guard case let .object(members) = patch else { throw SalesError.malformed("the body must be a JSON object (a merge patch)") }
         var check = FieldChecker()
         for name in members.keys.sorted() where LeadFields.serviceSet.contains(name) { check.fail(name, "is set by the service") }
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await change(id, expectedVersion: expectedVersion, event: SalesEvents.leadUpdated) { lead, connection in
             guard lead.status != .converted else { throw Self.settled(id) }
             var read = SQLBuilder()
@@ -85,7 +85,7 @@ struct LeadStore: Sendable {
             let fields = try Document.writableFields(LeadFields.self, of: current, patchedWith: patch, alsoReadOnly: LeadFields.serviceSet)
                 .validated()
             if let status = fields.status, status != lead.status, ![.new, .contacted].contains(status) {
-                throw Problem.validation([FieldError("status", "a patch sets new or contacted; use /qualify, /disqualify or /convert for the rest")])
+                throw SalesError.invalid("status", "a patch sets new or contacted; use /qualify, /disqualify or /convert for the rest")
             }
             var sql = SQLBuilder()
             let columns = try Self.columns(fields, into: &sql)
@@ -98,7 +98,7 @@ struct LeadStore: Sendable {
     func qualify(_ id: UUID, expectedVersion: Int64) async throws -> Document {
         try await change(id, expectedVersion: expectedVersion, event: SalesEvents.leadQualified) { lead, _ in
             guard [.new, .contacted].contains(lead.status) else {
-                throw Problem.conflict("lead-status", "lead \(id.lowercased) is \(lead.status.rawValue); only a new or contacted lead is qualified")
+                throw SalesError.conflict(.leadStatus, "lead \(id.lowercased) is \(lead.status.rawValue); only a new or contacted lead is qualified")
             }
             var sql = SQLBuilder()
             sql.append("UPDATE \(leads) SET status = 'qualified' WHERE id = \(try sql.bind(id))")
@@ -109,10 +109,10 @@ struct LeadStore: Sendable {
     func disqualify(_ id: UUID, reason: String?, expectedVersion: Int64) async throws -> Document {
         var check = FieldChecker()
         let reason = check.text(reason, "reason", required: true, maximum: 500)
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await change(id, expectedVersion: expectedVersion, event: SalesEvents.leadDisqualified) { lead, _ in
             guard [.new, .contacted, .qualified].contains(lead.status) else {
-                throw Problem.conflict("lead-status", "lead \(id.lowercased) is \(lead.status.rawValue) and cannot be disqualified")
+                throw SalesError.conflict(.leadStatus, "lead \(id.lowercased) is \(lead.status.rawValue) and cannot be disqualified")
             }
             var sql = SQLBuilder()
             sql.append("UPDATE \(leads) SET status = 'disqualified', disqualify_reason = \(try sql.bind(reason)) WHERE id = \(try sql.bind(id))")
@@ -127,10 +127,10 @@ struct LeadStore: Sendable {
             let lead = try await lock(id, on: connection)
             if lead.status == .converted { return (try await read(id, on: connection), false) }
             if let expectedVersion, expectedVersion != lead.version {
-                throw Problem.versionMismatch(expected: expectedVersion, current: lead.version)
+                throw SalesError.versionMismatch(expected: expectedVersion, current: lead.version)
             }
             guard lead.status == .qualified else {
-                throw Problem.conflict("lead-status", "lead \(id.lowercased) is \(lead.status.rawValue); qualify it before converting it")
+                throw SalesError.conflict(.leadStatus, "lead \(id.lowercased) is \(lead.status.rawValue); qualify it before converting it")
             }
             let current = try await read(id, on: connection).decode(LeadFields.self)
             var deal = conversion.deal ?? DealFields()
@@ -143,8 +143,8 @@ struct LeadStore: Sendable {
             let created: Document
             do {
                 created = try await deals.insert(try deal.validated(), on: connection)
-            } catch let problem as Problem {
-                throw problem.prefixingFields("deal.")
+            } catch let error as SalesError {
+                throw error.prefixingFields("deal.")
             }
             var sql = SQLBuilder()
             sql.append("""
@@ -203,7 +203,7 @@ struct LeadStore: Sendable {
         for try await (version, status) in try await connection.query(sql.query, logger: logger).decode((Int64, String).self) {
             return LockedLead(version: version, status: LeadStatus(rawValue: status) ?? .new)
         }
-        throw Problem.notFound("lead \(id.lowercased)")
+        throw SalesError.notFound("lead \(id.lowercased)")
     }
 
     private func read(_ id: UUID, on connection: PostgresConnection) async throws -> Document {
@@ -221,7 +221,7 @@ struct LeadStore: Sendable {
         try await client.transaction(logger: logger) { connection in
             let lead = try await lock(id, on: connection)
             if let expectedVersion, expectedVersion != lead.version {
-                throw Problem.versionMismatch(expected: expectedVersion, current: lead.version)
+                throw SalesError.versionMismatch(expected: expectedVersion, current: lead.version)
             }
             try await connection.query(try await body(lead, connection).query, logger: logger)
             var bump = SQLBuilder()
@@ -234,8 +234,8 @@ struct LeadStore: Sendable {
         }
     }
 
-    private static func settled(_ id: UUID) -> Problem {
-        Problem.conflict("lead-converted", "lead \(id.lowercased) is converted; change its deal or contact instead")
+    private static func settled(_ id: UUID) -> SalesError {
+        SalesError.conflict(.leadConverted, "lead \(id.lowercased) is converted; change its deal or contact instead")
     }
 
     private static func columns(_ fields: LeadFields, into sql: inout SQLBuilder) throws -> [(String, String)] {

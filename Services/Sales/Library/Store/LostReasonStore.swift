@@ -29,7 +29,7 @@ struct LostReasonStore: Sendable {
         }
         let label = check.text(input.label, "label", required: true, maximum: 100)
         if input.retired == true { check.fail("retired", "a new reason cannot be retired") }
-        try check.check()
+        try check.check(SalesError.invalid)
         var sql = SQLBuilder()
         sql.append("""
             INSERT INTO \(reasons) AS r (code, label, position)
@@ -37,7 +37,7 @@ struct LostReasonStore: Sendable {
             ON CONFLICT (code) DO NOTHING RETURNING \(Self.document)
             """)
         guard let text = try await client.write(sql.query, logger: logger).first else {
-            throw Problem.conflict("lost-reason-exists", "the lost reason '\(code!)' exists already")
+            throw SalesError.conflict(.lostReasonExists, "the lost reason '\(code!)' exists already")
         }
         return text
     }
@@ -47,14 +47,14 @@ struct LostReasonStore: Sendable {
         var check = FieldChecker()
         if input.code != nil && input.code != code { check.fail("code", "cannot be changed; deals keep the code they gave") }
         let label = input.label.map { _ in check.text(input.label, "label", required: true, maximum: 100) } ?? nil
-        try check.check()
+        try check.check(SalesError.invalid)
         var sql = SQLBuilder()
         sql.append("UPDATE \(reasons) AS r SET label = coalesce(\(try sql.bind(label)), r.label)")
         if let retired = input.retired {
             sql.append(", retired_at = \(retired ? "coalesce(r.retired_at, date_trunc('milliseconds', now()))" : "NULL")")
         }
         sql.append(" WHERE r.code = \(try sql.bind(code)) RETURNING \(Self.document)")
-        guard let text = try await client.write(sql.query, logger: logger).first else { throw Problem.notFound("lost reason '\(code)'") }
+        guard let text = try await client.write(sql.query, logger: logger).first else { throw SalesError.notFound("lost reason '\(code)'") }
         return text
     }
 
@@ -67,7 +67,7 @@ struct LostReasonStore: Sendable {
             FROM \(schema.table("lost_reasons"))
             """)
         for try await (active, found) in try await connection.query(sql.query, logger: logger).decode((String?, Bool?).self) where found != true {
-            throw Problem.validation([FieldError("reason", "'\(code)' is not a lost reason in use; use one of: \(active ?? "")")])
+            throw SalesError.invalid("reason", "'\(code)' is not a lost reason in use; use one of: \(active ?? "")")
         }
     }
 }

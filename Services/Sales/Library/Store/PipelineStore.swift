@@ -29,7 +29,7 @@ struct PipelineStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(pipelines) p WHERE p.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, notFound: "pipeline \(id.lowercased)", logger: logger)
+        return try await client.document(sql.query, orThrow: SalesError.notFound("pipeline \(id.lowercased)"), logger: logger)
     }
 
     func create(_ input: NewPipeline) async throws -> Document {
@@ -61,7 +61,7 @@ struct PipelineStore: Sendable {
         var check = FieldChecker()
         let name = patch.name.map { _ in check.text(patch.name, "name", required: true, maximum: 100) } ?? nil
         if patch.isDefault == false { check.fail("is_default", "cannot be unset; make another pipeline the default instead") }
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await change(id, expectedVersion: expectedVersion) { connection in
             if let name {
                 try await requireFreeName(name, except: id, on: connection)
@@ -82,8 +82,8 @@ struct PipelineStore: Sendable {
     func addStage(to id: UUID, _ input: StageFields) async throws -> Document {
         var check = FieldChecker()
         let valid = input.validated(at: "", into: &check, creating: true)
-        try check.check()
-        guard let valid else { throw Problem.validation(check.errors) }
+        try check.check(SalesError.invalid)
+        guard let valid else { throw SalesError.invalid(check.errors) }
         return try await change(id, expectedVersion: nil) { connection in
             try await requireFreeStageName(valid.name, in: id, except: nil, on: connection)
             var order = try await activeStages(of: id, on: connection)
@@ -103,12 +103,12 @@ struct PipelineStore: Sendable {
     func updateStage(_ stageId: UUID, of id: UUID, _ input: StageFields) async throws -> Document {
         var check = FieldChecker()
         let valid = input.validated(at: "", into: &check, creating: false)
-        try check.check()
-        guard let valid else { throw Problem.validation(check.errors) }
+        try check.check(SalesError.invalid)
+        guard let valid else { throw SalesError.invalid(check.errors) }
         return try await change(id, expectedVersion: nil) { connection in
             var order = try await activeStages(of: id, on: connection)
             guard let index = order.firstIndex(of: stageId) else {
-                throw Problem.notFound("active stage \(stageId.lowercased) of pipeline \(id.lowercased)")
+                throw SalesError.notFound("active stage \(stageId.lowercased) of pipeline \(id.lowercased)")
             }
             if input.name != nil {
                 try await requireFreeStageName(valid.name, in: id, except: stageId, on: connection)
@@ -134,10 +134,10 @@ struct PipelineStore: Sendable {
         try await change(id, expectedVersion: nil) { connection in
             var order = try await activeStages(of: id, on: connection)
             guard let index = order.firstIndex(of: stageId) else {
-                throw Problem.notFound("active stage \(stageId.lowercased) of pipeline \(id.lowercased)")
+                throw SalesError.notFound("active stage \(stageId.lowercased) of pipeline \(id.lowercased)")
             }
             guard order.count > 1 else {
-                throw Problem.conflict("last-stage", "stage \(stageId.lowercased) is the pipeline's only active stage; add another first")
+                throw SalesError.conflict(.lastStage, "stage \(stageId.lowercased) is the pipeline's only active stage; add another first")
             }
             var sql = SQLBuilder()
             sql.append("UPDATE \(stages) SET retired_at = date_trunc('milliseconds', now()) WHERE id = \(try sql.bind(stageId))")
@@ -158,8 +158,8 @@ struct PipelineStore: Sendable {
             sql.append("SELECT version FROM \(pipelines) WHERE id = \(try sql.bind(id)) FOR UPDATE")
             var version: Int64?
             for try await current in try await connection.query(sql.query, logger: logger).decode(Int64.self) { version = current }
-            guard let version else { throw Problem.notFound("pipeline \(id.lowercased)") }
-            if let expectedVersion, expectedVersion != version { throw Problem.versionMismatch(expected: expectedVersion, current: version) }
+            guard let version else { throw SalesError.notFound("pipeline \(id.lowercased)") }
+            if let expectedVersion, expectedVersion != version { throw SalesError.versionMismatch(expected: expectedVersion, current: version) }
             try await body(connection)
             var bump = SQLBuilder()
             bump.append("UPDATE \(pipelines) SET version = version + 1, updated_at = date_trunc('milliseconds', now()) WHERE id = \(try bump.bind(id))")
@@ -206,7 +206,7 @@ struct PipelineStore: Sendable {
 
     private func requireFreeName(_ name: String, except id: UUID?, on connection: PostgresConnection) async throws {
         try await connection.requireUnique(name, in: pipelines, column: "name", except: id, lock: "sales.pipeline-names", logger: logger) { other in
-            Problem.conflict("pipeline-name-taken", "pipeline \(other.lowercased) is already named '\(name)'")
+            SalesError.conflict(.pipelineNameTaken, "pipeline \(other.lowercased) is already named '\(name)'")
         }
     }
 
@@ -216,7 +216,7 @@ struct PipelineStore: Sendable {
             SELECT id FROM \(stages) WHERE pipeline_id = \(try sql.bind(id)) AND retired_at IS NULL AND lower(name) = lower(\(try sql.bind(name)))
             """)
         for try await other in try await connection.query(sql.query, logger: logger).decode(UUID.self) where other != stageId {
-            throw Problem.conflict("stage-name-taken", "stage \(other.lowercased) of this pipeline is already named '\(name)'")
+            throw SalesError.conflict(.stageNameTaken, "stage \(other.lowercased) of this pipeline is already named '\(name)'")
         }
     }
 }

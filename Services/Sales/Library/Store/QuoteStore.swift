@@ -1,11 +1,17 @@
 import Contracts
 import Foundation
-import Hummingbird
 import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
 import Storage
+
+/// Which quotes a list shows.
+struct QuoteFilter: Sendable {
+    var deal: UUID?
+    var status: QuoteStatus?
+    var page = PageRequest()
+}
 
 /// Quotes (commercial proposals): made from a deal's lines with their discounts and the products'
 /// tax rates, numbered in one sequence per year (`Q-2026-00001`), then sent, accepted, rejected or
@@ -25,26 +31,20 @@ struct QuoteStore: Sendable {
     func get(_ id: UUID) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(quotes) q WHERE q.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, notFound: "quote \(id.lowercased)", logger: logger)
+        return try await client.document(sql.query, orThrow: SalesError.notFound("quote \(id.lowercased)"), logger: logger)
     }
 
     /// Oldest first; `deal_id` and `status` filter.
-    func list(_ request: Request) async throws -> RawPage {
-        var query = QueryReader(request)
-        let deal = query.uuid("deal_id")
-        let status = query.oneOf("status", QuoteStatus.self)
-        let limit = query.limit()
-        let cursor = query.cursor([.timestamp, .uuid])
-        try query.check()
+    func list(_ filter: QuoteFilter) async throws -> RawPage {
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(q.created_at), q.id::text] FROM \(quotes) q WHERE true")
-        if let deal { sql.append(" AND q.deal_id = \(try sql.bind(deal))") }
-        if let status { sql.append(" AND q.status = \(try sql.bind(status.rawValue))") }
-        if let cursor {
+        if let deal = filter.deal { sql.append(" AND q.deal_id = \(try sql.bind(deal))") }
+        if let status = filter.status { sql.append(" AND q.status = \(try sql.bind(status.rawValue))") }
+        if let cursor = filter.page.cursor {
             sql.append(" AND (q.created_at, q.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
         }
-        sql.append(" ORDER BY q.created_at, q.id LIMIT \(limit + 1)")
-        return try await client.page(sql.query, limit: limit, logger: logger)
+        sql.append(" ORDER BY q.created_at, q.id LIMIT \(filter.page.limit + 1)")
+        return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
     /// A draft quote of the deal's current lines.
@@ -58,7 +58,7 @@ struct QuoteStore: Sendable {
                 check.fail("valid_until", "must be a date such as 2026-12-31")
             }
         }
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await client.transaction(logger: logger) { connection in
             let locked = try await deals.lock(dealId, expectedVersion: nil, on: connection)
             guard locked.status != .lost else { throw Self.dealLost(dealId, doing: "quote it") }
@@ -98,7 +98,7 @@ struct QuoteStore: Sendable {
                 RETURNING \(document)
                 """)
             guard let created = try await connection.document(sql.query, logger: logger) else {
-                throw Problem.conflict("deal-without-lines", "deal \(dealId.lowercased) has no lines; a quote is made of them (PUT /api/v1/deals/{id}/lines)")
+                throw SalesError.conflict(.dealWithoutLines, "deal \(dealId.lowercased) has no lines; a quote is made of them (PUT /api/v1/deals/{id}/lines)")
             }
             try await outbox.append(try created.event(SalesEvents.quoteCreated, producer: "sales", aggregateId: id, version: 1), on: connection, logger: logger)
             return created
@@ -128,7 +128,7 @@ struct QuoteStore: Sendable {
     func reject(_ id: UUID, reason: String?, expectedVersion: Int64?) async throws -> Document {
         var check = FieldChecker()
         let reason = check.text(reason, "reason", maximum: 2000)
-        try check.check()
+        try check.check(SalesError.invalid)
         return try await change(id, expectedVersion: expectedVersion, event: SalesEvents.quoteRejected) { quote, _, sql in
             guard quote.status == .sent else { throw Self.wrongStatus(quote, "rejected", needs: "a sent quote") }
             return "status = 'rejected', decided_at = \(DealStore.now), reject_reason = \(try sql.bind(reason))"
@@ -189,9 +189,9 @@ struct QuoteStore: Sendable {
                     validUntil: validUntil
                 )
             }
-            guard let quote = found else { throw Problem.notFound("quote \(id.lowercased)") }
+            guard let quote = found else { throw SalesError.notFound("quote \(id.lowercased)") }
             if let expectedVersion, expectedVersion != quote.version {
-                throw Problem.versionMismatch(expected: expectedVersion, current: quote.version)
+                throw SalesError.versionMismatch(expected: expectedVersion, current: quote.version)
             }
             var sql = SQLBuilder()
             let assignments = try await body(quote, connection, &sql)
@@ -205,8 +205,8 @@ struct QuoteStore: Sendable {
         }
     }
 
-    private static func wrongStatus(_ quote: LockedQuote, _ becoming: String, needs: String) -> Problem {
-        Problem.conflict("quote-status", "quote \(quote.number) is \(quote.status.rawValue); only \(needs) can be \(becoming)")
+    private static func wrongStatus(_ quote: LockedQuote, _ becoming: String, needs: String) -> SalesError {
+        SalesError.conflict(.quoteStatus, "quote \(quote.number) is \(quote.status.rawValue); only \(needs) can be \(becoming)")
     }
 
     /// A lost deal takes no quote, and no quote of it goes out or is accepted, until it is reopened:
@@ -216,17 +216,17 @@ struct QuoteStore: Sendable {
         do {
             let deal = try await deals.lock(quote.dealId, expectedVersion: nil, on: connection)
             guard deal.status != .lost else { throw Self.dealLost(quote.dealId, doing: action) }
-        } catch let problem as Problem where problem.statusCode == 404 {
+        } catch SalesError.notFound {
             return
         }
     }
 
-    private static func dealLost(_ dealId: UUID, doing action: String) -> Problem {
-        Problem.conflict("deal-lost", "deal \(dealId.lowercased) is lost; reopen it (POST /api/v1/deals/{id}/reopen) before you \(action)")
+    private static func dealLost(_ dealId: UUID, doing action: String) -> SalesError {
+        SalesError.conflict(.dealLost, "deal \(dealId.lowercased) is lost; reopen it (POST /api/v1/deals/{id}/reopen) before you \(action)")
     }
 
-    private static func lapsed(_ quote: LockedQuote) -> Problem {
-        Problem.conflict("quote-expired", "quote \(quote.number) was valid until \(quote.validUntil); make a new one")
+    private static func lapsed(_ quote: LockedQuote) -> SalesError {
+        SalesError.conflict(.quoteExpired, "quote \(quote.number) was valid until \(quote.validUntil); make a new one")
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import Logging
 import PostgresNIO
 import ServiceKit
@@ -16,27 +15,13 @@ struct ReportStore: Sendable {
     var stages: String { schema.table("stages") }
     var money: String { "\(schema.quoted).money_text" }
 
-    /// A report's range and filters from the query: `from` (inclusive) and `to` (exclusive) as
-    /// dates or timestamps, `pipeline_id`, `owner`.
-    struct Range {
+    /// A report's range and filters: `from` (inclusive) and `to` (exclusive), the pipeline and
+    /// the owner of the deals.
+    struct Range: Sendable {
         var from: Date?
         var to: Date?
         var pipeline: UUID?
         var owner: String?
-
-        init(_ query: inout QueryReader) {
-            from = Self.instant(&query, "from")
-            to = Self.instant(&query, "to")
-            pipeline = query.uuid("pipeline_id")
-            owner = query.string("owner")
-            if let from, let to, to <= from { query.fail("to", "must be after from") }
-        }
-
-        static func instant(_ query: inout QueryReader, _ name: String) -> Date? {
-            guard let text = query.string(name) else { return nil }
-            if let day = DealFields.calendarDate(text) { return day }
-            return query.date(name)
-        }
 
         static func day(_ instant: Date) -> String {
             let parts = Calendar.utc.dateComponents([.year, .month, .day], from: instant)
@@ -66,10 +51,8 @@ struct ReportStore: Sendable {
     /// won), the open deals in it now, and the share of those that reached it that went on to the
     /// next stage (after the last: to won). A range of whole days without an owner is added up
     /// from `funnel_counts`; an owner's, or one with times of day, from the deals themselves.
-    func funnel(_ request: Request) async throws -> Response {
-        var query = QueryReader(request)
-        var range = Range(&query)
-        try query.check()
+    func funnel(_ range: Range) async throws -> String {
+        var range = range
         var sql = SQLBuilder()
         let pipeline: String
         if let id = range.pipeline {
@@ -128,10 +111,7 @@ struct ReportStore: Sendable {
     /// days (UTC) of the expected close; without one, deals with no expected close date form the
     /// rows whose `month` is null. Added up from
     /// `forecast_counts`, which hold the open deals by day, owner, currency, stage and own probability.
-    func forecast(_ request: Request) async throws -> Response {
-        var query = QueryReader(request)
-        let range = Range(&query)
-        try query.check()
+    func forecast(_ range: Range) async throws -> String {
         var sql = SQLBuilder()
         sql.append("""
             WITH g AS (
@@ -164,11 +144,7 @@ struct ReportStore: Sendable {
     /// lead source (as the replica holds them), or by product (a deal counts for each product of
     /// its lines, with that product's part of its amount; deals without lines are left out): won,
     /// lost, the win rate, the average sales cycle (creation to win, in days) and the won amounts.
-    func winRate(_ request: Request) async throws -> Response {
-        var query = QueryReader(request)
-        let range = Range(&query)
-        let key = query.oneOf("by", WinRateKey.self) ?? .owner
-        try query.check()
+    func winRate(_ range: Range, by key: WinRateKey) async throws -> String {
         var sql = SQLBuilder()
         let cycle = "extract(epoch FROM d.closed_at - d.created_at)"
         switch key {
@@ -219,10 +195,7 @@ struct ReportStore: Sendable {
     }
 
     /// The deals lost in the range by reason: how many, their share of the losses, their amounts.
-    func lostReasons(_ request: Request) async throws -> Response {
-        var query = QueryReader(request)
-        let range = Range(&query)
-        try query.check()
+    func lostReasons(_ range: Range) async throws -> String {
         var sql = SQLBuilder()
         sql.append("""
             WITH g AS (
@@ -245,7 +218,8 @@ struct ReportStore: Sendable {
         return try await answer(sql)
     }
 
-    private func answer(_ sql: SQLBuilder) async throws -> Response {
-        APICoding.rawResponse(try await client.texts(sql.query, logger: logger)[0])
+    /// The report's one row: its JSON text.
+    private func answer(_ sql: SQLBuilder) async throws -> String {
+        try await client.texts(sql.query, logger: logger)[0]
     }
 }

@@ -10,7 +10,7 @@ extension PostgresConnection {
     /// writes of one value cannot both pass it.
     func requireUnique(
         _ value: String, in table: String, column: String, except: UUID?, lock: String, logger: Logger,
-        taken: (UUID) -> Problem
+        taken: (UUID) -> SalesError
     ) async throws {
         var locking = SQLBuilder()
         locking.append("SELECT pg_advisory_xact_lock(hashtext(\(try locking.bind(lock))))")
