@@ -76,6 +76,23 @@ extension PostgresClient {
         return Document(text: text)
     }
 
+    /// The document (`expression`, of the row `alias`) of the row `id` of `table`; with `live`, a
+    /// soft-deleted row counts as absent.
+    public func document(
+        _ expression: String, from table: String, as alias: String, id: UUID, live: Bool = false,
+        orThrow absent: @autoclosure () -> some Error, logger: Logger
+    ) async throws -> Document {
+        var sql = SQLBuilder()
+        sql.append("SELECT \(expression) FROM \(table) \(alias) WHERE \(alias).id = \(try sql.bind(id))")
+        if live { sql.append(" AND \(alias).deleted_at IS NULL") }
+        return try await document(sql.query, orThrow: absent(), logger: logger)
+    }
+
+    /// Every document `query` selects, as one page: for the short lists nobody pages through.
+    public func unpaged(_ query: PostgresQuery, logger: Logger) async throws -> RawPage {
+        RawPage(items: try await texts(query, logger: logger), nextCursor: nil)
+    }
+
     /// Runs a keyset query that selects (document text, cursor values) with `LIMIT limit + 1`:
     /// the extra row only tells whether there is a next page.
     public func page(_ query: PostgresQuery, limit: Int, logger: Logger) async throws -> RawPage {

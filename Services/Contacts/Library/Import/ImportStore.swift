@@ -187,19 +187,16 @@ struct ImportStore: Sendable {
     }
 
     func get(_ id: UUID) async throws -> Document {
-        var sql = SQLBuilder()
-        sql.append("SELECT \(document) FROM \(jobs) j WHERE j.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, orThrow: ContactsError.notFound("import \(id.lowercased)"), logger: logger)
+        try await client.document(
+            document, from: jobs, as: "j", id: id, orThrow: ContactsError.notFound("import \(id.lowercased)"), logger: logger
+        )
     }
 
     /// Newest first.
     func list(_ page: PageRequest) async throws -> RawPage {
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(j.created_at), j.id::text] FROM \(jobs) j")
-        if let cursor = page.cursor {
-            sql.append(" WHERE (j.created_at, j.id) < (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
-        }
-        sql.append(" ORDER BY j.created_at DESC, j.id DESC LIMIT \(page.limit + 1)")
+        try sql.appendPage(page, in: .creation("j", descending: true), connective: " WHERE ")
         return try await client.page(sql.query, limit: page.limit, logger: logger)
     }
 

@@ -5,15 +5,7 @@ import Messaging
 import ServiceKit
 
 /// The contacts service's HTTP API; the gateway serves it to the public under the same paths.
-struct ContactRoutes {
-    let contacts: ContactStore
-    let accounts: AccountStore
-    let interactions: InteractionStore
-    let merges: MergeStore
-    let customFields: CustomFieldStore
-    let imports: ImportStore
-    let export: ContactExport
-
+extension ContactsStores {
     func register(on router: Router<ServiceRequestContext>) {
         let api = router.group("/api/v1")
         api.get("/contacts") { request, _ in

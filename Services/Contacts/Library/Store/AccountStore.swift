@@ -6,18 +6,6 @@ import PostgresNIO
 import ServiceKit
 import Storage
 
-/// Which accounts a list shows.
-struct AccountFilter: Sendable {
-    var owner: String?
-    var tag: String?
-    /// ISO 3166 alpha-2, upper case.
-    var country: String?
-    var parentAccountId: UUID?
-    /// Any part of the name, lower case; at least three characters.
-    var search: String?
-    var page = PageRequest()
-}
-
 /// Companies, each with its contacts.
 struct AccountStore: Sendable {
     let schema: SchemaName
@@ -29,9 +17,9 @@ struct AccountStore: Sendable {
     var document: String { "\(schema.quoted).account_document(a)::text" }
 
     func get(_ id: UUID) async throws -> Document {
-        var sql = SQLBuilder()
-        sql.append("SELECT \(document) FROM \(accounts) a WHERE a.id = \(try sql.bind(id)) AND a.deleted_at IS NULL")
-        return try await client.document(sql.query, orThrow: ContactsError.notFound("account \(id.lowercased)"), logger: logger)
+        try await client.document(
+            document, from: accounts, as: "a", id: id, live: true, orThrow: ContactsError.notFound("account \(id.lowercased)"), logger: logger
+        )
     }
 
     /// By name, with keyset paging; `search` matches any part of the name.
@@ -45,10 +33,7 @@ struct AccountStore: Sendable {
         if let search = filter.search {
             sql.append(" AND lower(a.name) LIKE \(try sql.bind(containsPattern(search)))")
         }
-        if let cursor = filter.page.cursor {
-            sql.append(" AND (lower(a.name), a.id) > (\(try sql.bind(cursor.values[0])), \(try sql.bind(cursor.values[1]))::uuid)")
-        }
-        sql.append(" ORDER BY lower(a.name), a.id LIMIT \(filter.page.limit + 1)")
+        try sql.appendPage(filter.page, in: Keyset([("lower(a.name)", ""), ("a.id", "::uuid")]))
         return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 

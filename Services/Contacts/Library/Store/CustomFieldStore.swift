@@ -34,7 +34,7 @@ struct CustomFieldStore: Sendable {
     }
 
     func list() async throws -> RawPage {
-        RawPage(items: try await client.texts(PostgresQuery(unsafeSQL: Self.documentSQL(schema) + " ORDER BY d.entity, d.name"), logger: logger), nextCursor: nil)
+        try await client.unpaged(PostgresQuery(unsafeSQL: Self.documentSQL(schema) + " ORDER BY d.entity, d.name"), logger: logger)
     }
 
     func create(_ definition: CustomFieldDefinition) async throws -> String {

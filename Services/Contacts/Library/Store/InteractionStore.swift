@@ -81,10 +81,7 @@ struct InteractionStore: Sendable {
             FROM \(interactions) i WHERE i.contact_id = \(try sql.bind(contact.id))
             """)
         if let channel { sql.append(" AND i.channel = \(try sql.bind(channel.rawValue))") }
-        if let cursor = page.cursor {
-            sql.append(" AND (i.occurred_at, i.id) < (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
-        }
-        sql.append(" ORDER BY i.occurred_at DESC, i.id DESC LIMIT \(page.limit + 1)")
+        try sql.appendPage(page, in: Keyset([("i.occurred_at", "::timestamptz"), ("i.id", "::uuid")], descending: true))
         return try await client.page(sql.query, limit: page.limit, logger: logger)
     }
 }

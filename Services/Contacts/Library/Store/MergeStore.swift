@@ -117,10 +117,7 @@ struct MergeStore: Sendable {
                 ARRAY[g.reason, g.key]
             FROM groups g
             """)
-        if let cursor = page.cursor {
-            sql.append(" WHERE (g.reason, g.key) > (\(try sql.bind(cursor.values[0])), \(try sql.bind(cursor.values[1])))")
-        }
-        sql.append(" ORDER BY g.reason, g.key LIMIT \(page.limit + 1)")
+        try sql.appendPage(page, in: Keyset([("g.reason", ""), ("g.key", "")]), connective: " WHERE ")
         return try await client.page(sql.query, limit: page.limit, logger: logger)
     }
 

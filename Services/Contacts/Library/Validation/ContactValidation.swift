@@ -20,39 +20,17 @@ extension ContactFields {
             check.fail("last_name", "a contact needs a first or a last name")
         }
 
-        var emailKeys: [String] = []
-        var emails: [EmailAddress] = []
-        for (index, email) in (self.emails ?? []).enumerated() {
-            guard let key = Normalize.email(email.address) else {
-                check.fail("emails[\(index)].address", "is not an e-mail address")
-                continue
-            }
-            guard !emailKeys.contains(key) else {
-                check.fail("emails[\(index)].address", "is listed twice")
-                continue
-            }
-            emailKeys.append(key)
-            emails.append(EmailAddress(address: email.address.trimmed,
-                                       label: check.text(email.label, "emails[\(index)].label", maximum: 50), primary: email.primary))
-        }
-        result.emails = Self.withOnePrimary(emails, \.primary, field: "emails", check: &check)
-
-        var phoneKeys: [String] = []
-        var phones: [PhoneNumber] = []
-        for (index, phone) in (self.phones ?? []).enumerated() {
-            guard let key = Normalize.phone(phone.number) else {
-                check.fail("phones[\(index)].number", "is not a phone number (5 to 17 digits, optionally with +, spaces, dashes, dots, brackets)")
-                continue
-            }
-            guard !phoneKeys.contains(key) else {
-                check.fail("phones[\(index)].number", "is listed twice")
-                continue
-            }
-            phoneKeys.append(key)
-            phones.append(PhoneNumber(number: phone.number.trimmed,
-                                      label: check.text(phone.label, "phones[\(index)].label", maximum: 50), primary: phone.primary))
-        }
-        result.phones = Self.withOnePrimary(phones, \.primary, field: "phones", check: &check)
+        let emailKeys: [String]
+        (result.emails, emailKeys) = Self.identities(
+            emails, field: "emails", member: "address", value: \.address, label: \.label, primary: \.primary,
+            key: Normalize.email, malformed: "is not an e-mail address", check: &check
+        )
+        let phoneKeys: [String]
+        (result.phones, phoneKeys) = Self.identities(
+            phones, field: "phones", member: "number", value: \.number, label: \.label, primary: \.primary,
+            key: Normalize.phone, malformed: "is not a phone number (5 to 17 digits, optionally with +, spaces, dashes, dots, brackets)",
+            check: &check
+        )
 
         result.position = check.text(position, "position")
         result.accountId = accountId
@@ -83,6 +61,32 @@ extension ContactFields {
         result.customFields = check.customFields(customFields, definitions: definitions, entity: .contact)
         try check.check(ContactsError.invalid)
         return ValidContact(fields: result, emailKeys: emailKeys, phoneKeys: phoneKeys)
+    }
+
+    /// E-mails or phones: each one's identity key, refused when it has none or repeats an earlier
+    /// one's; the value trimmed, the label checked, one primary.
+    static func identities<T>(
+        _ items: [T]?, field: String, member: String, value: WritableKeyPath<T, String>, label: WritableKeyPath<T, String?>,
+        primary: WritableKeyPath<T, Bool>, key normalize: (String) -> String?, malformed: String, check: inout FieldChecker
+    ) -> (items: [T], keys: [String]) {
+        var keys: [String] = []
+        var kept: [T] = []
+        for (index, var item) in (items ?? []).enumerated() {
+            let path = "\(field)[\(index)]"
+            guard let key = normalize(item[keyPath: value]) else {
+                check.fail("\(path).\(member)", malformed)
+                continue
+            }
+            guard !keys.contains(key) else {
+                check.fail("\(path).\(member)", "is listed twice")
+                continue
+            }
+            keys.append(key)
+            item[keyPath: value] = item[keyPath: value].trimmed
+            item[keyPath: label] = check.text(item[keyPath: label], "\(path).label", maximum: 50)
+            kept.append(item)
+        }
+        return (withOnePrimary(kept, primary, field: field, check: &check), keys)
     }
 
     /// At most one primary; the first becomes primary when none is.

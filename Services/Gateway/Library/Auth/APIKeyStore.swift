@@ -101,7 +101,7 @@ final class APIKeyStore: Sendable {
         let query = PostgresQuery(
             unsafeSQL: "SELECT \(Self.documentSQL)::text FROM \(schema.table("api_keys")) ORDER BY created_at, id"
         )
-        return RawPage(items: try await client.texts(query, logger: logger), nextCursor: nil)
+        return try await client.unpaged(query, logger: logger)
     }
 
     func revoke(_ id: UUID) async throws {

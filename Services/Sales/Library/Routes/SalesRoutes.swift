@@ -6,18 +6,7 @@ import NIOCore
 import ServiceKit
 
 /// The sales service's HTTP API; the gateway serves it to the public under the same paths.
-struct SalesRoutes {
-    let pipelines: PipelineStore
-    let deals: DealStore
-    let lostReasons: LostReasonStore
-    let reports: ReportStore
-    let leads: LeadStore
-    let catalog: CatalogStore
-    let quotes: QuoteStore
-    let activities: ActivityStore
-    let callLists: CallListStore
-    let customers: CustomerSales
-
+extension SalesStores {
     func register(on router: Router<ServiceRequestContext>) {
         let api = router.group("/api/v1")
 

@@ -6,19 +6,6 @@ import PostgresNIO
 import ServiceKit
 import Storage
 
-/// Which activities a list shows, by due time.
-struct ActivityFilter: Sendable {
-    var owner: String?
-    var contact: UUID?
-    var deal: UUID?
-    var lead: UUID?
-    var from: Date?
-    var to: Date?
-    var overdue: Bool = false
-    var done: Bool?
-    var page = PageRequest()
-}
-
 /// Calls, meetings and tasks with a due time, an owner and links to a contact, deal or lead; the
 /// calendar is a range query on an owner's. A completed call or meeting with a contact is logged
 /// on the contact's timeline by the contacts service, from `sales.activity.completed`.
@@ -33,9 +20,9 @@ struct ActivityStore: Sendable {
     var document: String { "\(schema.quoted).activity_document(a)::text" }
 
     func get(_ id: UUID) async throws -> Document {
-        var sql = SQLBuilder()
-        sql.append("SELECT \(document) FROM \(activities) a WHERE a.id = \(try sql.bind(id)) AND a.deleted_at IS NULL")
-        return try await client.document(sql.query, orThrow: SalesError.notFound("activity \(id.lowercased)"), logger: logger)
+        try await client.document(
+            document, from: activities, as: "a", id: id, live: true, orThrow: SalesError.notFound("activity \(id.lowercased)"), logger: logger
+        )
     }
 
     /// By due time: an owner's calendar with `from` and `to`, what is `overdue`, or what a contact,
@@ -51,10 +38,7 @@ struct ActivityStore: Sendable {
         if let to = filter.to { sql.append(" AND a.due_at < \(try sql.bind(to))") }
         if filter.overdue { sql.append(" AND NOT a.done AND a.due_at < now()") }
         if let done = filter.done { sql.append(" AND a.done = \(try sql.bind(done))") }
-        if let cursor = filter.page.cursor {
-            sql.append(" AND (a.due_at, a.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
-        }
-        sql.append(" ORDER BY a.due_at, a.id LIMIT \(filter.page.limit + 1)")
+        try sql.appendPage(filter.page, in: Keyset([("a.due_at", "::timestamptz"), ("a.id", "::uuid")]))
         return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 

@@ -5,12 +5,6 @@ import PostgresNIO
 import ServiceKit
 import Storage
 
-/// Which call lists a list shows.
-struct CallListFilter: Sendable {
-    var owner: String?
-    var page = PageRequest()
-}
-
 /// Telemarketing call lists: contacts to call with a script. Each call's outcome goes on the
 /// contact's entry, and the call is a done activity, which the contacts service logs as an
 /// interaction.
@@ -29,17 +23,14 @@ struct CallListStore: Sendable {
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(l.created_at), l.id::text] FROM \(lists) l WHERE true")
         if let owner = filter.owner { sql.append(" AND l.owner = \(try sql.bind(owner))") }
-        if let cursor = filter.page.cursor {
-            sql.append(" AND (l.created_at, l.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
-        }
-        sql.append(" ORDER BY l.created_at, l.id LIMIT \(filter.page.limit + 1)")
+        try sql.appendPage(filter.page, in: .creation("l"))
         return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
     func get(_ id: UUID) async throws -> Document {
-        var sql = SQLBuilder()
-        sql.append("SELECT \(document) FROM \(lists) l WHERE l.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, orThrow: SalesError.notFound("call list \(id.lowercased)"), logger: logger)
+        try await client.document(
+            document, from: lists, as: "l", id: id, orThrow: SalesError.notFound("call list \(id.lowercased)"), logger: logger
+        )
     }
 
     func create(_ input: CallListFields) async throws -> Document {

@@ -6,13 +6,6 @@ import PostgresNIO
 import ServiceKit
 import Storage
 
-/// Which products a list shows.
-struct ProductFilter: Sendable {
-    var active: Bool = true
-    var search: String?
-    var page = PageRequest()
-}
-
 /// Products and price lists: what a deal's lines and a quote are made of.
 struct CatalogStore: Sendable {
     let schema: SchemaName
@@ -34,17 +27,14 @@ struct CatalogStore: Sendable {
             let pattern = try sql.bind(containsPattern(search.lowercased()))
             sql.append(" AND (lower(p.code) LIKE \(pattern) OR lower(p.name) LIKE \(pattern))")
         }
-        if let cursor = filter.page.cursor {
-            sql.append(" AND (lower(p.code), p.id) > (\(try sql.bind(cursor.values[0])), \(try sql.bind(cursor.values[1]))::uuid)")
-        }
-        sql.append(" ORDER BY lower(p.code), p.id LIMIT \(filter.page.limit + 1)")
+        try sql.appendPage(filter.page, in: Keyset([("lower(p.code)", ""), ("p.id", "::uuid")]))
         return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
     func product(_ id: UUID) async throws -> Document {
-        var sql = SQLBuilder()
-        sql.append("SELECT \(productDocument) FROM \(products) p WHERE p.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, orThrow: SalesError.notFound("product \(id.lowercased)"), logger: logger)
+        try await client.document(
+            productDocument, from: products, as: "p", id: id, orThrow: SalesError.notFound("product \(id.lowercased)"), logger: logger
+        )
     }
 
     func createProduct(_ input: ProductFields) async throws -> Document {
@@ -104,18 +94,15 @@ struct CatalogStore: Sendable {
     // MARK: Price lists
 
     func listPriceLists() async throws -> RawPage {
-        RawPage(
-            items: try await client.texts(
-                PostgresQuery(unsafeSQL: "SELECT \(priceListDocument) FROM \(priceLists) l ORDER BY lower(l.name), l.id"), logger: logger
-            ),
-            nextCursor: nil
+        try await client.unpaged(
+            PostgresQuery(unsafeSQL: "SELECT \(priceListDocument) FROM \(priceLists) l ORDER BY lower(l.name), l.id"), logger: logger
         )
     }
 
     func priceList(_ id: UUID) async throws -> Document {
-        var sql = SQLBuilder()
-        sql.append("SELECT \(priceListDocument) FROM \(priceLists) l WHERE l.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, orThrow: SalesError.notFound("price list \(id.lowercased)"), logger: logger)
+        try await client.document(
+            priceListDocument, from: priceLists, as: "l", id: id, orThrow: SalesError.notFound("price list \(id.lowercased)"), logger: logger
+        )
     }
 
     func createPriceList(_ input: PriceListFields) async throws -> Document {

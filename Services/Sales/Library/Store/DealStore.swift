@@ -6,18 +6,6 @@ import PostgresNIO
 import ServiceKit
 import Storage
 
-/// Which deals a list shows.
-struct DealFilter: Sendable {
-    var pipeline: UUID?
-    var stage: UUID?
-    var status: DealStatus?
-    var owner: String?
-    var contact: UUID?
-    var account: UUID?
-    var updatedSince: Date?
-    var page = PageRequest()
-}
-
 /// Deals: each write commits with its event in the outbox, and every stay in a stage is kept.
 struct DealStore: Sendable {
     let schema: SchemaName
@@ -36,9 +24,9 @@ struct DealStore: Sendable {
     // MARK: Reads
 
     func get(_ id: UUID) async throws -> Document {
-        var sql = SQLBuilder()
-        sql.append("SELECT \(document) FROM \(deals) d WHERE d.id = \(try sql.bind(id)) AND d.deleted_at IS NULL")
-        return try await client.document(sql.query, orThrow: SalesError.notFound("deal \(id.lowercased)"), logger: logger)
+        try await client.document(
+            document, from: deals, as: "d", id: id, live: true, orThrow: SalesError.notFound("deal \(id.lowercased)"), logger: logger
+        )
     }
 
     /// Oldest first, keyset-paged by creation.
@@ -59,10 +47,7 @@ struct DealStore: Sendable {
         if let contact = filter.contact { sql.append(" AND d.contact_id = \(try sql.bind(contact))") }
         if let account = filter.account { sql.append(" AND d.account_id = \(try sql.bind(account))") }
         if let updatedSince = filter.updatedSince { sql.append(" AND d.updated_at >= \(try sql.bind(updatedSince))") }
-        if let cursor = filter.page.cursor {
-            sql.append(" AND (d.created_at, d.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
-        }
-        sql.append(" ORDER BY d.created_at, d.id LIMIT \(filter.page.limit + 1)")
+        try sql.appendPage(filter.page, in: .creation("d"))
         return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
@@ -77,7 +62,7 @@ struct DealStore: Sendable {
             FROM \(history) h JOIN \(stages) s ON s.id = h.stage_id
             WHERE h.deal_id = \(try sql.bind(id)) ORDER BY h.entered_at, h.id
             """)
-        return RawPage(items: try await client.texts(sql.query, logger: logger), nextCursor: nil)
+        return try await client.unpaged(sql.query, logger: logger)
     }
 
     // MARK: Writes

@@ -6,15 +6,6 @@ import PostgresNIO
 import ServiceKit
 import Storage
 
-/// Which leads a list shows.
-struct LeadFilter: Sendable {
-    var status: LeadStatus?
-    var source: LeadSource?
-    var owner: String?
-    var campaign: UUID?
-    var page = PageRequest()
-}
-
 /// Leads, worked from new to qualified and converted into a deal. Sales never writes the contacts
 /// schema: the conversion's event asks the contacts service for the contact (matched by e-mail
 /// or phone, or created), whose answer links the lead and its deal to it.
@@ -30,9 +21,9 @@ struct LeadStore: Sendable {
     static let now = DealStore.now
 
     func get(_ id: UUID) async throws -> Document {
-        var sql = SQLBuilder()
-        sql.append("SELECT \(document) FROM \(leads) l WHERE l.id = \(try sql.bind(id)) AND l.deleted_at IS NULL")
-        return try await client.document(sql.query, orThrow: SalesError.notFound("lead \(id.lowercased)"), logger: logger)
+        try await client.document(
+            document, from: leads, as: "l", id: id, live: true, orThrow: SalesError.notFound("lead \(id.lowercased)"), logger: logger
+        )
     }
 
     /// Oldest first, keyset-paged by creation.
@@ -43,10 +34,7 @@ struct LeadStore: Sendable {
         if let source = filter.source { sql.append(" AND l.source = \(try sql.bind(source.rawValue))") }
         if let owner = filter.owner { sql.append(" AND l.owner = \(try sql.bind(owner))") }
         if let campaign = filter.campaign { sql.append(" AND l.campaign_id = \(try sql.bind(campaign))") }
-        if let cursor = filter.page.cursor {
-            sql.append(" AND (l.created_at, l.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
-        }
-        sql.append(" ORDER BY l.created_at, l.id LIMIT \(filter.page.limit + 1)")
+        try sql.appendPage(filter.page, in: .creation("l"))
         return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 

@@ -15,10 +15,7 @@ struct LostReasonStore: Sendable {
     static let document = "jsonb_build_object('code', r.code, 'label', r.label, 'retired', r.retired_at IS NOT NULL)::text"
 
     func list() async throws -> RawPage {
-        RawPage(
-            items: try await client.texts(PostgresQuery(unsafeSQL: "SELECT \(Self.document) FROM \(reasons) r ORDER BY r.position, r.code"), logger: logger),
-            nextCursor: nil
-        )
+        try await client.unpaged(PostgresQuery(unsafeSQL: "SELECT \(Self.document) FROM \(reasons) r ORDER BY r.position, r.code"), logger: logger)
     }
 
     func create(_ input: LostReasonFields) async throws -> String {

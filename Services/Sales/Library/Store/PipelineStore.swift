@@ -18,18 +18,15 @@ struct PipelineStore: Sendable {
 
     /// The default pipeline first, then by name (there are few: no paging).
     func list() async throws -> RawPage {
-        RawPage(
-            items: try await client.texts(
-                PostgresQuery(unsafeSQL: "SELECT \(document) FROM \(pipelines) p ORDER BY p.is_default DESC, lower(p.name), p.id"), logger: logger
-            ),
-            nextCursor: nil
+        try await client.unpaged(
+            PostgresQuery(unsafeSQL: "SELECT \(document) FROM \(pipelines) p ORDER BY p.is_default DESC, lower(p.name), p.id"), logger: logger
         )
     }
 
     func get(_ id: UUID) async throws -> Document {
-        var sql = SQLBuilder()
-        sql.append("SELECT \(document) FROM \(pipelines) p WHERE p.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, orThrow: SalesError.notFound("pipeline \(id.lowercased)"), logger: logger)
+        try await client.document(
+            document, from: pipelines, as: "p", id: id, orThrow: SalesError.notFound("pipeline \(id.lowercased)"), logger: logger
+        )
     }
 
     func create(_ input: NewPipeline) async throws -> Document {

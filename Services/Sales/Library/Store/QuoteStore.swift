@@ -6,13 +6,6 @@ import PostgresNIO
 import ServiceKit
 import Storage
 
-/// Which quotes a list shows.
-struct QuoteFilter: Sendable {
-    var deal: UUID?
-    var status: QuoteStatus?
-    var page = PageRequest()
-}
-
 /// Quotes (commercial proposals): made from a deal's lines with their discounts and the products'
 /// tax rates, numbered in one sequence per year (`Q-2026-00001`), then sent, accepted, rejected or
 /// left to expire. A quote keeps its lines and sums as they were when it was made.
@@ -29,9 +22,9 @@ struct QuoteStore: Sendable {
     static let defaultValidity = 30
 
     func get(_ id: UUID) async throws -> Document {
-        var sql = SQLBuilder()
-        sql.append("SELECT \(document) FROM \(quotes) q WHERE q.id = \(try sql.bind(id))")
-        return try await client.document(sql.query, orThrow: SalesError.notFound("quote \(id.lowercased)"), logger: logger)
+        try await client.document(
+            document, from: quotes, as: "q", id: id, orThrow: SalesError.notFound("quote \(id.lowercased)"), logger: logger
+        )
     }
 
     /// Oldest first; `deal_id` and `status` filter.
@@ -40,10 +33,7 @@ struct QuoteStore: Sendable {
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(q.created_at), q.id::text] FROM \(quotes) q WHERE true")
         if let deal = filter.deal { sql.append(" AND q.deal_id = \(try sql.bind(deal))") }
         if let status = filter.status { sql.append(" AND q.status = \(try sql.bind(status.rawValue))") }
-        if let cursor = filter.page.cursor {
-            sql.append(" AND (q.created_at, q.id) > (\(try sql.bind(cursor.values[0]))::timestamptz, \(try sql.bind(cursor.values[1]))::uuid)")
-        }
-        sql.append(" ORDER BY q.created_at, q.id LIMIT \(filter.page.limit + 1)")
+        try sql.appendPage(filter.page, in: .creation("q"))
         return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
