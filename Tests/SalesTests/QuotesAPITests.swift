@@ -13,37 +13,28 @@ import Testing
 /// Products, price lists, a deal's lines and its quotes, in-process on a schema of each test's own.
 @Suite("Products, lines and quotes", .timeLimit(.minutes(3)))
 struct QuotesAPITests {
-    func withAPI(_ body: @Sendable (QuotesChecks) async throws -> Void) async throws {
-        try await InProcessService.run(SalesService.definition) { api, service in try await body(QuotesChecks(api: api, service: service)) }
-    }
-
     @Test("a deal's lines are priced from its price list, the product, or the line; the deal's amount is their sum")
     func lines() async throws {
-        try await withAPI { try await $0.lines() }
+        try await SalesChecks.run { try await $0.lines() }
     }
 
     @Test("a quote is made of the lines with discounts and taxes, numbered in the year's sequence, printable, sent and accepted, which wins the deal")
     func quoteToWon() async throws {
-        try await withAPI { try await $0.quoteToWon() }
+        try await SalesChecks.run { try await $0.quoteToWon() }
     }
 
     @Test("a lost deal takes no new quote, and its sent quote is neither sent nor accepted until the deal is reopened")
     func lostDeal() async throws {
-        try await withAPI { try await $0.lostDeal() }
+        try await SalesChecks.run { try await $0.lostDeal() }
     }
 
     @Test("a sent quote past its last valid day is refused and then expired by the sweep, with its event")
     func expiry() async throws {
-        try await withAPI { try await $0.expiry() }
+        try await SalesChecks.run { try await $0.expiry() }
     }
 }
 
-struct QuotesChecks {
-    let api: APIClient
-    let service: ServiceDependencies
-
-    static func money(_ amount: String, _ currency: String) -> [String: String] { ["amount": amount, "currency": currency] }
-
+extension SalesChecks {
     func product(_ name: String, _ price: String, _ currency: String, tax: Double) async throws -> [String: Any] {
         let created = try await api.post("/api/v1/products", [
             "code": TestEnvironment.uniqueName(name).uppercased(), "name": name, "unit": "pc",

@@ -62,6 +62,14 @@ public struct APIClient: Sendable {
     }
 
     public func get(_ path: String) async throws -> Answer { try await send("GET", path) }
+
+    /// POST `<collection>/<id>/<action>` of a resource as last read, its version as If-Match.
+    public func act(on collection: String, _ resource: [String: Any], _ action: String, _ body: [String: Any] = [:]) async throws -> Answer {
+        guard let id = resource["id"] as? String, let version = resource["version"] as? Int else {
+            throw TestFailure("no id and version to act on: \(resource)")
+        }
+        return try await send("POST", "\(collection)/\(id)/\(action)", json: body, headers: ["If-Match": "\"\(version)\""])
+    }
     public func post(_ path: String, _ json: Any, headers: [String: String] = [:]) async throws -> Answer {
         try await send("POST", path, json: json, headers: headers)
     }
