@@ -15,6 +15,13 @@ public struct EventContext: Sendable {
     public let connection: PostgresConnection
     public let outbox: Outbox
     public let logger: Logger
+
+    /// The consumer makes one per delivery; a test applies a handler with one of its own.
+    public init(connection: PostgresConnection, outbox: Outbox, logger: Logger) {
+        self.connection = connection
+        self.outbox = outbox
+        self.logger = logger
+    }
 }
 
 /// Applies one event type (any of `versions`) inside the consumer's transaction.

@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-@testable import Messaging
+import Messaging
 import SalesService
 import ServiceKit
 import Storage
