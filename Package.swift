@@ -103,7 +103,7 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .testTarget(
-        name: "EndToEndTests", dependencies: ["TestSupport", "AMQP", "Messaging", postgres], path: "Tests/EndToEndTests",
+        name: "EndToEndTests", dependencies: ["TestSupport", "AMQP", "Messaging", "Contracts", postgres], path: "Tests/EndToEndTests",
         swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -115,7 +115,10 @@ var targets: [Target] = [
         dependencies: ["TestSupport", "ContactsService", "Contracts", "Messaging", "Storage", "ServiceKit", hummingbird, postgres],
         path: "Tests/ContactsTests", swiftSettings: swiftSettings
     ),
-    .testTarget(name: "ContractsTests", dependencies: ["Contracts", "APISources", "Catalogue"], path: "Tests/ContractsTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "ContractsTests", dependencies: ["Contracts", "APISources", "Catalogue", "TestSupport", "Messaging", "ContactsService"],
+        path: "Tests/ContractsTests", swiftSettings: swiftSettings
+    ),
     .testTarget(
         name: "SalesTests",
         dependencies: ["TestSupport", "SalesService", "Contracts", "Messaging", "Storage", "ServiceKit", hummingbird, postgres],

@@ -5,13 +5,13 @@ import Foundation
 import Testing
 
 /// Each service's AsyncAPI file against the event types its code declares, the golden fixtures
-/// (Tests/GatewayTests/Fixtures) and the schemas of its OpenAPI file.
+/// (Tests/ContractsTests/Fixtures) and the schemas of its OpenAPI file.
 @Suite("Event contracts")
 struct EventContractTests {
     static let source = APISource(
         root: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     )
-    static let fixtures = "Tests/GatewayTests/Fixtures"
+    static let fixtures = "Tests/ContractsTests/Fixtures"
 
     /// What each service that publishes declares in Shared/Contracts.
     static let declared: [String: [String]] = [

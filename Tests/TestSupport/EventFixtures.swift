@@ -1,14 +1,14 @@
 import AMQP
 import Foundation
 
-/// The golden event fixtures under `Tests/GatewayTests/Fixtures/` (the documented contract of each
+/// The golden event fixtures under `Tests/ContractsTests/Fixtures/` (the documented contract of each
 /// event type, where the services' AsyncAPI files point), and the queue an outside consumer binds
 /// to see the live events. Here so that tests of a service in-process hold its outbox rows to the
-/// same fixtures the gateway's tests hold the live events to.
+/// same fixtures the end-to-end tests hold the live events to.
 public enum EventFixtures {
     public static func url(_ type: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("GatewayTests/Fixtures/\(type).json")
+            .appendingPathComponent("ContractsTests/Fixtures/\(type).json")
     }
 
     public static func fixture(_ type: String) throws -> [String: Any] {

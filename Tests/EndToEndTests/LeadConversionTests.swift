@@ -6,10 +6,10 @@ import Testing
 import TestSupport
 
 /// A lead's conversion across services: the contacts service matches or creates the contact from
-/// sales' event and answers, and sales links it. And the lead events' golden fixtures. The leads
-/// API itself is tested in-process (SalesTests/LeadsAPITests).
+/// sales' event and answers, and sales links it. The leads API itself is tested in-process
+/// (SalesTests/LeadsAPITests), the fixtures in ContractsTests.
 @Suite("Leads across services", .timeLimit(.minutes(2)))
-struct LeadsAPITests {
+struct LeadConversionTests {
     let api = APIClient()
 
     func lead(_ fields: [String: Any]) async throws -> [String: Any] {
@@ -27,29 +27,6 @@ struct LeadsAPITests {
         }
         try #require(done, "the contacts service linked a contact to lead \(id): \(lead)")
         return lead
-    }
-
-    struct Identity: Decodable {
-        var id: UUID
-        var version: Int64
-    }
-
-    @Test("every lead fixture is an envelope from sales whose data is the lead at its version; the contacts answer names the lead")
-    func fixtures() throws {
-        for type in SalesEvents.leadTypes {
-            let envelope = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(type))))
-            #expect(envelope.type == type)
-            #expect(envelope.producer == "sales")
-            let lead = try envelope.payload(as: Identity.self)
-            #expect(lead.id == envelope.aggregateId)
-            #expect(lead.version == envelope.aggregateVersion)
-        }
-        let converted = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(SalesEvents.leadConverted))))
-        #expect(try converted.payload(as: ConvertedLead.self).dealId != nil)
-        let answer = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(ContactEvents.contactLeadLinked))))
-        #expect(answer.producer == "contacts")
-        #expect(answer.causationId != nil, "it names the conversion it answers")
-        #expect(try answer.payload(as: ContactLeadLink.self).contactId == answer.aggregateId)
     }
 
     @Test("a converted lead's new contact and account are made by the contacts service, which answers with their ids in lower case; sales links them to the lead and its deal")

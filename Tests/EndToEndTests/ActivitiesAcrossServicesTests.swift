@@ -5,11 +5,11 @@ import Testing
 import TestSupport
 
 /// A done call across services: the contacts service logs it on the contact's timeline from
-/// sales' event, and the gateway's customer overview shows the contact's activities. And the
-/// activity events' golden fixtures. The activities API itself is tested in-process
-/// (SalesTests/ActivitiesAPITests).
+/// sales' event, and the gateway's customer overview shows the contact's activities. The
+/// activities API itself is tested in-process (SalesTests/ActivitiesAPITests), the fixtures in
+/// ContractsTests.
 @Suite("Activities across services", .timeLimit(.minutes(2)))
-struct ActivitiesAPITests {
+struct ActivitiesAcrossServicesTests {
     let api = APIClient()
 
     func contact(_ name: String) async throws -> String {
@@ -27,21 +27,6 @@ struct ActivitiesAPITests {
         }
         try #require(arrived, "the contacts service logged the call: \(items)")
         return items
-    }
-
-    @Test("every activity fixture is an envelope from sales whose data is the activity at its version; contacts reads the completed one")
-    func fixtures() throws {
-        for type in SalesEvents.activityTypes {
-            let envelope = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(type))))
-            #expect(envelope.type == type)
-            #expect(envelope.producer == "sales")
-            let activity = try envelope.payload(as: LeadsAPITests.Identity.self)
-            #expect(activity.id == envelope.aggregateId)
-            #expect(activity.version == envelope.aggregateVersion)
-        }
-        let completed = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(SalesEvents.activityCompleted))))
-        let activity = try completed.payload(as: CompletedActivity.self)
-        #expect(activity.kind == "call" && activity.contactId != nil && activity.doneAt != nil)
     }
 
     @Test("a done call lands on the contact's timeline, by phone, outbound, recorded by its owner; the customer overview lists the contact's activities")

@@ -1,5 +1,4 @@
 import AMQP
-import ContactsService
 import Contracts
 import Foundation
 import Messaging
@@ -16,20 +15,6 @@ struct ContactEventsTests {
         ContactEvents.contactCreated, ContactEvents.contactUpdated, ContactEvents.contactMerged, ContactEvents.contactDeleted,
         ContactEvents.accountCreated, ContactEvents.accountUpdated, ContactEvents.accountDeleted, ContactEvents.interactionLogged,
     ]
-
-    @Test("every fixture decodes as an envelope whose data the contacts model reads")
-    func fixturesDecode() throws {
-        for type in Self.types {
-            let envelope = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(type))))
-            #expect(envelope.type == type)
-            #expect(envelope.producer == "contacts")
-            if type.hasPrefix("contacts.contact.") && type != ContactEvents.contactMerged {
-                let contact = try envelope.payload(as: Contact.self)
-                #expect(contact.id == envelope.aggregateId)
-                #expect(contact.version == envelope.aggregateVersion)
-            }
-        }
-    }
 
     @Test("created, updated, deleted, merged, account and interaction events carry the documented envelope and the full state")
     func liveEventsMatchFixtures() async throws {

@@ -4,30 +4,11 @@ import Messaging
 import Testing
 import TestSupport
 
-/// What the gateway adds to the deals API: which roles may write what. And the deal events' golden
-/// fixtures. The API itself is tested in-process (SalesTests/DealsAPITests).
-@Suite("Deals through the gateway", .timeLimit(.minutes(3)))
-struct DealsAPITests {
+/// What the gateway adds to the sales API: which roles may write what. The API itself is tested
+/// in-process (SalesTests).
+@Suite("Sales roles through the gateway", .timeLimit(.minutes(3)))
+struct SalesRolesTests {
     let api = APIClient()
-
-    @Test("every sales fixture is an envelope from sales whose data is the deal at the event's version")
-    func fixtures() throws {
-        for type in SalesEvents.dealTypes {
-            let envelope = try EventEnvelope.decode(Array(try Data(contentsOf: EventFixtures.url(type))))
-            #expect(envelope.type == type)
-            #expect(envelope.producer == "sales")
-            let deal = try envelope.payload(as: FixtureDeal.self)
-            #expect(deal.id == envelope.aggregateId)
-            #expect(deal.version == envelope.aggregateVersion)
-            #expect(deal.amount.currency == "GBP")
-        }
-    }
-
-    struct FixtureDeal: Decodable {
-        var id: UUID
-        var version: Int64
-        var amount: Money
-    }
 
     @Test("the lost-reason catalog is the admins': the sales role writes deals but no lost reason; support reads deals and writes none")
     func roles() async throws {
