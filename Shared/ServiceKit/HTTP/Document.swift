@@ -67,6 +67,25 @@ extension PostgresConnection {
     public func document(_ query: PostgresQuery, logger: Logger) async throws -> Document? {
         try await texts(query, logger: logger).first.map(Document.init)
     }
+
+    /// The document a write returns (`RETURNING` it), with the event the write causes (`type`, the
+    /// aggregate at `version`) appended to the outbox in the same transaction.
+    @discardableResult
+    public func document(
+        _ query: PostgresQuery, causing type: String, producer: String, aggregateId: UUID, version: Int64, outbox: Outbox, logger: Logger
+    ) async throws -> Document {
+        guard let written = try await document(query, logger: logger) else { throw WriteMissedItsRow(type: type, aggregateId: aggregateId) }
+        try await outbox.append(try written.event(type, producer: producer, aggregateId: aggregateId, version: version), on: self, logger: logger)
+        return written
+    }
+}
+
+/// A write that should have returned the row it changed returned none: the row was checked or
+/// locked before, so this is a fault in the service, answered as a 500.
+public struct WriteMissedItsRow: Error, CustomStringConvertible {
+    public var type: String
+    public var aggregateId: UUID
+    public var description: String { "the write behind \(type) of \(aggregateId.lowercased) returned no row" }
 }
 
 extension PostgresClient {

@@ -94,8 +94,9 @@ struct LeadConversions: Sendable {
             INSERT INTO \(schema.table("accounts")) AS a (id, name) VALUES (\(try insert.bind(id)), \(try insert.bind(name)))
             RETURNING \(schema.quoted).account_document(a)::text
             """)
-        let created = try await connection.document(insert.query, logger: logger)!
-        try await outbox.append(try created.event(ContactEvents.accountCreated, aggregateId: id, version: 1), on: connection, logger: logger)
+        try await connection.document(
+            insert.query, causing: ContactEvents.accountCreated, producer: "contacts", aggregateId: id, version: 1, outbox: outbox, logger: logger
+        )
         return (id, name)
     }
 

@@ -50,9 +50,9 @@ struct AccountStore: Sendable {
                 INSERT INTO \(accounts) AS a (id, \(columns.map(\.0).joined(separator: ", ")))
                 VALUES (\(idPlaceholder), \(columns.map(\.1).joined(separator: ", "))) RETURNING \(document)
                 """)
-            let created = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(try created.event(ContactEvents.accountCreated, aggregateId: id, version: 1), on: connection, logger: logger)
-            return created
+            return try await connection.document(
+                sql.query, causing: ContactEvents.accountCreated, producer: "contacts", aggregateId: id, version: 1, outbox: outbox, logger: logger
+            )
         }
     }
 
@@ -121,9 +121,8 @@ struct AccountStore: Sendable {
                 UPDATE \(accounts) AS a SET deleted_at = date_trunc('milliseconds', now()), updated_at = date_trunc('milliseconds', now()),
                     version = version + 1 WHERE id = \(try sql.bind(id)) RETURNING \(document)
                 """)
-            let deleted = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(
-                try deleted.event(ContactEvents.accountDeleted, aggregateId: id, version: account.version + 1), on: connection, logger: logger
+            try await connection.document(
+                sql.query, causing: ContactEvents.accountDeleted, producer: "contacts", aggregateId: id, version: account.version + 1, outbox: outbox, logger: logger
             )
         }
     }

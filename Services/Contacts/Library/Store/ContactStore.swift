@@ -232,10 +232,8 @@ struct ContactStore: Sendable {
                 UPDATE \(contacts) AS c SET deleted_at = date_trunc('milliseconds', now()), updated_at = date_trunc('milliseconds', now()),
                     version = version + 1 WHERE id = \(try sql.bind(id)) RETURNING \(document)
                 """)
-            let deleted = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(
-                try deleted.event(ContactEvents.contactDeleted, aggregateId: id, version: contact.version + 1),
-                on: connection, logger: logger
+            try await connection.document(
+                sql.query, causing: ContactEvents.contactDeleted, producer: "contacts", aggregateId: id, version: contact.version + 1, outbox: outbox, logger: logger
             )
         }
     }

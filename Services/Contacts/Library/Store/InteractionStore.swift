@@ -48,9 +48,9 @@ struct InteractionStore: Sendable {
                 \(try sql.bind(input.campaignId)))
             RETURNING \(document)
             """)
-        let logged = try await connection.document(sql.query, logger: logger)!
-        try await outbox.append(try logged.event(ContactEvents.interactionLogged, aggregateId: id, version: 1), on: connection, logger: logger)
-        return logged
+        return try await connection.document(
+            sql.query, causing: ContactEvents.interactionLogged, producer: "contacts", aggregateId: id, version: 1, outbox: outbox, logger: logger
+        )
     }
 
     /// What the gateway's customer overview needs of contacts, in the overview's own shape: the

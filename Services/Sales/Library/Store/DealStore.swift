@@ -91,9 +91,9 @@ struct DealStore: Sendable {
             stay AS (INSERT INTO \(history) (deal_id, stage_id, entered_at) SELECT id, stage_id, stage_entered_at FROM d)
             SELECT document FROM d
             """)
-        let created = try await connection.document(sql.query, logger: logger)!
-        try await outbox.append(try created.event(SalesEvents.dealCreated, producer: "sales", aggregateId: id, version: 1), on: connection, logger: logger)
-        return created
+        return try await connection.document(
+            sql.query, causing: SalesEvents.dealCreated, producer: "sales", aggregateId: id, version: 1, outbox: outbox, logger: logger
+        )
     }
 
     /// A JSON merge patch of the deal's own fields; its stage and outcome have actions of their own.
@@ -123,11 +123,9 @@ struct DealStore: Sendable {
                     version = version + 1, updated_at = \(Self.now)
                 WHERE d.id = \(try sql.bind(id)) RETURNING \(document)
                 """)
-            let updated = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(
-                try updated.event(SalesEvents.dealUpdated, producer: "sales", aggregateId: id, version: deal.version + 1), on: connection, logger: logger
+            return try await connection.document(
+                sql.query, causing: SalesEvents.dealUpdated, producer: "sales", aggregateId: id, version: deal.version + 1, outbox: outbox, logger: logger
             )
-            return updated
         }
     }
 
@@ -208,9 +206,8 @@ struct DealStore: Sendable {
                 UPDATE \(deals) AS d SET deleted_at = \(Self.now), updated_at = \(Self.now), version = version + 1
                 WHERE d.id = \(try sql.bind(id)) RETURNING \(document)
                 """)
-            let deleted = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(
-                try deleted.event(SalesEvents.dealDeleted, producer: "sales", aggregateId: id, version: deal.version + 1), on: connection, logger: logger
+            try await connection.document(
+                sql.query, causing: SalesEvents.dealDeleted, producer: "sales", aggregateId: id, version: deal.version + 1, outbox: outbox, logger: logger
             )
         }
     }
@@ -270,11 +267,9 @@ struct DealStore: Sendable {
                     version = version + 1, updated_at = \(Self.now)
                 WHERE d.id = \(try update.bind(id)) RETURNING \(document)
                 """)
-            let updated = try await connection.document(update.query, logger: logger)!
-            try await outbox.append(
-                try updated.event(SalesEvents.dealUpdated, producer: "sales", aggregateId: id, version: deal.version + 1), on: connection, logger: logger
+            return try await connection.document(
+                update.query, causing: SalesEvents.dealUpdated, producer: "sales", aggregateId: id, version: deal.version + 1, outbox: outbox, logger: logger
             )
-            return updated
         }
     }
 

@@ -52,9 +52,9 @@ struct LeadStore: Sendable {
                 INSERT INTO \(leads) AS l (\(columns.map(\.0).joined(separator: ", "))) VALUES (\(columns.map(\.1).joined(separator: ", ")))
                 RETURNING \(document)
                 """)
-            let created = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(try created.event(SalesEvents.leadCreated, producer: "sales", aggregateId: id, version: 1), on: connection, logger: logger)
-            return created
+            return try await connection.document(
+                sql.query, causing: SalesEvents.leadCreated, producer: "sales", aggregateId: id, version: 1, outbox: outbox, logger: logger
+            )
         }
     }
 
@@ -141,10 +141,8 @@ struct LeadStore: Sendable {
                     version = version + 1, updated_at = \(Self.now)
                 WHERE l.id = \(try sql.bind(id)) RETURNING \(document)
                 """)
-            let converted = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(
-                try converted.event(SalesEvents.leadConverted, producer: "sales", aggregateId: id, version: lead.version + 1),
-                on: connection, logger: logger
+            let converted = try await connection.document(
+                sql.query, causing: SalesEvents.leadConverted, producer: "sales", aggregateId: id, version: lead.version + 1, outbox: outbox, logger: logger
             )
             return (converted, true)
         }
@@ -216,9 +214,9 @@ struct LeadStore: Sendable {
             bump.append("""
                 UPDATE \(leads) AS l SET version = version + 1, updated_at = \(Self.now) WHERE l.id = \(try bump.bind(id)) RETURNING \(document)
                 """)
-            let changed = try await connection.document(bump.query, logger: logger)!
-            try await outbox.append(try changed.event(event, producer: "sales", aggregateId: id, version: lead.version + 1), on: connection, logger: logger)
-            return changed
+            return try await connection.document(
+                bump.query, causing: event, producer: "sales", aggregateId: id, version: lead.version + 1, outbox: outbox, logger: logger
+            )
         }
     }
 

@@ -189,9 +189,9 @@ struct QuoteStore: Sendable {
                 UPDATE \(quotes) AS q SET \(assignments), version = version + 1, updated_at = \(DealStore.now)
                 WHERE q.id = \(try sql.bind(id)) RETURNING \(document)
                 """)
-            let changed = try await connection.document(sql.query, logger: logger)!
-            try await outbox.append(try changed.event(event, producer: "sales", aggregateId: id, version: quote.version + 1), on: connection, logger: logger)
-            return changed
+            return try await connection.document(
+                sql.query, causing: event, producer: "sales", aggregateId: id, version: quote.version + 1, outbox: outbox, logger: logger
+            )
         }
     }
 
