@@ -80,3 +80,16 @@ extension ServiceDefinition {
         get throws { BrokerAccess(service: name, consumes: try consumedEventTypes) }
     }
 }
+
+/// A store of a service (or anything else that reads and writes its schema): the schema, the
+/// pool, the outbox and the logger are the service's, so a store names only what else it needs.
+public protocol ServiceStore: Sendable {
+    var service: ServiceDependencies { get }
+}
+
+extension ServiceStore {
+    public var schema: SchemaName { service.schema }
+    public var client: PostgresClient { service.client }
+    public var outbox: Outbox { service.outbox }
+    public var logger: Logger { service.logger }
+}

@@ -15,7 +15,7 @@ struct CreateStatementTests {
     @Test("a contact with every field set is stored alike by create_contact and by an import batch")
     func sameColumns() async throws {
         try await withContactsSchema("contacts_create") { schema, client in
-            let store = ContactStore(schema: schema, client: client, outbox: Outbox(schema: schema), logger: TestEnvironment.logger)
+            let store = ContactStore(service: .testing(schema, client))
             let account = UUID()
             for statement in [
                 "INSERT INTO \(schema.table("accounts")) (id, name) VALUES ('\(account.lowercased)', 'Acme Ltd')",

@@ -14,7 +14,7 @@ struct ImportLimitsTests {
     @Test("an upload over the size limit is a 413 problem; its job is failed and its stored pieces dropped")
     func uploadLimit() async throws {
         try await withContactsSchema("contacts_limits") { schema, client in
-            var imports = ImportStore(schema: schema, client: client, logger: TestEnvironment.logger)
+            var imports = ImportStore(service: .testing(schema, client))
             imports.maximumBytes = 1_000
             let csv = "last_name\n" + String(repeating: "Somebody\n", count: 200)
             do {
@@ -31,9 +31,8 @@ struct ImportLimitsTests {
     @Test("a job whose status an operator changes stops at the next batch and keeps that status")
     func cancelled() async throws {
         try await withContactsSchema("contacts_limits") { schema, client in
-            let outbox = Outbox(schema: schema)
-            let contacts = ContactStore(schema: schema, client: client, outbox: outbox, logger: TestEnvironment.logger)
-            let imports = ImportStore(schema: schema, client: client, logger: TestEnvironment.logger)
+            let contacts = ContactStore(service: .testing(schema, client))
+            let imports = ImportStore(service: .testing(schema, client))
             var csv = "first_name,last_name,email\n"
             for row in 1...5_000 { csv += "R\(row),Person,stop\(row)@example.com\n" }
             let job = try await imports.upload(
@@ -43,7 +42,7 @@ struct ImportLimitsTests {
                 try await TestEnvironment.count("SELECT rows_done FROM \(schema.table("import_jobs"))", client)
             }
             let worker = Task {
-                try await ImportWorker(schema: schema, client: client, outbox: outbox, contacts: contacts, logger: TestEnvironment.logger, batchSize: 50)
+                try await ImportWorker(service: .testing(schema, client), contacts: contacts, batchSize: 50)
                     .run()
             }
             #expect(try await TestEnvironment.eventually(timeout: .seconds(30), every: .milliseconds(10)) { try await rowsDone() >= 200 })

@@ -16,9 +16,8 @@ struct ImportResumeTests {
     @Test("a worker killed mid-file leaves whole batches; another resumes after the lease and every row is applied once")
     func resumeAfterCrash() async throws {
         try await withContactsSchema("contacts_import") { schema, client in
-            let outbox = Outbox(schema: schema)
-            let contacts = ContactStore(schema: schema, client: client, outbox: outbox, logger: TestEnvironment.logger)
-            let imports = ImportStore(schema: schema, client: client, logger: TestEnvironment.logger)
+            let contacts = ContactStore(service: .testing(schema, client))
+            let imports = ImportStore(service: .testing(schema, client))
 
             // 3,000 rows: every 100th has no name (fails), the last repeats the first e-mail (skipped).
             var csv = "first_name,last_name,email\n"
@@ -33,7 +32,7 @@ struct ImportResumeTests {
 
             func progress() async throws -> JobProgress { try await imports.get(job.id).decode(JobProgress.self) }
             func worker() -> ImportWorker {
-                ImportWorker(schema: schema, client: client, outbox: outbox, contacts: contacts, logger: TestEnvironment.logger, batchSize: 100)
+                ImportWorker(service: .testing(schema, client), contacts: contacts, batchSize: 100)
             }
 
             let first = Task { try await worker().run() }

@@ -17,7 +17,7 @@ struct SearchPathsTests {
     @Test("every page of a common, a middling and a rare term holds exactly the next matches in id order")
     func exactPages() async throws {
         try await withContactsSchema("contacts_search") { schema, client in
-            let contacts = ContactStore(schema: schema, client: client, outbox: Outbox(schema: schema), logger: TestEnvironment.logger)
+            let contacts = ContactStore(service: .testing(schema, client))
             // 3,000 contacts: 'alpha' in every name, 'beta' in every 40th, 'gamma' in three, one
             // 'beta' deleted (a search never shows it).
             try await client.query(

@@ -199,13 +199,7 @@ extension SalesChecks {
             let late = try await api.send("POST", "/api/v1/quotes/\(id)/accept", json: [:])
             #expect(late.status == 409)
             #expect(late.json["type"] as? String == "urn:switchboard:problem:quote-expired")
-            let outbox = Outbox(schema: schema)
-            let deals = DealStore(
-                schema: schema, client: client, outbox: outbox,
-                replica: ContactReplica(schema: schema, outbox: outbox, logger: TestEnvironment.logger), logger: TestEnvironment.logger
-            )
-            let store = QuoteStore(schema: schema, client: client, outbox: outbox, deals: deals, logger: TestEnvironment.logger)
-            #expect(try await store.expireLapsed() >= 1)
+            #expect(try await SalesStores(.testing(schema, client)).quotes.expireLapsed() >= 1)
             #expect(try await TestEnvironment.count("SELECT count(*) FROM \(schema.table("outbox")) WHERE type = 'sales.quote.expired' AND aggregate_id = '\(id)'", client) == 1)
         }
         let expired = try await api.get("/api/v1/quotes/\(id)").json

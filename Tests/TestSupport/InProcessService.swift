@@ -58,3 +58,10 @@ public enum InProcessService {
         _ = try await client.write(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.quoted) CASCADE"), logger: TestEnvironment.logger)
     }
 }
+
+extension ServiceDependencies {
+    /// A service's dependencies on a test's own schema, for a store made directly.
+    public static func testing(_ schema: SchemaName, _ client: PostgresClient) -> ServiceDependencies {
+        ServiceDependencies(schema: schema, client: client, logger: TestEnvironment.logger)
+    }
+}

@@ -11,8 +11,7 @@ public enum ContactsService {
         handlers: { dependencies in
             let stores = ContactsStores(dependencies)
             return [
-                LeadConversions(schema: dependencies.schema, outbox: dependencies.outbox, contacts: stores.contacts, logger: dependencies.logger)
-                    .handler,
+                LeadConversions(service: dependencies, contacts: stores.contacts).handler,
                 CompletedActivities(interactions: stores.interactions, logger: dependencies.logger).handler,
             ]
         },
@@ -20,8 +19,7 @@ public enum ContactsService {
         services: { dependencies in
             [
                 ImportWorker(
-                    schema: dependencies.schema, client: dependencies.client, outbox: dependencies.outbox,
-                    contacts: ContactsStores(dependencies).contacts, logger: dependencies.logger,
+                    service: dependencies, contacts: ContactsStores(dependencies).contacts,
                     batchSize: dependencies.environment.int("import.batch.size", default: 500)
                 )
             ]

@@ -11,11 +11,9 @@ import Storage
 /// created from the lead. With `create_account`, the lead's company becomes an account (an
 /// existing one of that name is reused) that a contact without one joins. The answer,
 /// `contacts.contact.lead_linked`, commits with all of it; the inbox makes a redelivery a no-op.
-struct LeadConversions: Sendable {
-    let schema: SchemaName
-    let outbox: Outbox
+struct LeadConversions: ServiceStore {
+    let service: ServiceDependencies
     let contacts: ContactStore
-    let logger: Logger
 
     var handler: EventHandler {
         EventHandler(type: SalesEvents.leadConverted) { envelope, context in

@@ -15,10 +15,8 @@ enum DuplicatePolicy: String, APIEnum {
 }
 
 /// Import jobs: the upload, its progress and its error report.
-struct ImportStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let logger: Logger
+struct ImportStore: ServiceStore {
+    let service: ServiceDependencies
     /// The upload is stored in pieces of this size.
     static let chunkSize = 1 << 20
     /// The largest file an upload may be (`SWITCHBOARD_IMPORT_MAX_BYTES`).

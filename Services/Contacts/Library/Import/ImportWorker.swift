@@ -12,21 +12,15 @@ import Storage
 /// and writes rows in batches, each batch one transaction with its contacts, their events, the
 /// failed rows and the job's progress. A job whose worker died (its lease ran out) is resumed by
 /// any replica from the last committed batch; on shutdown the worker stops between batches.
-final class ImportWorker: Service, Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let outbox: Outbox
+final class ImportWorker: Service, ServiceStore {
+    let service: ServiceDependencies
     let contacts: ContactStore
-    let logger: Logger
     let batchSize: Int
     static let lease = "60 seconds"
 
-    init(schema: SchemaName, client: PostgresClient, outbox: Outbox, contacts: ContactStore, logger: Logger, batchSize: Int = 500) {
-        self.schema = schema
-        self.client = client
-        self.outbox = outbox
+    init(service: ServiceDependencies, contacts: ContactStore, batchSize: Int = 500) {
+        self.service = service
         self.contacts = contacts
-        self.logger = logger
         self.batchSize = batchSize
     }
 
@@ -46,7 +40,7 @@ final class ImportWorker: Service, Sendable {
             do {
                 if ContinuousClock.now - lastSweep > .seconds(600) {
                     lastSweep = ContinuousClock.now
-                    try await ImportStore(schema: schema, client: client, logger: logger).sweepAbandonedUploads()
+                    try await ImportStore(service: service).sweepAbandonedUploads()
                 }
                 if let job = try await claim() {
                     try await work(job)

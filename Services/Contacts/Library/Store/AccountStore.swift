@@ -7,11 +7,8 @@ import ServiceKit
 import Storage
 
 /// Companies, each with its contacts.
-struct AccountStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let outbox: Outbox
-    let logger: Logger
+struct AccountStore: ServiceStore {
+    let service: ServiceDependencies
 
     var accounts: String { schema.table("accounts") }
     var document: String { "\(schema.quoted).account_document(a)::text" }

@@ -7,11 +7,8 @@ import ServiceKit
 import Storage
 
 /// Contacts in PostgreSQL: every write commits with its event in the outbox.
-struct ContactStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let outbox: Outbox
-    let logger: Logger
+struct ContactStore: ServiceStore {
+    let service: ServiceDependencies
     let customFields = CustomFieldCache()
 
     var contacts: String { schema.table("contacts") }

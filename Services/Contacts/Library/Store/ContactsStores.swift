@@ -10,17 +10,13 @@ struct ContactsStores: Sendable {
     let imports: ImportStore
     let export: ContactExport
 
-    init(_ dependencies: ServiceDependencies) {
-        let (schema, client, outbox, logger) = (dependencies.schema, dependencies.client, dependencies.outbox, dependencies.logger)
-        contacts = ContactStore(schema: schema, client: client, outbox: outbox, logger: logger)
-        accounts = AccountStore(schema: schema, client: client, outbox: outbox, logger: logger)
-        interactions = InteractionStore(schema: schema, client: client, outbox: outbox, contacts: contacts, logger: logger)
-        merges = MergeStore(schema: schema, client: client, outbox: outbox, contacts: contacts, logger: logger)
-        customFields = CustomFieldStore(schema: schema, client: client, logger: logger)
-        imports = ImportStore(
-            schema: schema, client: client, logger: logger,
-            maximumBytes: Int64(dependencies.environment.int("import.max.bytes", default: 2 << 30))
-        )
-        export = ContactExport(contacts: contacts, logger: logger)
+    init(_ service: ServiceDependencies) {
+        contacts = ContactStore(service: service)
+        accounts = AccountStore(service: service)
+        interactions = InteractionStore(service: service, contacts: contacts)
+        merges = MergeStore(service: service, contacts: contacts)
+        customFields = CustomFieldStore(service: service)
+        imports = ImportStore(service: service, maximumBytes: Int64(service.environment.int("import.max.bytes", default: 2 << 30)))
+        export = ContactExport(contacts: contacts, logger: service.logger)
     }
 }

@@ -7,10 +7,8 @@ import ServiceKit
 import Storage
 
 /// The custom fields an admin defines for contacts and accounts.
-struct CustomFieldStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let logger: Logger
+struct CustomFieldStore: ServiceStore {
+    let service: ServiceDependencies
 
     static func documentSQL(_ schema: SchemaName) -> String {
         """

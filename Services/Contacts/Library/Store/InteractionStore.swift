@@ -7,12 +7,9 @@ import ServiceKit
 import Storage
 
 /// Every contact with a customer; a contact's timeline is its interactions, newest first.
-struct InteractionStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let outbox: Outbox
+struct InteractionStore: ServiceStore {
+    let service: ServiceDependencies
     let contacts: ContactStore
-    let logger: Logger
 
     var interactions: String { schema.table("interactions") }
     var document: String { "\(schema.quoted).interaction_document(i)::text" }

@@ -7,12 +7,9 @@ import ServiceKit
 import Storage
 
 /// Merging duplicates, and finding them.
-struct MergeStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let outbox: Outbox
+struct MergeStore: ServiceStore {
+    let service: ServiceDependencies
     let contacts: ContactStore
-    let logger: Logger
 
     /// Fields whose values are lists or maps: the merged contacts' entries are added to the survivor's.
     static let unitedFields: Set<String> = ["emails", "phones", "tags", "custom_fields", "consent"]

@@ -9,10 +9,8 @@ import Storage
 /// Sales' copy of the contacts it needs (names, region, account, customer type), kept from the
 /// contacts service's events; sales never asks that service at query time. A merge re-points the
 /// merged contacts' deals to the survivor.
-struct ContactReplica: Sendable {
-    let schema: SchemaName
-    let outbox: Outbox
-    let logger: Logger
+struct ContactReplica: ServiceStore {
+    let service: ServiceDependencies
 
     var contacts: String { schema.table("contacts") }
 

@@ -9,12 +9,9 @@ import Storage
 /// Calls, meetings and tasks with a due time, an owner and links to a contact, deal or lead; the
 /// calendar is a range query on an owner's. A completed call or meeting with a contact is logged
 /// on the contact's timeline by the contacts service, from `sales.activity.completed`.
-struct ActivityStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let outbox: Outbox
+struct ActivityStore: ServiceStore {
+    let service: ServiceDependencies
     let replica: ContactReplica
-    let logger: Logger
 
     var activities: String { schema.table("activities") }
     var document: String { "\(schema.quoted).activity_document(a)::text" }

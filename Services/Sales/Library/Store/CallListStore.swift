@@ -8,11 +8,9 @@ import Storage
 /// Telemarketing call lists: contacts to call with a script. Each call's outcome goes on the
 /// contact's entry, and the call is a done activity, which the contacts service logs as an
 /// interaction.
-struct CallListStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
+struct CallListStore: ServiceStore {
+    let service: ServiceDependencies
     let activities: ActivityStore
-    let logger: Logger
 
     var lists: String { schema.table("call_lists") }
     var entries: String { schema.table("call_list_entries") }

@@ -7,10 +7,8 @@ import ServiceKit
 import Storage
 
 /// Products and price lists: what a deal's lines and a quote are made of.
-struct CatalogStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let logger: Logger
+struct CatalogStore: ServiceStore {
+    let service: ServiceDependencies
 
     var products: String { schema.table("products") }
     var priceLists: String { schema.table("price_lists") }

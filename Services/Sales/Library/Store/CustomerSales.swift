@@ -8,10 +8,8 @@ import Storage
 /// shape so the gateway passes it on without reading it: the deals (the oldest 200, split into
 /// open and closed, with `truncated` when there are more), the open and won amounts per currency
 /// over all of them, and the open activities by due time (`customer_sales`, SQL/functions/12_customer_sales.sql).
-struct CustomerSales: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let logger: Logger
+struct CustomerSales: ServiceStore {
+    let service: ServiceDependencies
 
     func summary(of contactId: UUID) async throws -> String {
         var sql = SQLBuilder()

@@ -7,12 +7,9 @@ import ServiceKit
 import Storage
 
 /// Deals: each write commits with its event in the outbox, and every stay in a stage is kept.
-struct DealStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let outbox: Outbox
+struct DealStore: ServiceStore {
+    let service: ServiceDependencies
     let replica: ContactReplica
-    let logger: Logger
 
     var deals: String { schema.table("deals") }
     var stages: String { schema.table("stages") }

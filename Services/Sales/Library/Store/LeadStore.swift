@@ -9,12 +9,9 @@ import Storage
 /// Leads, worked from new to qualified and converted into a deal. Sales never writes the contacts
 /// schema: the conversion's event asks the contacts service for the contact (matched by e-mail
 /// or phone, or created), whose answer links the lead and its deal to it.
-struct LeadStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let outbox: Outbox
+struct LeadStore: ServiceStore {
+    let service: ServiceDependencies
     let deals: DealStore
-    let logger: Logger
 
     var leads: String { schema.table("leads") }
     var document: String { "\(schema.quoted).lead_document(l)::text" }

@@ -6,10 +6,8 @@ import Storage
 
 /// The catalog of reasons a deal is lost for, which an admin edits. A retired reason stays on
 /// the deals that gave it, but no new loss may give it.
-struct LostReasonStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let logger: Logger
+struct LostReasonStore: ServiceStore {
+    let service: ServiceDependencies
 
     var reasons: String { schema.table("lost_reasons") }
     static let document = "jsonb_build_object('code', r.code, 'label', r.label, 'retired', r.retired_at IS NOT NULL)::text"

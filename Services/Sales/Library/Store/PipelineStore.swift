@@ -7,10 +7,8 @@ import Storage
 /// Pipelines and their ordered stages. Stages are added, renamed, reordered and retired without
 /// touching a deal: a deal keeps its stage id, and a retired stage keeps its row and its history.
 /// Every change of a pipeline or its stages takes the pipeline's row lock and bumps its version.
-struct PipelineStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let logger: Logger
+struct PipelineStore: ServiceStore {
+    let service: ServiceDependencies
 
     var pipelines: String { schema.table("pipelines") }
     var stages: String { schema.table("stages") }

@@ -9,12 +9,9 @@ import Storage
 /// Quotes (commercial proposals): made from a deal's lines with their discounts and the products'
 /// tax rates, numbered in one sequence per year (`Q-2026-00001`), then sent, accepted, rejected or
 /// left to expire. A quote keeps its lines and sums as they were when it was made.
-struct QuoteStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let outbox: Outbox
+struct QuoteStore: ServiceStore {
+    let service: ServiceDependencies
     let deals: DealStore
-    let logger: Logger
 
     var quotes: String { schema.table("quotes") }
     var document: String { "\(schema.quoted).quote_document(q)::text" }

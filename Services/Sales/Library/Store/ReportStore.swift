@@ -6,10 +6,8 @@ import Storage
 
 /// The sales reports, each one statement computed where the deals are. Amounts are summed per
 /// currency and never converted; rates are fractions rounded to four places.
-struct ReportStore: Sendable {
-    let schema: SchemaName
-    let client: PostgresClient
-    let logger: Logger
+struct ReportStore: ServiceStore {
+    let service: ServiceDependencies
 
     var deals: String { schema.table("deals") }
     var stages: String { schema.table("stages") }

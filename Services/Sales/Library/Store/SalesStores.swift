@@ -14,18 +14,17 @@ struct SalesStores: Sendable {
     let callLists: CallListStore
     let customers: CustomerSales
 
-    init(_ dependencies: ServiceDependencies) {
-        let (schema, client, outbox, logger) = (dependencies.schema, dependencies.client, dependencies.outbox, dependencies.logger)
-        replica = ContactReplica(schema: schema, outbox: outbox, logger: logger)
-        pipelines = PipelineStore(schema: schema, client: client, logger: logger)
-        deals = DealStore(schema: schema, client: client, outbox: outbox, replica: replica, logger: logger)
-        lostReasons = LostReasonStore(schema: schema, client: client, logger: logger)
-        reports = ReportStore(schema: schema, client: client, logger: logger)
-        leads = LeadStore(schema: schema, client: client, outbox: outbox, deals: deals, logger: logger)
-        catalog = CatalogStore(schema: schema, client: client, logger: logger)
-        quotes = QuoteStore(schema: schema, client: client, outbox: outbox, deals: deals, logger: logger)
-        activities = ActivityStore(schema: schema, client: client, outbox: outbox, replica: replica, logger: logger)
-        callLists = CallListStore(schema: schema, client: client, activities: activities, logger: logger)
-        customers = CustomerSales(schema: schema, client: client, logger: logger)
+    init(_ service: ServiceDependencies) {
+        replica = ContactReplica(service: service)
+        pipelines = PipelineStore(service: service)
+        deals = DealStore(service: service, replica: replica)
+        lostReasons = LostReasonStore(service: service)
+        reports = ReportStore(service: service)
+        leads = LeadStore(service: service, deals: deals)
+        catalog = CatalogStore(service: service)
+        quotes = QuoteStore(service: service, deals: deals)
+        activities = ActivityStore(service: service, replica: replica)
+        callLists = CallListStore(service: service, activities: activities)
+        customers = CustomerSales(service: service)
     }
 }
