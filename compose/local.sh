@@ -786,12 +786,16 @@ cmd_logs() {
 TEST_WAS_PG=0
 TEST_WAS_RMQ=0
 TEST_WAS_SVC=()
+CONFORMANCE_MAIN_DATABASE=
+CONFORMANCE_MAIN_VHOST=
 
 test_cleanup() {
     local rc=$? i svc was
     trap - EXIT INT TERM
     set +e
     say "cleaning up what 'test' started"
+    # A conformance check cut short leaves the services on its database: back to the main one.
+    [ -n "$CONFORMANCE_MAIN_DATABASE" ] && conformance_restore
     for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
         svc=${SERVICES[$i]}
         was=0
@@ -837,14 +841,16 @@ cmd_test() {
     export SWITCHBOARD_TEST_SECRETS=$LOCAL/secrets.env
 
     local status=0 conformance=${SWITCHBOARD_CONFORMANCE:-1}
+    # The API's answers against its document, by a client nobody here wrote; only in a full run
+    # (arguments select Swift tests), unless SWITCHBOARD_CONFORMANCE=0; =only runs nothing else.
+    [ "$#" = 0 ] || [ "$conformance" != only ] || die "SWITCHBOARD_CONFORMANCE=only takes no test arguments"
+    [ "$#" = 0 ] && [ "$conformance" != 0 ] && conformance_venv  # before the long run: a missing package fails at once
     if [ "$conformance" != only ]; then
         say "swift build -c $CONFIG --build-tests"
         (cd "$REPO" && swift build -c "$CONFIG" --build-tests) || die "swift build --build-tests failed"
         say "swift test -c $CONFIG --skip-build --no-parallel $*"
         (cd "$REPO" && swift test -c "$CONFIG" --skip-build --no-parallel "$@") </dev/null || status=$?
     fi
-    # The API's answers against its document, by a client nobody here wrote; only in a full run
-    # (arguments select Swift tests), unless SWITCHBOARD_CONFORMANCE=0; =only runs nothing else.
     if [ "$status" = 0 ] && [ "$#" = 0 ] && [ "$conformance" != 0 ]; then
         conformance_check || status=$?
     fi
@@ -856,19 +862,24 @@ cmd_test() {
 # Tests/APIConformance/run.py against the gateway with the admin key. The services run for it on a
 # database and a vhost of their own, made fresh, with the demo data: the fuzzer writes as the admin
 # (pipelines, the lost-reason catalog, custom fields…), and what it leaves must meet no later test.
-conformance_check() {
+conformance_venv() {
     ensure_packages "${TEST_PACKAGES[@]}"
-    local venv=$LOCAL/venv status=0 i svc
+    local venv=$LOCAL/venv
     if ! "$venv/bin/python" -c "import schemathesis, sys; sys.exit(schemathesis.__version__ != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
         say "installing schemathesis $SCHEMATHESIS_VERSION in $venv"
         /usr/bin/python3 -m venv "$venv" || die "python3 -m venv failed"
         "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" </dev/null ||
             die "pip install schemathesis failed"
     fi
-    local main_database=$PG_DATABASE main_vhost=$SWITCHBOARD_AMQP_VHOST
-    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do svc_stop "${SERVICES[$i]}"; done
-    PG_DATABASE=${main_database}_conformance
-    SWITCHBOARD_AMQP_VHOST=${main_vhost}_conformance
+}
+
+conformance_check() {
+    local status=0 svc
+    CONFORMANCE_MAIN_DATABASE=$PG_DATABASE
+    CONFORMANCE_MAIN_VHOST=$SWITCHBOARD_AMQP_VHOST
+    conformance_stop_services
+    PG_DATABASE=${CONFORMANCE_MAIN_DATABASE}_conformance
+    SWITCHBOARD_AMQP_VHOST=${CONFORMANCE_MAIN_VHOST}_conformance
     conformance_drop
     pg_provision
     rmq_provision
@@ -878,14 +889,27 @@ conformance_check() {
     SWITCHBOARD_ADMIN_KEY="$SWITCHBOARD_ADMIN_KEY" "$(bin_path)/switchboard" demo --gateway "$SWITCHBOARD_GATEWAY_URL" >/dev/null ||
         die "demo data could not be loaded for the conformance check"
     say "API conformance: schemathesis against $SWITCHBOARD_GATEWAY_URL/api/v1/openapi.json ($PG_DATABASE)"
-    "$venv/bin/python" "$REPO/Tests/APIConformance/run.py" </dev/null || status=$?
-    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do svc_stop "${SERVICES[$i]}"; done
-    conformance_drop
-    PG_DATABASE=$main_database
-    SWITCHBOARD_AMQP_VHOST=$main_vhost
-    # What ran before `test` runs again, on its own database.
-    for svc in "${TEST_WAS_SVC[@]}"; do svc_start "$svc"; done
+    "$LOCAL/venv/bin/python" "$REPO/Tests/APIConformance/run.py" </dev/null || status=$?
+    conformance_restore
     return "$status"
+}
+
+conformance_stop_services() {
+    local i
+    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do svc_stop "${SERVICES[$i]}"; done
+}
+
+# The services back on the main database and vhost, as they were before `test` (and ready), the
+# conformance database and vhost gone; also what the EXIT trap does when the check was cut short.
+conformance_restore() {
+    local svc
+    conformance_stop_services
+    conformance_drop
+    PG_DATABASE=$CONFORMANCE_MAIN_DATABASE
+    SWITCHBOARD_AMQP_VHOST=$CONFORMANCE_MAIN_VHOST
+    CONFORMANCE_MAIN_DATABASE=
+    for svc in "${TEST_WAS_SVC[@]}"; do svc_start "$svc"; done
+    for svc in "${TEST_WAS_SVC[@]}"; do svc_wait_ready "$svc"; done
 }
 
 conformance_drop() {

@@ -43,6 +43,8 @@ def call(method, path, body=None, headers=None):
             text = response.read().decode()
     except urllib.error.HTTPError as error:
         sys.exit(f"seeding: {method} {path} answered {error.code}: {error.read().decode()}")
+    except (urllib.error.URLError, TimeoutError) as error:
+        sys.exit(f"seeding: {method} {path} got no answer: {error}")
     return json.loads(text) if text else None
 
 
@@ -54,8 +56,8 @@ def seed():
     """Sales data around the demo's contacts; the ids of everything a path can name."""
     contacts = ids("/api/v1/contacts?limit=50")
     accounts = ids("/api/v1/accounts?limit=50")
-    pipelines = call("GET", "/api/v1/pipelines")["items"]
-    stages = [stage["id"] for pipeline in pipelines for stage in pipeline["stages"]]
+    # One pipeline and its own stages, so that a stage drawn for a pipeline's path is one of its.
+    pipeline = next(p for p in call("GET", "/api/v1/pipelines")["items"] if p["is_default"])
     run = uuid.uuid4().hex[:6]  # codes and names are unique: a second run against one gateway makes its own
     products = [
         call("POST", "/api/v1/products", {
@@ -93,11 +95,12 @@ def seed():
         })["id"]
         for n in range(5)
     ]
-    call_list = call("POST", "/api/v1/call-lists", {"name": "Conformance calls", "contact_ids": contacts[:10]})["id"]
+    listed = contacts[:10]
+    call_list = call("POST", "/api/v1/call-lists", {"name": "Conformance calls", "contact_ids": listed})["id"]
     return {
-        "contacts": contacts, "accounts": accounts, "pipelines": [p["id"] for p in pipelines], "stages": stages,
+        "contacts": contacts, "accounts": accounts, "pipelines": [pipeline["id"]], "stages": [s["id"] for s in pipeline["stages"]],
         "products": products, "price_lists": [price_list], "leads": leads, "deals": deals, "quotes": quotes,
-        "activities": activities, "call_lists": [call_list], "imports": ids("/api/v1/imports"),
+        "activities": activities, "call_lists": [call_list], "listed_contacts": listed, "imports": ids("/api/v1/imports"),
         "lost_reasons": [reason["code"] for reason in call("GET", "/api/v1/lost-reasons")["items"]],
     }
 
@@ -117,7 +120,7 @@ BINDINGS = [
     (r"^/api/v1/quotes/\{id\}", "id", "quotes"),
     (r"^/api/v1/activities/\{id\}", "id", "activities"),
     (r"^/api/v1/call-lists/\{id\}", "id", "call_lists"),
-    (r"^/api/v1/call-lists/\{id\}/entries/\{contact_id\}", "contact_id", "contacts"),
+    (r"^/api/v1/call-lists/\{id\}/entries/\{contact_id\}", "contact_id", "listed_contacts"),
     (r"^/api/v1/imports/\{id\}", "id", "imports"),
     (r"^/api/v1/lost-reasons/\{code\}", "code", "lost_reasons"),
 ]

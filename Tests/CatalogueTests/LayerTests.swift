@@ -9,7 +9,10 @@ import Testing
 struct LayerTests {
     static let root = CatalogueTests.root
     /// What belongs to HTTP: a store that names one of these reads a request or answers one.
-    static let httpWords = ["import Hummingbird", "import HTTPTypes", "Problem", "Request", "Response", "QueryReader"]
+    static let httpWords = [
+        "import Hummingbird", "import HTTPTypes", "Problem", "Request", "Response", "QueryReader", "HTTPError", "HTTPResponse", "statusCode",
+        "Cursor\\(token",
+    ]
 
     /// Swift files under a service's Library/ but outside Routes/ and the composition root
     /// (the files directly in Library/).

@@ -44,6 +44,16 @@ public enum APICoding {
         }
     }
 
+    /// `T` from JSON a service made itself (a document with a patch applied): a decoding failure is
+    /// the service's own error, `invalid`, naming the field.
+    public static func decode<T: Decodable, Failure: Error>(_ type: T.Type, from bytes: Data, invalid: ([FieldError]) -> Failure) throws -> T {
+        do {
+            return try decoder.decode(T.self, from: bytes)
+        } catch let error as DecodingError {
+            throw invalid([FieldError(decoding: error)])
+        }
+    }
+
     /// A response whose body is JSON text already.
     public static func rawResponse(_ json: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers

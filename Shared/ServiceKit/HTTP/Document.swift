@@ -35,17 +35,18 @@ public struct Document: Sendable {
     public static let readOnlyMembers = ["id", "version", "created_at", "updated_at", "deleted_at"]
 
     /// A resource's writable fields after a JSON merge patch: the current document without its
-    /// read-only members (and `alsoReadOnly`), the patch applied, decoded as `T` (a type mismatch
-    /// is a `DecodingError`, which names the field).
-    public static func writableFields<T: Decodable>(
-        _ type: T.Type, of current: Document, patchedWith patch: JSONValue, alsoReadOnly: [String] = []
+    /// read-only members (and `alsoReadOnly`), the patch applied, decoded as `T`; a member of the
+    /// wrong type is the service's own error, `invalid` (`ContactsError.invalid`), naming it.
+    public static func writableFields<T: Decodable, Failure: Error>(
+        _ type: T.Type, of current: Document, patchedWith patch: JSONValue, alsoReadOnly: [String] = [],
+        invalid: ([FieldError]) -> Failure
     ) throws -> T {
         var base = try current.json
         if case var .object(members) = base {
             for name in readOnlyMembers + alsoReadOnly { members[name] = nil }
             base = .object(members)
         }
-        return try APICoding.decoder.decode(T.self, from: APICoding.encoder.encode(MergePatch.apply(patch, to: base)))
+        return try APICoding.decode(T.self, from: APICoding.encoder.encode(MergePatch.apply(patch, to: base)), invalid: invalid)
     }
 
     /// The event a change causes, with the document as its data.
@@ -74,18 +75,24 @@ extension PostgresConnection {
     public func document(
         _ query: PostgresQuery, causing type: String, producer: String, aggregateId: UUID, version: Int64, outbox: Outbox, logger: Logger
     ) async throws -> Document {
-        guard let written = try await document(query, logger: logger) else { throw WriteMissedItsRow(type: type, aggregateId: aggregateId) }
+        let written = try await document(returnedBy: query, logger: logger)
         try await outbox.append(try written.event(type, producer: producer, aggregateId: aggregateId, version: version), on: self, logger: logger)
         return written
     }
+
+    /// The document a statement that cannot miss returns: a write's `RETURNING` of a row checked
+    /// or locked before, a read under that lock.
+    public func document(returnedBy query: PostgresQuery, logger: Logger) async throws -> Document {
+        guard let document = try await document(query, logger: logger) else { throw MissingRow(statement: query.sql) }
+        return document
+    }
 }
 
-/// A write that should have returned the row it changed returned none: the row was checked or
-/// locked before, so this is a fault in the service, answered as a 500.
-public struct WriteMissedItsRow: Error, CustomStringConvertible {
-    public var type: String
-    public var aggregateId: UUID
-    public var description: String { "the write behind \(type) of \(aggregateId.lowercased) returned no row" }
+/// A statement that had to return a row returned none: a fault in the service (a 500), not in the
+/// request.
+public struct MissingRow: Error, CustomStringConvertible {
+    public var statement: String
+    public var description: String { "no row came back from: \(statement.prefix(200))" }
 }
 
 extension PostgresClient {

@@ -62,12 +62,20 @@ public struct Cursor: Sendable, Equatable {
     }
 
     public init(token: String, kinds: [Kind]) throws(Problem) {
+        guard let cursor = Self.read(token, kinds: kinds) else {
+            throw Problem.badRequest("the cursor is not one this list gave out", field: "cursor")
+        }
+        self = cursor
+    }
+
+    /// The position a token holds, when it is one of a list of `kinds`.
+    public static func read(_ token: String, kinds: [Kind]) -> Cursor? {
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let values = try? JSONDecoder().decode([String].self, from: data),
             values.count == kinds.count, zip(kinds, values).allSatisfy({ $0.accepts($1) })
-        else { throw Problem.badRequest("the cursor is not one this list gave out", field: "cursor") }
-        self.values = values
+        else { return nil }
+        return Cursor(values)
     }
 }
 

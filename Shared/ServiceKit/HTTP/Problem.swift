@@ -3,22 +3,6 @@ import HTTPTypes
 import Hummingbird
 import Messaging
 
-/// One invalid field of a request, named by its JSON path (`emails[1].address`).
-public struct FieldError: Codable, Sendable, Hashable {
-    public var field: String
-    public var message: String
-
-    public init(_ field: String, _ message: String) {
-        self.field = field
-        self.message = message
-    }
-
-    /// The errors in one line: `name: is required; emails[1].address: is not an e-mail address`.
-    public static func summary(_ errors: [FieldError]) -> String {
-        errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-    }
-}
-
 /// An RFC 9457 problem (DESIGN.md §7): what every failed request answers, as
 /// `application/problem+json`. Thrown by handlers; `ProblemMiddleware` turns any other error into one.
 public struct Problem: Error, HTTPResponseError, Sendable, Codable, CustomStringConvertible {

@@ -66,34 +66,15 @@ extension Problem {
         )
     }
 
-    /// The decoder's first complaint, with the field it concerns.
+    /// The decoder's first complaint, with the field it concerns; one about the whole body is a 400.
     public static func decoding(_ error: DecodingError) -> Problem {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            var text = ""
-            for key in codingPath {
-                if let index = key.intValue {
-                    text += "[\(index)]"
-                } else {
-                    text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
-                }
-            }
-            return text
-        }
+        let complaint = FieldError(decoding: error)
+        guard complaint.field.isEmpty else { return validation([complaint]) }
         switch error {
-        case let .typeMismatch(type, context):
-            let field = path(context.codingPath)
-            if field.isEmpty { return badRequest("the body must be a JSON object") }
-            return validation([FieldError(field, "must be \(APICoding.jsonTypeName(type))")])
-        case let .valueNotFound(type, context):
-            return validation([FieldError(path(context.codingPath), "must be \(APICoding.jsonTypeName(type)), not null")])
-        case let .keyNotFound(key, context):
-            return validation([FieldError(path(context.codingPath + [key]), "is required")])
-        case let .dataCorrupted(context):
-            let field = path(context.codingPath)
-            if field.isEmpty { return badRequest("the body is not valid JSON") }
-            return validation([FieldError(field, context.debugDescription)])
-        @unknown default:
-            return badRequest("the body cannot be read")
+        case .typeMismatch: return badRequest("the body must be a JSON object")
+        case .dataCorrupted: return badRequest("the body is not valid JSON")
+        case .valueNotFound, .keyNotFound: return validation([complaint])
+        @unknown default: return badRequest("the body cannot be read")
         }
     }
 }

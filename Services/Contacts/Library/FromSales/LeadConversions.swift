@@ -106,7 +106,7 @@ struct LeadConversions: ServiceStore {
                 version = version + 1, updated_at = date_trunc('milliseconds', now())
             WHERE c.id = \(try sql.bind(contact)) RETURNING \(schema.quoted).contact_document(c)::text
             """)
-        let updated = try await connection.document(sql.query, logger: logger)!
+        let updated = try await connection.document(returnedBy: sql.query, logger: logger)
         let version = try updated.identity.version ?? 1
         try await outbox.append(try updated.event(ContactEvents.contactUpdated, aggregateId: contact, version: version), on: connection, logger: logger)
         return version

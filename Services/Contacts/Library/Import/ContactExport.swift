@@ -34,7 +34,10 @@ struct ContactExport: Sendable {
                 }
                 try await emit(text)
                 guard let next = result.nextCursor else { break }
-                page.page.cursor = try Cursor(token: next, kinds: start.sort.cursorKinds)
+                guard let cursor = Cursor.read(next, kinds: start.sort.cursorKinds) else {
+                    throw UnexpectedAnswer(statement: "contact list", answer: "a cursor of another kind")
+                }
+                page.page.cursor = cursor
             }
         }
     }

@@ -132,7 +132,7 @@ struct ImportStore: ServiceStore {
     }
 
     /// The job an earlier upload with `requestKey` made: answered again if it got as far as being
-    /// queued; forgotten if its upload failed, so that this one runs; a 409 while it still uploads.
+    /// queued; forgotten if its upload failed, so that this one runs; `uploadInProgress` while it still uploads.
     private func job(requestKey: String) async throws -> Document? {
         var sql = SQLBuilder()
         sql.append("SELECT j.status, \(document) FROM \(jobs) j WHERE j.request_key = \(try sql.bind(requestKey))")

@@ -61,7 +61,7 @@ struct AccountStore: ServiceStore {
             guard account.version == expectedVersion else {
                 throw ContactsError.versionMismatch(expected: expectedVersion, current: account.version)
             }
-            let input = try Document.writableFields(AccountFields.self, of: current, patchedWith: patch)
+            let input = try Document.writableFields(AccountFields.self, of: current, patchedWith: patch, invalid: ContactsError.invalid)
             let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
             let fields = try input.validated(definitions: definitions)
             try await checkParent(fields.parentAccountId, of: id, on: connection)
@@ -72,7 +72,7 @@ struct AccountStore: ServiceStore {
                     version = version + 1, updated_at = date_trunc('milliseconds', now())
                 WHERE id = \(try sql.bind(id)) RETURNING \(document)
                 """)
-            let updated = try await connection.document(sql.query, logger: logger)!
+            let updated = try await connection.document(returnedBy: sql.query, logger: logger)
             if fields.name != account.fields.name {
                 // The contacts' company follows the account's name: each is a contact update, with its event.
                 var rename = SQLBuilder()

@@ -49,7 +49,7 @@ enum ContactSort: String, CaseIterable {
     }
 }
 
-/// The filters of `GET /contacts`, read from the query with field-named errors.
+/// The filters of `GET /contacts` and the export (Routes/ListQueries.swift reads them), and the SQL they make.
 struct ContactFilter: Sendable {
     var accountId: UUID?
     var owner: String?

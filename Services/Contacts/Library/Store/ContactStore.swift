@@ -162,7 +162,7 @@ struct ContactStore: ServiceStore {
 
     /// The writable fields of a stored contact with a JSON merge patch applied.
     func fields(applying patch: JSONValue, to current: Document) throws -> ContactFields {
-        try Document.writableFields(ContactFields.self, of: current, patchedWith: patch)
+        try Document.writableFields(ContactFields.self, of: current, patchedWith: patch, invalid: ContactsError.invalid)
     }
 
     /// Inserts new contacts and their `created` events in one statement, the events built in the
@@ -237,7 +237,7 @@ struct ContactStore: ServiceStore {
 
     // MARK: Parts of a write
 
-    /// The live contact, locked; a merged one answers 409 naming its survivor (a write must say
+    /// The live contact, locked; a merged one is `ContactsError.merged`, naming its survivor (a write must say
     /// which contact it means, and the survivor's version differs).
     func lockForWrite(_ id: UUID, on connection: PostgresConnection) async throws -> Document {
         let (document, resolvedFrom) = try await resolve(id, on: connection, lock: true)
@@ -258,7 +258,7 @@ struct ContactStore: ServiceStore {
                 updated_at = date_trunc('milliseconds', now())
             WHERE id = \(try sql.bind(id)) RETURNING \(document)
             """)
-        return try await connection.document(sql.query, logger: logger)!
+        return try await connection.document(returnedBy: sql.query, logger: logger)
     }
 
     /// A contact linked to an account carries the account's name as its company.
@@ -286,7 +286,7 @@ struct ContactStore: ServiceStore {
         }
     }
 
-    /// A holder row of `claim_identities` as a 409 answer shows it: id, name, and which of
+    /// A holder row of `claim_identities` as `ContactsError.duplicate` shows it: id, name, and which of
     /// `valid`'s keys it holds.
     private func duplicateDocument(of holder: String, _ valid: ValidContact, into sql: inout SQLBuilder) throws -> String {
         let emails = try sql.bind(valid.emailKeys)

@@ -46,7 +46,7 @@ struct MergeStore: ServiceStore {
             let merged = Self.combine(
                 survivor: jsons[request.survivorId]!, others: mergedIds.map { jsons[$0]! }, chosen: (request.fields ?? [:]).mapValues { jsons[$0]! }
             )
-            let fields = try APICoding.decoder.decode(ContactFields.self, from: APICoding.encoder.encode(JSONValue.object(merged)))
+            let fields = try APICoding.decode(ContactFields.self, from: APICoding.encoder.encode(JSONValue.object(merged)), invalid: ContactsError.invalid)
             let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
             var valid = try fields.validated(definitions: definitions, previous: fields.consent, now: Date())
             try await contacts.linkAccount(&valid.fields, on: connection)

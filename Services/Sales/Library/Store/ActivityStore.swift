@@ -77,8 +77,9 @@ struct ActivityStore: ServiceStore {
         }
         try check.check(SalesError.invalid)
         return try await change(id, expectedVersion: expectedVersion, event: SalesEvents.activityUpdated) { current, connection, sql in
-            let (fields, due) = try Document.writableFields(ActivityFields.self, of: current, patchedWith: patch, alsoReadOnly: ActivityFields.serviceSet)
-                .validated()
+            let (fields, due) = try Document.writableFields(
+                ActivityFields.self, of: current, patchedWith: patch, alsoReadOnly: ActivityFields.serviceSet, invalid: SalesError.invalid
+            ).validated()
             // The stored contact may have been deleted since; only a contact the patch names is checked.
             let contactId = members["contact_id"] == nil
                 ? fields.contactId : try await replica.current(fields.contactId, field: "contact_id", on: connection)
@@ -132,10 +133,10 @@ struct ActivityStore: ServiceStore {
         }
     }
 
-    /// Runs a write whose deal or lead may not exist: their foreign keys answer a 422 naming the field.
+    /// Runs a write whose deal or lead may not exist: a foreign key it breaks is an invalid field, named.
     private func checked(_ sql: SQLBuilder, on connection: PostgresConnection) async throws -> Document {
         do {
-            return try await connection.document(sql.query, logger: logger)!
+            return try await connection.document(returnedBy: sql.query, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
             let constraint = error.serverInfo?[.constraintName] ?? ""
             let field = constraint.contains("lead") ? "lead_id" : "deal_id"

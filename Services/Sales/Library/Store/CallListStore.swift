@@ -146,6 +146,6 @@ struct CallListStore: ServiceStore {
     private func read(_ id: UUID, on connection: PostgresConnection) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(lists) l WHERE l.id = \(try sql.bind(id))")
-        return try await connection.document(sql.query, logger: logger)!
+        return try await connection.document(returnedBy: sql.query, logger: logger)
     }
 }

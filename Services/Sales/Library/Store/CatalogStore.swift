@@ -45,7 +45,7 @@ struct CatalogStore: ServiceStore {
                 INSERT INTO \(products) AS p (\(columns.map(\.0).joined(separator: ", "))) VALUES (\(columns.map(\.1).joined(separator: ", ")))
                 RETURNING \(productDocument)
                 """)
-            return try await connection.document(sql.query, logger: logger)!
+            return try await connection.document(returnedBy: sql.query, logger: logger)
         }
     }
 
@@ -58,7 +58,7 @@ struct CatalogStore: ServiceStore {
             guard let current = try await connection.document(read.query, logger: logger) else { throw SalesError.notFound("product \(id.lowercased)") }
             let version = try current.identity.version ?? 0
             guard version == expectedVersion else { throw SalesError.versionMismatch(expected: expectedVersion, current: version) }
-            let fields = try Document.writableFields(ProductFields.self, of: current, patchedWith: patch).validated()
+            let fields = try Document.writableFields(ProductFields.self, of: current, patchedWith: patch, invalid: SalesError.invalid).validated()
             try await requireFreeCode(fields.code!, except: id, on: connection)
             var sql = SQLBuilder()
             let columns = try Self.columns(fields, into: &sql)
@@ -67,7 +67,7 @@ struct CatalogStore: ServiceStore {
                     version = version + 1, updated_at = date_trunc('milliseconds', now())
                 WHERE p.id = \(try sql.bind(id)) RETURNING \(productDocument)
                 """)
-            return try await connection.document(sql.query, logger: logger)!
+            return try await connection.document(returnedBy: sql.query, logger: logger)
         }
     }
 
@@ -113,7 +113,7 @@ struct CatalogStore: ServiceStore {
                 VALUES (\(try sql.bind(UUID())), \(try sql.bind(fields.name!)), \(try sql.bind(fields.currency!)), \(try sql.bind(fields.customerGroup)))
                 RETURNING \(priceListDocument)
                 """)
-            return try await connection.document(sql.query, logger: logger)!
+            return try await connection.document(returnedBy: sql.query, logger: logger)
         }
     }
 
@@ -183,7 +183,7 @@ struct CatalogStore: ServiceStore {
                 UPDATE \(priceLists) AS l SET version = version + 1, updated_at = date_trunc('milliseconds', now())
                 WHERE l.id = \(try bump.bind(id)) RETURNING \(priceListDocument)
                 """)
-            return try await connection.document(bump.query, logger: logger)!
+            return try await connection.document(returnedBy: bump.query, logger: logger)
         }
     }
 

@@ -105,8 +105,8 @@ struct DealStore: ServiceStore {
             let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
             var read = SQLBuilder()
             read.append("SELECT \(Self.writableFields)::text FROM \(deals) d WHERE d.id = \(try read.bind(id))")
-            let current = try await connection.document(read.query, logger: logger)!
-            let fields = try Document.writableFields(DealFields.self, of: current, patchedWith: patch).validated()
+            let current = try await connection.document(returnedBy: read.query, logger: logger)
+            let fields = try Document.writableFields(DealFields.self, of: current, patchedWith: patch, invalid: SalesError.invalid).validated()
             if members["amount"] != nil, try await hasLines(id, on: connection) {
                 throw SalesError.invalid("amount", "comes from the deal's lines; change them with PUT /api/v1/deals/{id}/lines")
             }
@@ -136,7 +136,7 @@ struct DealStore: ServiceStore {
             if deal.stageId == stageId {
                 var read = SQLBuilder()
                 read.append("SELECT \(document) FROM \(deals) d WHERE d.id = \(try read.bind(id))")
-                return try await connection.document(read.query, logger: logger)!
+                return try await connection.document(returnedBy: read.query, logger: logger)
             }
             try await closeStay(of: id, on: connection)
             let moved = try await enter(id, stageId: stageId, pipelineId: pipelineId, set: [], on: connection)
@@ -426,7 +426,7 @@ struct DealStore: ServiceStore {
                 close_comment = \(try sql.bind(comment)), closed_at = \(Self.now), version = version + 1, updated_at = \(Self.now)
             WHERE d.id = \(try sql.bind(deal.id)) RETURNING \(document)
             """)
-        let closed = try await connection.document(sql.query, logger: logger)!
+        let closed = try await connection.document(returnedBy: sql.query, logger: logger)
         try await outbox.append(try closed.event(type, producer: "sales", aggregateId: deal.id, version: deal.version + 1), on: connection, logger: logger)
         return closed
     }
@@ -454,7 +454,7 @@ struct DealStore: ServiceStore {
             stay AS (INSERT INTO \(history) (deal_id, stage_id, entered_at) SELECT id, stage_id, stage_entered_at FROM d)
             SELECT document FROM d
             """)
-        return try await connection.document(sql.query, logger: logger)!
+        return try await connection.document(returnedBy: sql.query, logger: logger)
     }
 
     /// The pipeline and active stage a deal goes to: the stage asked for (locked against its

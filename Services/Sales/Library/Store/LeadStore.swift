@@ -66,9 +66,10 @@ struct LeadStore: ServiceStore {
             guard lead.status != .converted else { throw Self.settled(id) }
             var read = SQLBuilder()
             read.append("SELECT \(document) FROM \(leads) l WHERE l.id = \(try read.bind(id))")
-            let current = try await connection.document(read.query, logger: logger)!
-            let fields = try Document.writableFields(LeadFields.self, of: current, patchedWith: patch, alsoReadOnly: LeadFields.serviceSet)
-                .validated()
+            let current = try await connection.document(returnedBy: read.query, logger: logger)
+            let fields = try Document.writableFields(
+                LeadFields.self, of: current, patchedWith: patch, alsoReadOnly: LeadFields.serviceSet, invalid: SalesError.invalid
+            ).validated()
             if let status = fields.status, status != lead.status, ![.new, .contacted].contains(status) {
                 throw SalesError.invalid("status", "a patch sets new or contacted; use /qualify, /disqualify or /convert for the rest")
             }
@@ -192,7 +193,7 @@ struct LeadStore: ServiceStore {
     private func read(_ id: UUID, on connection: PostgresConnection) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(leads) l WHERE l.id = \(try sql.bind(id))")
-        return try await connection.document(sql.query, logger: logger)!
+        return try await connection.document(returnedBy: sql.query, logger: logger)
     }
 
     /// Locks the lead, checks the version, runs the update `body` builds, bumps the version and

@@ -53,7 +53,7 @@ struct LostReasonStore: ServiceStore {
         return text
     }
 
-    /// A 422 naming the active reasons unless `code` is one of them.
+    /// An invalid `reason`, naming the active ones, unless `code` is one of them.
     static func requireActive(_ code: String, schema: SchemaName, on connection: PostgresConnection, logger: Logger) async throws {
         var sql = SQLBuilder()
         sql.append("""

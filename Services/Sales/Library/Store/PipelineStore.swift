@@ -166,7 +166,7 @@ struct PipelineStore: ServiceStore {
     private func read(_ id: UUID, on connection: PostgresConnection) async throws -> Document {
         var sql = SQLBuilder()
         sql.append("SELECT \(document) FROM \(pipelines) p WHERE p.id = \(try sql.bind(id))")
-        return try await connection.document(sql.query, logger: logger)!
+        return try await connection.document(returnedBy: sql.query, logger: logger)
     }
 
     private func activeStages(of id: UUID, on connection: PostgresConnection) async throws -> [UUID] {
