@@ -8,8 +8,7 @@ operation are bounded (SWITCHBOARD_CONFORMANCE_EXAMPLES, 10) and the seed fixed
 (SWITCHBOARD_CONFORMANCE_SEED, 1) so that a run is repeatable; set another seed to explore.
 
 A random id finds nothing, so an operation on one thing would only ever answer 404 and its
-success would go unchecked. Before the run this script makes sales data through the API (the
-demo has contacts and accounts only) and hands schemathesis the ids of what exists, as
+success would go unchecked. This script hands schemathesis the ids of what the demo data made, as
 dictionaries it draws a path's id from most of the time (deletes keep random ids, so that the
 data the other operations need stays).
 """
@@ -21,7 +20,6 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
-import uuid
 
 GATEWAY = os.environ["SWITCHBOARD_GATEWAY_URL"].rstrip("/")
 KEY = os.environ["SWITCHBOARD_ADMIN_KEY"]
@@ -33,76 +31,40 @@ LIMIT_SECONDS = 900
 KNOWN_ID_PROBABILITY = 0.8
 
 
-def call(method, path, body=None, headers=None):
-    request = urllib.request.Request(
-        GATEWAY + path, method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json", **(headers or {})},
-    )
+def get(path):
+    request = urllib.request.Request(GATEWAY + path, headers={"Authorization": f"Bearer {KEY}"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
+            return json.loads(response.read().decode())
     except urllib.error.HTTPError as error:
-        sys.exit(f"seeding: {method} {path} answered {error.code}: {error.read().decode()}")
+        sys.exit(f"reading the ids: GET {path} answered {error.code}: {error.read().decode()}")
     except (urllib.error.URLError, TimeoutError) as error:
-        sys.exit(f"seeding: {method} {path} got no answer: {error}")
-    return json.loads(text) if text else None
+        sys.exit(f"reading the ids: GET {path} got no answer: {error}")
 
 
 def ids(path):
-    return [item["id"] for item in call("GET", path)["items"]]
+    return [item["id"] for item in get(path)["items"]]
 
 
-def seed():
-    """Sales data around the demo's contacts; the ids of everything a path can name."""
-    contacts = ids("/api/v1/contacts?limit=50")
-    accounts = ids("/api/v1/accounts?limit=50")
-    # One pipeline and its own stages, so that a stage drawn for a pipeline's path is one of its.
-    pipeline = next(p for p in call("GET", "/api/v1/pipelines")["items"] if p["is_default"])
-    run = uuid.uuid4().hex[:6]  # codes and names are unique: a second run against one gateway makes its own
-    products = [
-        call("POST", "/api/v1/products", {
-            "code": f"CONF-{run}-{n}", "name": f"Conformance product {n}", "unit": "pc",
-            "base_price": {"amount": f"{10 * n}.00", "currency": "EUR"}, "tax_rate": 19,
-        })["id"]
-        for n in range(1, 4)
-    ]
-    price_list = call("POST", "/api/v1/price-lists", {"name": f"Conformance prices {run}", "currency": "EUR"})["id"]
-    leads = [
-        call("POST", "/api/v1/leads", {"first_name": "Lea", "last_name": f"Lead {n}", "company": f"Lead Co {n}",
-                                       "email": f"lead{n}@conformance.example.com", "source": "web"})["id"]
-        for n in range(5)
-    ]
-    deals, quotes = [], []
-    for n in range(8):
-        deal = call("POST", "/api/v1/deals", {
-            "title": f"Conformance deal {n}", "amount": {"amount": "100.00", "currency": "EUR"},
-            "contact_id": contacts[n % len(contacts)],
-        })
-        deals.append(deal["id"])
-        if n % 2 == 0:
-            lined = call("PUT", f"/api/v1/deals/{deal['id']}/lines", {
-                "lines": [{"product_id": products[n % 3], "quantity": 2}], "version": deal["version"],
-            })
-            quote = call("POST", f"/api/v1/deals/{deal['id']}/quotes", {})
-            quotes.append(quote["id"])
-            if n % 4 == 0:
-                call("POST", f"/api/v1/quotes/{quote['id']}/send", {}, {"If-Match": f'"{quote["version"]}"'})
-            assert lined["id"] == deal["id"]
-    activities = [
-        call("POST", "/api/v1/activities", {
-            "kind": "call", "subject": f"Call {n}", "due_at": "2030-01-0{}T09:00:00Z".format(n + 1),
-            "contact_id": contacts[n], "deal_id": deals[n],
-        })["id"]
-        for n in range(5)
-    ]
-    listed = contacts[:10]
-    call_list = call("POST", "/api/v1/call-lists", {"name": "Conformance calls", "contact_ids": listed})["id"]
-    return {
-        "contacts": contacts, "accounts": accounts, "pipelines": [pipeline["id"]], "stages": [s["id"] for s in pipeline["stages"]],
-        "products": products, "price_lists": [price_list], "leads": leads, "deals": deals, "quotes": quotes,
-        "activities": activities, "call_lists": [call_list], "listed_contacts": listed, "imports": ids("/api/v1/imports"),
-        "lost_reasons": [reason["code"] for reason in call("GET", "/api/v1/lost-reasons")["items"]],
+def known():
+    """The ids of everything a path can name, from the demo data (`switchboard demo` loads sales
+    too: deals in every stage, quotes, leads, activities, a call list)."""
+    pipeline = next(p for p in get("/api/v1/pipelines")["items"] if p["is_default"])
+    call_lists = ids("/api/v1/call-lists")
+    found = {
+        "contacts": ids("/api/v1/contacts?limit=50"), "accounts": ids("/api/v1/accounts?limit=50"),
+        # One pipeline and its own stages, so that a stage drawn for a pipeline's path is one of its.
+        "pipelines": [pipeline["id"]], "stages": [stage["id"] for stage in pipeline["stages"]],
+        "products": ids("/api/v1/products"), "price_lists": ids("/api/v1/price-lists"), "leads": ids("/api/v1/leads?limit=50"),
+        "deals": ids("/api/v1/deals?limit=50"), "quotes": ids("/api/v1/quotes?limit=50"), "activities": ids("/api/v1/activities?limit=50"),
+        "call_lists": call_lists, "imports": ids("/api/v1/imports"),
+        "listed_contacts": [e["contact_id"] for e in get(f"/api/v1/call-lists/{call_lists[0]}/entries")["items"]] if call_lists else [],
+        "lost_reasons": [reason["code"] for reason in get("/api/v1/lost-reasons")["items"]],
     }
+    missing = [name for name, values in found.items() if not values]
+    if missing:
+        sys.exit(f"the demo data has no {', '.join(missing)}: the conformance run would only meet 404s there")
+    return found
 
 
 # Which dictionary a path parameter draws from: (path regex, parameter, dictionary).
@@ -143,8 +105,8 @@ def config(known):
 
 
 def main():
-    known = seed()
-    print("seeded:", ", ".join(f"{len(values)} {name}" for name, values in known.items()), flush=True)
+    ids_known = known()
+    print("known:", ", ".join(f"{len(values)} {name}" for name, values in ids_known.items()), flush=True)
     command = [
         os.path.join(os.path.dirname(sys.executable), "schemathesis"), "--config-file", "schemathesis.toml",
         "run", f"{GATEWAY}/api/v1/openapi.json",
@@ -157,7 +119,7 @@ def main():
         # schemathesis keeps a cache in its working directory; it is not the repository's.
         with tempfile.TemporaryDirectory(prefix="switchboard-conformance-") as scratch:
             with open(os.path.join(scratch, "schemathesis.toml"), "w") as file:
-                file.write(config(known))
+                file.write(config(ids_known))
             sys.exit(subprocess.run(command, cwd=scratch, timeout=LIMIT_SECONDS).returncode)
     except subprocess.TimeoutExpired:
         sys.exit(f"schemathesis did not finish within {LIMIT_SECONDS} s")

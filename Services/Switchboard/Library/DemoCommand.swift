@@ -4,9 +4,9 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// `switchboard demo`: a few hundred contacts, accounts and interactions, loaded through the
-/// public API (the contacts by CSV import), so a new installation shows something at once.
-/// It does nothing when contacts exist already.
+/// `switchboard demo`: a few hundred contacts, accounts and interactions, and the sales around
+/// them (DemoSales), loaded through the public API (the contacts by CSV import), so a new
+/// installation shows something at once. It does nothing when contacts exist already.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Load demo data through the gateway when it has no contacts."
@@ -70,10 +70,12 @@ struct DemoCommand: AsyncParsableCommand {
 
         var cursor: String?
         var logged = 0
+        var contactIds: [String] = []
         repeat {
             let page = try await api.call("GET", "/api/v1/contacts?limit=100" + (cursor.map { "&cursor=\($0)" } ?? ""))
             for contact in page["items"] as? [[String: Any]] ?? [] {
                 guard let id = contact["id"] as? String else { continue }
+                contactIds.append(id)
                 for _ in 0..<(1 + random.next(3)) {
                     let daysAgo = random.next(120)
                     let when = Date().addingTimeInterval(-Double(daysAgo * 86_400 + random.next(36_000)))
@@ -91,6 +93,8 @@ struct DemoCommand: AsyncParsableCommand {
             cursor = page["next_cursor"] as? String
         } while cursor != nil
         print("loaded \(accountIds.count) accounts, \(status["created"] ?? 0) contacts and \(logged) interactions")
+        guard !contactIds.isEmpty else { return }
+        print("loaded " + (try await DemoSales(api: api).load(contacts: contactIds, random: &random)))
     }
 }
 
@@ -99,10 +103,13 @@ struct DemoAPI {
     var base: String
     var key: String
 
-    func call(_ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String = "application/json") async throws -> [String: Any] {
+    func call(
+        _ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String = "application/json", headers: [String: String] = [:]
+    ) async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let json { request.httpBody = try JSONSerialization.data(withJSONObject: json) } else { request.httpBody = body }
         if request.httpBody != nil { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         let (data, response) = try await URLSession.shared.data(for: request)
@@ -144,6 +151,12 @@ enum DemoData {
         ("Berlin", "Berlin", "DE"), ("Hamburg", "Hamburg", "DE"), ("München", "Bayern", "DE"), ("Wien", "Wien", "AT"),
         ("Zürich", "Zürich", "CH"), ("Milano", "Lombardia", "IT"), ("Lyon", "Auvergne-Rhône-Alpes", "FR"),
         ("Warszawa", "Mazowieckie", "PL"), ("Praha", "Praha", "CZ"), ("Rotterdam", "Zuid-Holland", "NL"),
+    ]
+    static let dealTopics = ["Annual supply contract", "Warehouse equipment", "Spare parts framework", "Pilot order", "Service agreement",
+                             "Line extension", "Packaging upgrade", "Fleet renewal"]
+    static let products: [(name: String, unit: String, price: String)] = [
+        ("Pallet rack, 3 m", "pc", "420.00"), ("Conveyor module", "pc", "1850.00"), ("Spare parts kit", "set", "129.00"),
+        ("Maintenance visit", "h", "95.00"), ("Safety gloves (100)", "box", "39.90"), ("Forklift battery", "pc", "2400.00"),
     ]
     static let subjects = ["Price inquiry", "Order follow-up", "Delivery date", "Product demo", "Complaint", "Trade fair meeting",
                            "Quote requested", "Payment reminder", "New catalogue", "Service visit"]
