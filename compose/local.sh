@@ -694,6 +694,19 @@ svc_wait_ready() {
     say "$svc ready ($url)"
 }
 
+# Starts the given services in the order given, then waits until each is ready.
+start_services() {
+    local svc
+    for svc in "$@"; do svc_start "$svc"; done
+    for svc in "$@"; do svc_wait_ready "$svc"; done
+}
+
+# Stops every service, the gateway first: the reverse of the start order.
+stop_services() {
+    local i
+    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do svc_stop "${SERVICES[$i]}"; done
+}
+
 # ---------------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------------
@@ -719,9 +732,7 @@ cmd_up() {
     cmd_infra
     swift_build
     rmq_apply_definitions
-    local svc
-    for svc in "${SERVICES[@]}"; do svc_start "$svc"; done
-    for svc in "${SERVICES[@]}"; do svc_wait_ready "$svc"; done
+    start_services "${SERVICES[@]}"
     if [ "$LOAD_DEMO" = 1 ]; then
         say "loading demo data when the database has no contacts (skip with --no-demo)"
         SWITCHBOARD_ADMIN_KEY="$SWITCHBOARD_ADMIN_KEY" "$(bin_path)/switchboard" demo \
@@ -733,8 +744,7 @@ cmd_up() {
 
 cmd_down() {
     require_root
-    local i
-    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do svc_stop "${SERVICES[$i]}"; done
+    stop_services
     rmq_stop
     pg_stop
 }
@@ -874,18 +884,17 @@ conformance_venv() {
 }
 
 conformance_check() {
-    local status=0 svc
+    local status=0
     CONFORMANCE_MAIN_DATABASE=$PG_DATABASE
     CONFORMANCE_MAIN_VHOST=$SWITCHBOARD_AMQP_VHOST
-    conformance_stop_services
+    stop_services
     PG_DATABASE=${CONFORMANCE_MAIN_DATABASE}_conformance
     SWITCHBOARD_AMQP_VHOST=${CONFORMANCE_MAIN_VHOST}_conformance
     conformance_drop
     pg_provision
     rmq_provision
     rmq_apply_definitions
-    for svc in "${SERVICES[@]}"; do svc_start "$svc"; done
-    for svc in "${SERVICES[@]}"; do svc_wait_ready "$svc"; done
+    start_services "${SERVICES[@]}"
     SWITCHBOARD_ADMIN_KEY="$SWITCHBOARD_ADMIN_KEY" "$(bin_path)/switchboard" demo --gateway "$SWITCHBOARD_GATEWAY_URL" >/dev/null ||
         die "demo data could not be loaded for the conformance check"
     say "API conformance: schemathesis against $SWITCHBOARD_GATEWAY_URL/api/v1/openapi.json ($PG_DATABASE)"
@@ -894,22 +903,15 @@ conformance_check() {
     return "$status"
 }
 
-conformance_stop_services() {
-    local i
-    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do svc_stop "${SERVICES[$i]}"; done
-}
-
 # The services back on the main database and vhost, as they were before `test` (and ready), the
 # conformance database and vhost gone; also what the EXIT trap does when the check was cut short.
 conformance_restore() {
-    local svc
-    conformance_stop_services
+    stop_services
     conformance_drop
     PG_DATABASE=$CONFORMANCE_MAIN_DATABASE
     SWITCHBOARD_AMQP_VHOST=$CONFORMANCE_MAIN_VHOST
     CONFORMANCE_MAIN_DATABASE=
-    for svc in "${TEST_WAS_SVC[@]}"; do svc_start "$svc"; done
-    for svc in "${TEST_WAS_SVC[@]}"; do svc_wait_ready "$svc"; done
+    start_services "${TEST_WAS_SVC[@]}"
 }
 
 conformance_drop() {

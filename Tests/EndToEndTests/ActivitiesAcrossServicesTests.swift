@@ -12,12 +12,6 @@ import TestSupport
 struct ActivitiesAcrossServicesTests {
     let api = APIClient()
 
-    func contact(_ name: String) async throws -> String {
-        let created = try await api.post("/api/v1/contacts", ["last_name": name, "emails": [["address": "\(TestEnvironment.uniqueName("callee"))@example.com"]]])
-        try #require(created.status == 201, "\(created.text)")
-        return try #require(created.json["id"] as? String)
-    }
-
     /// The contact's timeline once it holds `count` interactions.
     func timeline(_ contactId: String, count: Int) async throws -> [[String: Any]] {
         var items: [[String: Any]] = []
@@ -32,7 +26,7 @@ struct ActivitiesAcrossServicesTests {
     @Test("a done call lands on the contact's timeline, by phone, outbound, recorded by its owner; the customer overview lists the contact's activities")
     func doneCall() async throws {
         let owner = TestEnvironment.uniqueName("owner")
-        let contactId = try await contact("Callee")
+        let contactId = try await api.newContact("Callee")
         let call = try await api.post("/api/v1/activities", [
             "kind": "call", "subject": "Follow up on the offer", "due_at": "2026-01-10T09:00:00Z", "owner": owner, "contact_id": contactId,
         ])
@@ -53,7 +47,7 @@ struct ActivitiesAcrossServicesTests {
 
     @Test("a call made from a call list lands on the contact's timeline with its outcome and notes")
     func callListCall() async throws {
-        let first = try await contact("Prospect One")
+        let first = try await api.newContact("Prospect One")
         let created = try await api.post("/api/v1/call-lists", ["name": TestEnvironment.uniqueName("Spring campaign"), "owner": "sam", "contact_ids": [first]])
         let listId = try #require(created.json["id"] as? String, "\(created.text)")
         let call = try await api.post("/api/v1/call-lists/\(listId)/entries/\(first)/calls", ["outcome": "interested", "notes": "wants a quote"])

@@ -9,12 +9,6 @@ import TestSupport
 struct ContactsReachSalesTests {
     let api = APIClient()
 
-    func contact(_ name: String) async throws -> String {
-        let created = try await api.post("/api/v1/contacts", ["last_name": name, "emails": [["address": "\(TestEnvironment.uniqueName(name))@example.com"]]])
-        try #require(created.status == 201, "\(created.text)")
-        return try #require(created.json["id"] as? String)
-    }
-
     func deal(for contact: String) async throws -> (status: Int, contactId: String?, id: String?) {
         let answer = try await api.post("/api/v1/deals", ["title": "Replica check", "contact_id": contact, "amount": ["amount": "1", "currency": "EUR"]])
         return (answer.status, answer.json["contact_id"] as? String, answer.json["id"] as? String)
@@ -22,8 +16,8 @@ struct ContactsReachSalesTests {
 
     @Test("a merge re-points the merged contact's deals to the survivor, and a deleted contact takes no new deal")
     func mergeAndDelete() async throws {
-        let survivor = try await contact("Keeper")
-        let merged = try await contact("Mergee")
+        let survivor = try await api.newContact("Keeper")
+        let merged = try await api.newContact("Mergee")
         let dealId = try #require(try await deal(for: merged).id)
 
         let merge = try await api.post("/api/v1/contacts/merge", ["survivor_id": survivor, "merged_ids": [merged]])

@@ -62,14 +62,6 @@ struct OverviewDegradedTests {
         try await body(client)
     }
 
-    func contact() async throws -> String {
-        let created = try await APIClient().post("/api/v1/contacts", [
-            "last_name": "Partial", "emails": [["address": "\(TestEnvironment.uniqueName("partial"))@example.com"]],
-        ])
-        try #require(created.status == 201, "\(created.text)")
-        return try #require(created.json["id"] as? String)
-    }
-
     func expectPartial(_ client: APIClient, contactId: String, salesStatus: String) async throws {
         let start = ContinuousClock.now
         let answer = try await client.get("/api/v1/customers/\(contactId)/overview")
@@ -89,7 +81,7 @@ struct OverviewDegradedTests {
         let closed = try SilentPort()
         let url = "http://127.0.0.1:\(closed.port)"
         closed.stop()
-        let contactId = try await contact()
+        let contactId = try await APIClient().newContact("Partial")
         try await withGateway(port: 18180, salesURL: url) { client in
             try await expectPartial(client, contactId: contactId, salesStatus: "unavailable")
         }
@@ -98,7 +90,7 @@ struct OverviewDegradedTests {
     @Test("sales hangs: it accepts and never answers; the overview answers after its deadline with sources.sales timeout")
     func salesHangs() async throws {
         let silent = try SilentPort()
-        let contactId = try await contact()
+        let contactId = try await APIClient().newContact("Partial")
         try await withGateway(port: 18182, salesURL: "http://127.0.0.1:\(silent.port)") { client in
             try await expectPartial(client, contactId: contactId, salesStatus: "timeout")
         }

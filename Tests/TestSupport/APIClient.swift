@@ -70,6 +70,17 @@ public struct APIClient: Sendable {
         }
         return try await send("POST", "\(collection)/\(id)/\(action)", json: body, headers: ["If-Match": "\"\(version)\""])
     }
+    /// A new contact named `lastName`, with an e-mail of its own so that it is nobody's duplicate; its id.
+    public func newContact(_ lastName: String) async throws -> String {
+        let created = try await post("/api/v1/contacts", [
+            "last_name": lastName, "emails": [["address": "\(TestEnvironment.uniqueName("contact"))@example.com"]],
+        ])
+        guard created.status == 201, let id = created.json["id"] as? String else {
+            throw TestFailure("the contact was not created: \(created.status) \(created.text)")
+        }
+        return id
+    }
+
     public func post(_ path: String, _ json: Any, headers: [String: String] = [:]) async throws -> Answer {
         try await send("POST", path, json: json, headers: headers)
     }

@@ -56,13 +56,13 @@ public struct Problem: Error, HTTPResponseError, Sendable, Codable, CustomString
     }
 
     public static func notFound(_ what: String) -> Problem {
-        Problem(.notFound, slug: "not-found", title: "Not found", detail: "\(what) does not exist")
+        Problem(.notFound, slug: "not-found", title: "Not found", detail: CommonReasons.notFound(what))
     }
 
     public static func versionMismatch(expected: Int64, current: Int64) -> Problem {
         Problem(
             .preconditionFailed, slug: "version-mismatch", title: "The resource has changed",
-            detail: "the request expected version \(expected) but the current version is \(current); read it again and retry",
+            detail: CommonReasons.versionMismatch(expected: expected, current: current),
             extensions: ["current_version": .number(Double(current))]
         )
     }

@@ -33,9 +33,8 @@ enum ContactsError: Error, Sendable, CustomStringConvertible {
         switch self {
         case let .invalid(errors): FieldError.summary(errors)
         case let .malformed(reason): reason
-        case let .notFound(what): "\(what) does not exist"
-        case let .versionMismatch(expected, current):
-            "the request expected version \(expected) but the current version is \(current); read it again and retry"
+        case let .notFound(what): CommonReasons.notFound(what)
+        case let .versionMismatch(expected, current): CommonReasons.versionMismatch(expected: expected, current: current)
         case let .duplicate(existing: _, id, name):
             "contact \(id) (\(name)) has the same e-mail or phone; send allow_duplicate=true to create another"
         case let .merged(id, survivor): "contact \(id.lowercased) was merged into \(survivor.lowercased); write to that one"

@@ -41,9 +41,8 @@ enum SalesError: Error, Sendable, CustomStringConvertible {
         switch self {
         case let .invalid(errors): FieldError.summary(errors)
         case let .malformed(reason): reason
-        case let .notFound(what): "\(what) does not exist"
-        case let .versionMismatch(expected, current):
-            "the request expected version \(expected) but the current version is \(current); read it again and retry"
+        case let .notFound(what): CommonReasons.notFound(what)
+        case let .versionMismatch(expected, current): CommonReasons.versionMismatch(expected: expected, current: current)
         case let .conflict(_, reason): reason
         case .noDefaultPipeline: "no default pipeline with an active stage exists; an admin sets one"
         }
