@@ -26,9 +26,10 @@ let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-h
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 var targets: [Target] = [
-    // Embeds a target's SQL/ folder in its code (EmbeddedSQL.files): migrations and functions as files.
-    .executableTarget(name: "EmbedSQLTool", path: "Shared/Plugins/EmbedSQLTool"),
-    .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["EmbedSQLTool"], path: "Shared/Plugins/EmbedSQL"),
+    // Embeds a target's SQL/ folder (EmbeddedSQL.files: migrations and functions) and Web/ folder (EmbeddedWeb.files:
+    // templates and assets) in its code.
+    .executableTarget(name: "EmbedFilesTool", path: "Shared/Plugins/EmbedFilesTool"),
+    .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedFilesTool"], path: "Shared/Plugins/EmbedFiles"),
     .target(
         name: "CAMQP",
         path: "Shared/CAMQP",
@@ -54,7 +55,7 @@ var targets: [Target] = [
         dependencies: ["AMQP", "Storage", postgres, lifecycle, logging, metrics],
         path: "Shared/Messaging",
         swiftSettings: swiftSettings,
-        plugins: ["EmbedSQL"]
+        plugins: ["EmbedFiles"]
     ),
     .target(
         name: "ServiceKit",
@@ -68,7 +69,7 @@ var targets: [Target] = [
         ],
         path: "Shared/ServiceKit",
         swiftSettings: swiftSettings,
-        plugins: ["EmbedSQL"]
+        plugins: ["EmbedFiles"]
     ),
     .target(
         name: "SwitchboardCommand",
@@ -155,6 +156,8 @@ let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Reso
         [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "Mustache", package: "swift-mustache"),
             lifecycle,
         ],
         [.embedInCode("openapi.json")]
@@ -172,7 +175,7 @@ for service in services {
             path: "Services/\(service.folder)/Library",
             resources: extras?.resources,
             swiftSettings: swiftSettings,
-            plugins: ["EmbedSQL"]
+            plugins: ["EmbedFiles"]
         )
     )
     targets.append(
@@ -204,6 +207,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: targets
 )

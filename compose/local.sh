@@ -95,8 +95,9 @@ SWITCHBOARD_GATEWAY_PORT=${PORTS[gateway]}
 ADMIN_ROLE=switchboard_admin
 PACKAGES=(postgresql-15 rabbitmq-server librabbitmq-dev amqp-tools curl)
 # What `test` needs beside them: a virtual environment for the outside clients it runs (schemathesis).
-TEST_PACKAGES=(python3-venv)
+TEST_PACKAGES=(python3-venv chromium chromium-driver)
 SCHEMATHESIS_VERSION=4.32.5
+SELENIUM_VERSION=4.51.0
 
 HEALTH_TIMEOUT=120
 STOP_TIMEOUT=20  # a service ends within 15 s of SIGTERM (README); this leaves it room before SIGKILL
@@ -738,7 +739,7 @@ cmd_up() {
         SWITCHBOARD_ADMIN_KEY="$SWITCHBOARD_ADMIN_KEY" "$(bin_path)/switchboard" demo \
             --gateway "http://$HTTP_HOST:$SWITCHBOARD_GATEWAY_PORT" || warn "demo data could not be loaded"
     fi
-    say "gateway:       http://$HTTP_HOST:$SWITCHBOARD_GATEWAY_PORT"
+    say "web app and API: http://$HTTP_HOST:$SWITCHBOARD_GATEWAY_PORT"
     say "admin API key: $SWITCHBOARD_ADMIN_KEY"
 }
 
@@ -868,18 +869,21 @@ cmd_test() {
     exit "$status"  # the EXIT trap stops what this command started and keeps this status
 }
 
-# schemathesis in .local/venv (Debian's python3 with python3-venv; PyPI, pinned), run by
-# Tests/APIConformance/run.py against the gateway with the admin key. The services run for it on a
-# database and a vhost of their own, made fresh, with the demo data: the fuzzer writes as the admin
-# (pipelines, the lost-reason catalog, custom fields…), and what it leaves must meet no later test.
+# The outside clients' checks, after the Swift tests: the web app in headless Chromium (Debian's
+# chromium and chromium-driver, driven by selenium; Tests/Browser/run.py), then schemathesis
+# (Tests/APIConformance/run.py) against the gateway with the admin key; both from PyPI, pinned, in
+# .local/venv (Debian's python3 with python3-venv). The services run for them on a database and a
+# vhost of their own, made fresh, with the demo data: the browser signs in as the demo's users,
+# the fuzzer writes as the admin (pipelines, the lost-reason catalog, custom fields…), and what
+# they leave must meet no later test.
 conformance_venv() {
     ensure_packages "${TEST_PACKAGES[@]}"
     local venv=$LOCAL/venv
-    if ! "$venv/bin/python" -c "import schemathesis, sys; sys.exit(schemathesis.__version__ != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
-        say "installing schemathesis $SCHEMATHESIS_VERSION in $venv"
+    if ! "$venv/bin/python" -c "import schemathesis, selenium, sys; sys.exit(schemathesis.__version__ != '$SCHEMATHESIS_VERSION' or selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then
+        say "installing schemathesis $SCHEMATHESIS_VERSION and selenium $SELENIUM_VERSION in $venv"
         /usr/bin/python3 -m venv "$venv" || die "python3 -m venv failed"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" </dev/null ||
-            die "pip install schemathesis failed"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" "selenium==$SELENIUM_VERSION" </dev/null ||
+            die "pip install schemathesis selenium failed"
     fi
 }
 
@@ -897,8 +901,12 @@ conformance_check() {
     start_services "${SERVICES[@]}"
     SWITCHBOARD_ADMIN_KEY="$SWITCHBOARD_ADMIN_KEY" "$(bin_path)/switchboard" demo --gateway "$SWITCHBOARD_GATEWAY_URL" >/dev/null ||
         die "demo data could not be loaded for the conformance check"
-    say "API conformance: schemathesis against $SWITCHBOARD_GATEWAY_URL/api/v1/openapi.json ($PG_DATABASE)"
-    "$LOCAL/venv/bin/python" "$REPO/Tests/APIConformance/run.py" </dev/null || status=$?
+    say "web app in headless Chromium against $SWITCHBOARD_GATEWAY_URL (screenshots in $LOCAL/browser)"
+    "$LOCAL/venv/bin/python" "$REPO/Tests/Browser/run.py" "$SWITCHBOARD_GATEWAY_URL" "$LOCAL/browser" </dev/null || status=$?
+    if [ "$status" = 0 ]; then
+        say "API conformance: schemathesis against $SWITCHBOARD_GATEWAY_URL/api/v1/openapi.json ($PG_DATABASE)"
+        "$LOCAL/venv/bin/python" "$REPO/Tests/APIConformance/run.py" </dev/null || status=$?
+    fi
     conformance_restore
     return "$status"
 }

@@ -21,15 +21,21 @@ public struct ServiceDefinition: Sendable {
     /// Its own long-running loops (an import worker, a sweeper), run beside the server and shut
     /// down with it.
     public var services: @Sendable (ServiceDependencies) -> [any Service]
+    /// The prefix of the event types it publishes, which its envelopes name as their producer and
+    /// its broker user may publish under: its name, or the part of the domain it speaks for (the
+    /// gateway keeps the users and teams and publishes `identity.*`).
+    public var eventPrefix: String
 
     public init(
         name: String,
+        eventPrefix: String? = nil,
         sql: SQLFiles = .none,
         handlers: @escaping @Sendable (ServiceDependencies) -> [EventHandler] = { _ in [] },
         routes: @escaping @Sendable (Router<ServiceRequestContext>, ServiceDependencies) -> Void = { _, _ in },
         services: @escaping @Sendable (ServiceDependencies) -> [any Service] = { _ in [] }
     ) {
         self.name = name
+        self.eventPrefix = eventPrefix ?? name
         self.sql = sql
         self.handlers = handlers
         self.routes = routes
@@ -77,7 +83,7 @@ extension ServiceDefinition {
 
     /// What its broker user may do.
     public var brokerAccess: BrokerAccess {
-        get throws { BrokerAccess(service: name, consumes: try consumedEventTypes) }
+        get throws { BrokerAccess(service: name, eventPrefix: eventPrefix, consumes: try consumedEventTypes) }
     }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A schema's SQL as the files of a target's `SQL/` folder, embedded at build time (the EmbedSQL
+/// A schema's SQL as the files of a target's `SQL/` folder, embedded at build time (the EmbedFiles
 /// plugin): `migrations/NNN_what_it_does.sql`, append-only, applied once each in version order and
 /// checksummed; and `functions/NN_name.sql`, the current definitions of the functions that are a
 /// service's read and write paths (documents, summaries, its create), applied again whenever their

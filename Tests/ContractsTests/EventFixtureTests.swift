@@ -44,6 +44,18 @@ struct EventFixtureTests {
         return value
     }
 
+    @Test("every identity fixture decodes as an envelope whose data a consumer's StaffUser (or the team's identity) reads")
+    func identity() throws {
+        for type in IdentityEvents.userTypes {
+            _ = try Self.aggregate(type, from: IdentityEvents.producer, as: StaffUser.self, id: \.id, version: \.version)
+        }
+        for type in IdentityEvents.teamTypes {
+            _ = try Self.aggregate(type, from: IdentityEvents.producer, as: Identity.self, id: \.id, version: \.version)
+        }
+        let deactivated = try Self.envelope(IdentityEvents.userDeactivated, from: IdentityEvents.producer).payload(as: StaffUser.self)
+        #expect(!deactivated.active)
+    }
+
     @Test("every contacts fixture decodes as an envelope whose data the contacts model reads")
     func contacts() throws {
         for type in ContactEvents.published where type != ContactEvents.contactLeadLinked {

@@ -64,13 +64,17 @@ struct BrokerPermissionTests {
         }
     }
 
-    @Test("a service publishes under its own prefix only: an event forged with another's prefix is refused by the broker")
+    @Test("a service publishes under its own prefix only: an event forged with another's prefix, or its name where that is not its prefix, is refused by the broker")
     func ownPrefix() async throws {
         for user in Self.services {
-            let own = try event("\(user).permission.checked", producer: user)
+            let own = try event("\(LocalStack.eventPrefix(of: user)).permission.checked", producer: LocalStack.eventPrefix(of: user))
             #expect(try await !refused(as: user) { try $0.publishConfirmed(own) }, "\(user) publishes its own event")
+            if LocalStack.eventPrefix(of: user) != user {
+                let named = try event("\(user).permission.checked", producer: user)
+                #expect(try await refused(as: user) { try $0.publishConfirmed(named) }, "\(user) publishes under its name")
+            }
             for other in Self.services where other != user {
-                let forged = try event("\(other).contact.created", producer: other)
+                let forged = try event("\(LocalStack.eventPrefix(of: other)).contact.created", producer: LocalStack.eventPrefix(of: other))
                 #expect(try await refused(as: user) { try $0.publishConfirmed(forged) }, "\(user) publishes as \(other)")
             }
         }

@@ -79,7 +79,7 @@ struct DatabaseRestartTests {
     /// as the database takes it; returns its id and when it committed.
     static func writeProbe(for service: String, _ admin: PostgresClient) async throws -> (id: UUID, at: ContinuousClock.Instant) {
         let envelope = EventEnvelope(
-            type: "\(service).\(probeType)", producer: service, aggregateId: UUID(), aggregateVersion: 1, data: .object([:])
+            type: "\(LocalStack.eventPrefix(of: service)).\(probeType)", producer: LocalStack.eventPrefix(of: service), aggregateId: UUID(), aggregateVersion: 1, data: .object([:])
         )
         let payload = String(decoding: try envelope.encoded(), as: UTF8.self)
         var binds = PostgresBindings()

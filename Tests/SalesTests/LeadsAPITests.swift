@@ -13,6 +13,11 @@ struct LeadsAPITests {
         try await SalesChecks.run { try await $0.convert() }
     }
 
+    @Test("leads list oldest first, or newest first when asked, across pages")
+    func order() async throws {
+        try await SalesChecks.run { try await $0.order() }
+    }
+
     @Test("disqualifying needs a reason; a disqualified lead does not convert until it is worked again")
     func disqualify() async throws {
         try await SalesChecks.run { try await $0.disqualify() }
@@ -111,5 +116,23 @@ extension SalesChecks {
         let fields = Set((noName.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
         #expect(fields == ["last_name", "email"])
         #expect(try await api.get("/api/v1/leads?status=disqualified&limit=5").status == 200)
+    }
+
+    /// Newest first, page after page, is the reverse of oldest first.
+    func order() async throws {
+        let owner = TestEnvironment.uniqueName("owner")
+        var made: [String] = []
+        for index in 0..<5 { made.append(try #require(try await lead(["last_name": "Order \(index)", "owner": owner])["id"] as? String)) }
+        var newest: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try await api.get("/api/v1/leads?owner=\(owner)&order=newest&limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            newest += page.items.compactMap { $0["id"] as? String }
+            cursor = page.json["next_cursor"] as? String
+        } while cursor != nil
+        let oldest = try await api.get("/api/v1/leads?owner=\(owner)").items.compactMap { $0["id"] as? String }
+        #expect(Set(oldest) == Set(made) && oldest.count == made.count)
+        #expect(newest == oldest.reversed())
+        #expect(try await api.get("/api/v1/leads?order=sideways").status == 400)
     }
 }

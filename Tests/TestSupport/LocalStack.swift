@@ -13,6 +13,10 @@ public enum LocalStack {
          ProcessInfo.processInfo.environment["SWITCHBOARD_\(service.variableStem)_PORT"].flatMap(Int.init) ?? service.port)
     }
 
+    /// The prefix of a service's event types, which its broker user may publish under: its name,
+    /// but the gateway's are the staff's `identity.*` (`ServiceDefinition.eventPrefix`).
+    public static func eventPrefix(of service: String) -> String { service == "gateway" ? "identity" : service }
+
     public static func baseURL(of service: String) -> String {
         "http://127.0.0.1:\(services.first { $0.name == service }!.port)"
     }

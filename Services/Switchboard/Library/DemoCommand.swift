@@ -23,6 +23,9 @@ struct DemoCommand: AsyncParsableCommand {
             throw ValidationError("set SWITCHBOARD_ADMIN_KEY to the admin API key")
         }
         let api = DemoAPI(base: gateway, key: key)
+        let users = try await DemoUsers(api: api).ensure()
+        defer { print("sign in at \(gateway) as\n" + DemoUsers.signIns) }
+        let owners = DemoUsers.owners(users)
         let existing = try await api.call("GET", "/api/v1/contacts?limit=1")
         if let items = existing["items"] as? [Any], !items.isEmpty {
             print("demo data not loaded: there are contacts already")
@@ -41,7 +44,7 @@ struct DemoCommand: AsyncParsableCommand {
             if let id = account["id"] as? String { accountIds.append(id) }
         }
 
-        var csv = "first_name,last_name,email,phone,position,account_id,city,region,country,lead_source,purchase_purpose,buying_priorities,payment_method,customer_type,tags,email_consent\n"
+        var csv = "first_name,last_name,email,phone,position,account_id,city,region,country,lead_source,purchase_purpose,buying_priorities,payment_method,customer_type,tags,email_consent,owner\n"
         for index in 0..<contacts {
             let first = DemoData.firstNames[random.next(DemoData.firstNames.count)]
             let last = DemoData.lastNames[random.next(DemoData.lastNames.count)]
@@ -56,6 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
                 ["cash", "card", "invoice", "bank_transfer", "direct_debit"][random.next(5)],
                 ["prospect", "customer", "customer", "former_customer", "partner"][random.next(5)],
                 ["newsletter", "vip", "trade-fair", "key-account"][random.next(4)], random.next(4) == 0 ? "false" : "true",
+                owners[index % owners.count],
             ]
             csv += fields.joined(separator: ",") + "\n"
         }
@@ -85,7 +89,7 @@ struct DemoCommand: AsyncParsableCommand {
                         "occurred_at": ISO8601DateFormatter().string(from: when),
                         "subject": DemoData.subjects[random.next(DemoData.subjects.count)],
                         "outcome": ["interested", "call back", "no answer", "order placed", "complaint resolved"][random.next(5)],
-                        "recorded_by": "demo",
+                        "recorded_by": owners[random.next(owners.count)],
                     ])
                     logged += 1
                 }
@@ -94,7 +98,7 @@ struct DemoCommand: AsyncParsableCommand {
         } while cursor != nil
         print("loaded \(accountIds.count) accounts, \(status["created"] ?? 0) contacts and \(logged) interactions")
         guard !contactIds.isEmpty else { return }
-        print("loaded " + (try await DemoSales(api: api).load(contacts: contactIds, random: &random)))
+        print("loaded " + (try await DemoSales(api: api, owners: owners).load(contacts: contactIds, random: &random)))
     }
 }
 
@@ -104,7 +108,8 @@ struct DemoAPI {
     var key: String
 
     func call(
-        _ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String = "application/json", headers: [String: String] = [:]
+        _ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String = "application/json", headers: [String: String] = [:],
+        expectJSON: Bool = true
     ) async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
@@ -117,6 +122,7 @@ struct DemoAPI {
         guard (200..<300).contains(status) else {
             throw ValidationError("\(method) \(path) answered \(status): \(String(decoding: data, as: UTF8.self))")
         }
+        guard expectJSON else { return [:] }
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     }
 }

@@ -2,11 +2,11 @@ import Foundation
 
 /// The sales part of `switchboard demo`, through the public API: a catalogue with a price list,
 /// leads at every step, deals in every stage of the default pipeline (won and lost with reasons,
-/// some with lines and quotes sent or accepted), this week's activities and a call list. The
-/// owners are names until users exist.
+/// some with lines and quotes sent or accepted), this week's activities and a call list, owned by
+/// the demo's sales people (their user ids).
 struct DemoSales {
     let api: DemoAPI
-    static let owners = ["anna.weber", "ben.jensen", "clara.rossi"]
+    let owners: [String]
 
     func load(contacts: [String], random: inout SplitMix64) async throws -> String {
         let products = try await catalogue()
@@ -21,7 +21,7 @@ struct DemoSales {
             var deal = try await api.call("POST", "/api/v1/deals", json: [
                 "title": "\(DemoData.dealTopics[index % DemoData.dealTopics.count]) \(index + 1)", "contact_id": contact,
                 "amount": ["amount": "\(1_000 + random.next(90) * 500).00", "currency": "EUR"],
-                "stage_id": stages[index % stages.count], "owner": Self.owners[index % Self.owners.count],
+                "stage_id": stages[index % stages.count], "owner": owners[index % owners.count],
                 "expected_close_date": Self.day(in: 7 + random.next(120)),
             ])
             deals += 1
@@ -45,7 +45,7 @@ struct DemoSales {
         let activities = try await loadActivities(contacts: contacts, random: &random)
         let listed = Array(contacts.shuffled(using: &random).prefix(25))
         _ = try await api.call("POST", "/api/v1/call-lists", json: [
-            "name": "Reactivation calls", "contact_ids": listed, "owner": Self.owners[0],
+            "name": "Reactivation calls", "contact_ids": listed, "owner": owners[0],
             "script": "Ask about this season's needs; offer the new catalogue.",
         ])
         return "\(products.count) products, \(leads) leads, \(deals) deals, \(quotes) quotes, \(activities) activities and a call list"
@@ -76,7 +76,7 @@ struct DemoSales {
             let last = DemoData.lastNames[random.next(DemoData.lastNames.count)]
             let lead = try await api.call("POST", "/api/v1/leads", json: [
                 "first_name": first, "last_name": last, "company": "\(DemoData.companyWords[index % DemoData.companyWords.count]) Trading",
-                "email": "\(first).\(last).lead\(index)@example.org".lowercased(), "owner": Self.owners[index % Self.owners.count],
+                "email": "\(first).\(last).lead\(index)@example.org".lowercased(), "owner": owners[index % owners.count],
                 "source": ["web", "referral", "exhibition", "advertising", "cold_call"][index % 5], "status": index % 2 == 0 ? "new" : "contacted",
             ])
             switch index % 6 {
@@ -95,7 +95,7 @@ struct DemoSales {
             _ = try await api.call("POST", "/api/v1/activities", json: [
                 "kind": ["call", "meeting", "task"][index % 3], "subject": DemoData.subjects[index % DemoData.subjects.count],
                 "due_at": ISO8601DateFormatter().string(from: due), "contact_id": contacts[random.next(contacts.count)],
-                "owner": Self.owners[index % Self.owners.count], "duration_minutes": [15, 30, 60][index % 3],
+                "owner": owners[index % owners.count], "duration_minutes": [15, 30, 60][index % 3],
             ])
         }
         return 24

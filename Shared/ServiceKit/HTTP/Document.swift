@@ -92,6 +92,7 @@ extension PostgresConnection {
 /// request.
 public struct MissingRow: Error, CustomStringConvertible {
     public var statement: String
+    public init(statement: String) { self.statement = statement }
     public var description: String { "no row came back from: \(statement.prefix(200))" }
 }
 

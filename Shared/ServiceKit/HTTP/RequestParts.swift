@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Messaging
 
 extension RequestContext {
     /// A UUID path parameter; anything else is a 400 naming the parameter.
@@ -39,3 +40,23 @@ extension Request {
 
 /// The ETag of a resource version.
 public func entityTag(_ version: Int64) -> String { "\"\(version)\"" }
+
+extension Request {
+    /// A PATCH's JSON merge patch, without its `version` member, and the version it expects
+    /// (`If-Match`, else that member; neither is a 428).
+    public func mergePatch(context: some RequestContext) async throws -> (patch: JSONValue, expectedVersion: Int64) {
+        let body = try await jsonBody(context: context)
+        var patch = try APICoding.decode(JSONValue.self, from: body)
+        var bodyVersion: Int64?
+        if case var .object(members) = patch {
+            switch members["version"] {
+            case nil, .null?: break
+            case let .number(number)? where Int64(exactly: number) != nil: bodyVersion = Int64(exactly: number)
+            default: throw Problem.validation([FieldError("version", "must be the integer version you read")])
+            }
+            members["version"] = nil
+            patch = .object(members)
+        }
+        return (patch, try expectedVersion(bodyVersion: bodyVersion))
+    }
+}

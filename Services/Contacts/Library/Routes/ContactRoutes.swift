@@ -104,6 +104,14 @@ extension ContactsStores {
             try query.check()
             return try await interactions.timeline(contactId: id, channel: channel, page: page).response()
         }
+        api.get("/interactions") { request, _ in
+            var query = QueryReader(request)
+            let who = query.string("recorded_by") ?? ""
+            let page = query.page([.timestamp, .uuid])
+            if who.isEmpty { query.fail("recorded_by", "is required: whose interactions") }
+            try query.check()
+            return try await interactions.recorded(by: who, page: page).response()
+        }
         api.post("/contacts/:id/interactions") { request, context in
             let id = try context.uuidParameter("id")
             let input = try await request.decodeJSON(InteractionFields.self, context: context)

@@ -81,4 +81,18 @@ struct InteractionStore: ServiceStore {
         try sql.appendPage(page, in: Keyset([("i.occurred_at", "::timestamptz"), ("i.id", "::uuid")], descending: true))
         return try await client.page(sql.query, limit: page.limit, logger: logger)
     }
+
+    /// What one person recorded, newest first, each with its contact's name: their recent work.
+    func recorded(by who: String, page: PageRequest) async throws -> RawPage {
+        var sql = SQLBuilder()
+        sql.append("""
+            SELECT (\(schema.quoted).interaction_document(i)::jsonb
+                    || jsonb_build_object('contact_name', nullif(concat_ws(' ', c.first_name, c.last_name), '')))::text,
+                ARRAY[to_char(i.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), i.id::text]
+            FROM \(interactions) i JOIN \(schema.table("contacts")) c ON c.id = i.contact_id
+            WHERE i.recorded_by = \(try sql.bind(who))
+            """)
+        try sql.appendPage(page, in: Keyset([("i.occurred_at", "::timestamptz"), ("i.id", "::uuid")], descending: true))
+        return try await client.page(sql.query, limit: page.limit, logger: logger)
+    }
 }

@@ -26,26 +26,12 @@ final class APIKeyStore: Sendable {
         self.schema = schema
         self.client = client
         self.logger = logger
-        adminKeyHash = adminKey.flatMap { $0.isEmpty ? nil : Self.hash($0) }
+        adminKeyHash = adminKey.flatMap { $0.isEmpty ? nil : SecretToken.hash($0) }
     }
-
-    /// Lowercase hex of the key's SHA-256. Every request hashes its key: `String(format:)` per
-    /// byte was about 8% of the gateway's CPU under the overview benchmark.
-    static func hash(_ key: String) -> String {
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Array(key.utf8)) {
-            hex.append(hexDigits[Int(byte >> 4)])
-            hex.append(hexDigits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The caller a bearer token belongs to, or nil.
     func caller(for key: String) async throws -> Caller? {
-        let hash = Self.hash(key)
+        let hash = SecretToken.hash(key)
         if hash == adminKeyHash { return Caller(id: "admin", role: .admin) }
         let now = ContinuousClock.now
         if let cached = cache.withLock({ $0[hash] }), cached.expires > now { return cached.caller }
@@ -77,14 +63,12 @@ final class APIKeyStore: Sendable {
         guard (1...200).contains(name.count) else {
             throw Problem.validation([FieldError("name", "must be 1 to 200 characters")])
         }
-        var random = SystemRandomNumberGenerator()
-        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
-        let key = "sb_" + secret
+        let key = "sb_" + SecretToken.make()
         let id = UUID()
         var sql = SQLBuilder()
         sql.append("""
             INSERT INTO \(schema.table("api_keys")) (id, name, role, key_hash, prefix)
-            VALUES (\(try sql.bind(id)), \(try sql.bind(name)), \(try sql.bind(request.role.rawValue)), \(try sql.bind(Self.hash(key))),
+            VALUES (\(try sql.bind(id)), \(try sql.bind(name)), \(try sql.bind(request.role.rawValue)), \(try sql.bind(SecretToken.hash(key))),
                 \(try sql.bind(String(key.prefix(10)))))
             RETURNING (\(Self.documentSQL) || jsonb_build_object('key', \(try sql.bind(key))))::text
             """)

@@ -29,7 +29,8 @@ struct CustomerOverview: Sendable {
     static let contactsMissing = #""contact":null,"account":null,"interactions":[]"#
     static let salesMissing = #""deals":null,"activities":null"#
 
-    func answer(_ contactId: UUID, caller: Caller) async throws -> Response {
+    /// The overview as JSON.
+    func answer(_ contactId: UUID, caller: Caller) async throws -> ByteBuffer {
         let id = contactId.lowercased
         async let contactsPart = part(contacts, "/api/v1/contacts/\(id)/summary", caller: caller)
         async let salesPart = part(sales, "/api/v1/customers/\(id)/sales", caller: caller)
@@ -59,7 +60,7 @@ struct CustomerOverview: Sendable {
         body.writeString(#""sources":"#)
         body.writeBytes(try APICoding.encoder.encode(sources))
         body.writeString("}")
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        return body
     }
 
     /// One service's answer to one read. A 404 is the contact's absence (the whole overview's

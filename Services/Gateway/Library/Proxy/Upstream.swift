@@ -81,7 +81,7 @@ struct Upstream: Sendable {
         return (read.status.code, read.headers, read.body)
     }
 
-    private func send(_ request: HTTPClientRequest, caller: Caller, timeout: Duration) async throws -> Answer {
+    func send(_ request: HTTPClientRequest, caller: Caller, timeout: Duration) async throws -> Answer {
         var outgoing = request
         outgoing.headers.add(name: "X-Switchboard-Caller", value: "\(caller.id) \(caller.role.rawValue)")
         outgoing.headers.add(name: GatewayCredential.header, value: token)

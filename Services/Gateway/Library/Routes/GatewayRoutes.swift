@@ -12,6 +12,8 @@ import Storage
 /// on request, and hands the call to the service that owns the data.
 struct GatewayRoutes: Sendable {
     let keys: APIKeyStore
+    let users: UserStore
+    let teams: TeamStore
     let idempotency: IdempotencyStore
     let upstreams: [String: Upstream]
     let logger: Logger
@@ -36,12 +38,8 @@ struct GatewayRoutes: Sendable {
         let overview = APIDescription.permission(.get, "/api/v1/customers/:contact_id/overview")
         router.get("/api/v1/customers/:contact_id/overview") { request, context in
             let caller = try await authorize(request, overview)
-            let contactId = try context.uuidParameter("contact_id")
-            guard let contacts = upstreams["contacts"], let sales = upstreams["sales"] else {
-                throw Problem(.serviceUnavailable, slug: "upstream-unavailable", detail: "the contacts and sales services are not configured")
-            }
-            return try await CustomerOverview(contacts: contacts, sales: sales, timeout: overviewTimeout, logger: logger)
-                .answer(contactId, caller: caller)
+            let body = try await self.overview(try context.uuidParameter("contact_id"), caller)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
         router.get("/api/v1/openapi.json") { _, _ in
             Response(
@@ -50,27 +48,23 @@ struct GatewayRoutes: Sendable {
             )
         }
         let keys = keys
-        let (listKeys, createKey, revokeKey) = (
-            APIDescription.permission(.get, "/api/v1/api-keys"), APIDescription.permission(.post, "/api/v1/api-keys"),
-            APIDescription.permission(.delete, "/api/v1/api-keys/:id")
-        )
-        router.get("/api/v1/api-keys") { request, _ in
-            _ = try await authorize(request, listKeys)
-            return try await withinDeadline(Self.ownTimeout) { try await keys.list().response() }
+        own(router, .get, "/api/v1/api-keys") { _, _, _ in try await keys.list().response() }
+        own(router, .post, "/api/v1/api-keys") { request, context, _ in
+            APICoding.rawResponse(try await keys.create(try await request.decodeJSON(APIKeyStore.NewKey.self, context: context)), status: .created)
         }
-        router.post("/api/v1/api-keys") { request, context in
-            _ = try await authorize(request, createKey)
-            let new = try await request.decodeJSON(APIKeyStore.NewKey.self, context: context)
-            return try await withinDeadline(Self.ownTimeout) { APICoding.rawResponse(try await keys.create(new), status: .created) }
+        own(router, .delete, "/api/v1/api-keys/:id") { _, context, _ in
+            try await keys.revoke(try context.uuidParameter("id"))
+            return Response(status: .noContent)
         }
-        router.delete("/api/v1/api-keys/:id") { request, context in
-            _ = try await authorize(request, revokeKey)
-            let id = try context.uuidParameter("id")
-            return try await withinDeadline(Self.ownTimeout) {
-                try await keys.revoke(id)
-                return Response(status: .noContent)
-            }
+        registerIdentity(on: router)
+    }
+
+    /// The customer overview of a contact, as the API and the contact's page show it.
+    func overview(_ contactId: UUID, _ caller: Caller) async throws -> ByteBuffer {
+        guard let contacts = upstreams["contacts"], let sales = upstreams["sales"] else {
+            throw Problem(.serviceUnavailable, slug: "upstream-unavailable", detail: "the contacts and sales services are not configured")
         }
+        return try await CustomerOverview(contacts: contacts, sales: sales, timeout: overviewTimeout, logger: logger).answer(contactId, caller: caller)
     }
 
     /// JSON with sorted keys and no spacing, so the same request written another way has the same
@@ -220,7 +214,7 @@ struct GatewayRoutes: Sendable {
     }
 
     /// `body`, or a 504 once `limit` has passed.
-    private func withinDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func withinDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             return try await abandonable(limit: limit, body)
         } catch is DeadlineExceeded {

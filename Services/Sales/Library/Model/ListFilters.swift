@@ -16,7 +16,14 @@ struct LeadFilter: Sendable {
     var source: LeadSource?
     var owner: String?
     var campaign: UUID?
+    var order: CreationOrder = .oldest
     var page = PageRequest()
+}
+
+/// Which end of a list by creation comes first: the oldest (the default, a stable read of
+/// everything), or the newest (an inbox of what just came in).
+enum CreationOrder: String, CaseIterable, Sendable {
+    case oldest, newest
 }
 
 /// Which activities a list shows, by due time.
@@ -55,5 +62,7 @@ struct DealFilter: Sendable {
     var contact: UUID?
     var account: UUID?
     var updatedSince: Date?
+    /// Part of the title, any case: what a search box sends.
+    var search: String?
     var page = PageRequest()
 }

@@ -23,6 +23,7 @@ extension LeadFilter {
         source = query.oneOf("source", LeadSource.self)
         owner = query.string("owner")
         campaign = query.uuid("campaign_id")
+        order = query.oneOf("order", CreationOrder.self) ?? .oldest
         page = query.page([.timestamp, .uuid])
         try query.check()
     }
@@ -80,6 +81,7 @@ extension DealFilter {
         contact = query.uuid("contact_id")
         account = query.uuid("account_id")
         updatedSince = query.date("updated_since")
+        search = query.string("q")
         page = query.page([.timestamp, .uuid])
         try query.check()
     }

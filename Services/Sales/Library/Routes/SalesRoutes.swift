@@ -50,9 +50,8 @@ extension SalesStores {
         }
         api.get("/leads/:id") { _, context in try await leads.get(try context.uuidParameter("id")).response() }
         api.patch("/leads/:id") { request, context in
-            let body = try await request.jsonBody(context: context)
-            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(VersionField.self, from: body).version)
-            return try await leads.update(try context.uuidParameter("id"), patch: try Self.patch(body), expectedVersion: version).response()
+            let (patch, version) = try await request.mergePatch(context: context)
+            return try await leads.update(try context.uuidParameter("id"), patch: patch, expectedVersion: version).response()
         }
         api.delete("/leads/:id") { request, context in
             let id = try context.uuidParameter("id")
@@ -84,9 +83,8 @@ extension SalesStores {
         }
         api.get("/products/:id") { _, context in try await catalog.product(try context.uuidParameter("id")).response() }
         api.patch("/products/:id") { request, context in
-            let body = try await request.jsonBody(context: context)
-            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(VersionField.self, from: body).version)
-            return try await catalog.updateProduct(try context.uuidParameter("id"), patch: try Self.patch(body), expectedVersion: version).response()
+            let (patch, version) = try await request.mergePatch(context: context)
+            return try await catalog.updateProduct(try context.uuidParameter("id"), patch: patch, expectedVersion: version).response()
         }
         api.get("/price-lists") { _, _ in try await catalog.listPriceLists().response() }
         api.post("/price-lists") { request, context in
@@ -147,9 +145,8 @@ extension SalesStores {
         }
         api.get("/activities/:id") { _, context in try await activities.get(try context.uuidParameter("id")).response() }
         api.patch("/activities/:id") { request, context in
-            let body = try await request.jsonBody(context: context)
-            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(VersionField.self, from: body).version)
-            return try await activities.update(try context.uuidParameter("id"), patch: try Self.patch(body), expectedVersion: version).response()
+            let (patch, version) = try await request.mergePatch(context: context)
+            return try await activities.update(try context.uuidParameter("id"), patch: patch, expectedVersion: version).response()
         }
         api.delete("/activities/:id") { request, context in
             let id = try context.uuidParameter("id")
@@ -210,9 +207,8 @@ extension SalesStores {
         }
         api.get("/deals/:id") { _, context in try await deals.get(try context.uuidParameter("id")).response() }
         api.patch("/deals/:id") { request, context in
-            let body = try await request.jsonBody(context: context)
-            let version = try request.expectedVersion(bodyVersion: try APICoding.decode(VersionField.self, from: body).version)
-            return try await deals.update(try context.uuidParameter("id"), patch: try Self.patch(body), expectedVersion: version).response()
+            let (patch, version) = try await request.mergePatch(context: context)
+            return try await deals.update(try context.uuidParameter("id"), patch: patch, expectedVersion: version).response()
         }
         api.delete("/deals/:id") { request, context in
             let id = try context.uuidParameter("id")
@@ -248,19 +244,5 @@ extension SalesStores {
     static func optionalVersion(_ request: Request, _ bodyVersion: Int64?) throws -> Int64? {
         request.headers[.ifMatch] == nil && bodyVersion == nil ? nil : try request.expectedVersion(bodyVersion: bodyVersion)
     }
-
-    /// A merge patch without `version`, which says what the patch expects rather than what it changes.
-    static func patch(_ body: Data) throws -> JSONValue {
-        var patch = try APICoding.decode(JSONValue.self, from: body)
-        if case var .object(members) = patch {
-            members["version"] = nil
-            patch = .object(members)
-        }
-        return patch
-    }
 }
 
-/// The `version` member of a patch body.
-struct VersionField: Decodable {
-    var version: Int64?
-}

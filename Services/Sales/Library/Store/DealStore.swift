@@ -44,6 +44,7 @@ struct DealStore: ServiceStore {
         if let contact = filter.contact { sql.append(" AND d.contact_id = \(try sql.bind(contact))") }
         if let account = filter.account { sql.append(" AND d.account_id = \(try sql.bind(account))") }
         if let updatedSince = filter.updatedSince { sql.append(" AND d.updated_at >= \(try sql.bind(updatedSince))") }
+        if let search = filter.search { sql.append(" AND lower(d.title) LIKE \(try sql.bind(containsPattern(search.lowercased())))") }
         try sql.appendPage(filter.page, in: .creation("d"))
         return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }

@@ -23,7 +23,7 @@ struct LeadStore: ServiceStore {
         )
     }
 
-    /// Oldest first, keyset-paged by creation.
+    /// Oldest first (or newest first), keyset-paged by creation.
     func list(_ filter: LeadFilter) async throws -> RawPage {
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(l.created_at), l.id::text] FROM \(leads) l WHERE l.deleted_at IS NULL")
@@ -31,7 +31,7 @@ struct LeadStore: ServiceStore {
         if let source = filter.source { sql.append(" AND l.source = \(try sql.bind(source.rawValue))") }
         if let owner = filter.owner { sql.append(" AND l.owner = \(try sql.bind(owner))") }
         if let campaign = filter.campaign { sql.append(" AND l.campaign_id = \(try sql.bind(campaign))") }
-        try sql.appendPage(filter.page, in: .creation("l"))
+        try sql.appendPage(filter.page, in: .creation("l", descending: filter.order == .newest))
         return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 

@@ -1,0 +1,23 @@
+import Logging
+import ServiceLifecycle
+
+/// Every few minutes deletes what nobody will read again: expired idempotency records (the table
+/// holds a day of keys), and sessions and failed sign-ins long past.
+struct Sweeper: Service {
+    let idempotency: IdempotencyStore
+    let sessions: SessionStore
+    let logger: Logger
+    var interval = Duration.seconds(300)
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await idempotency.sweep()
+                try await sessions.sweep()
+            } catch {
+                logger.warning("sweep failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

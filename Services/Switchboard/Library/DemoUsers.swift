@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+
+/// The demo's staff, made through the public API and given a password through the page that a
+/// new user's one-time link opens, as a person would: an admin, a sales manager who leads the
+/// sales team, and two sales reps. Everyone signs in with `password`.
+struct DemoUsers {
+    let api: DemoAPI
+    static let password = "switchboard-demo"
+    static let people: [(name: String, email: String, role: String, title: String)] = [
+        ("Ada Lovelace", "ada.lovelace@example.com", "admin", "administrator"),
+        ("Sam Okafor", "sam.okafor@example.com", "sales", "sales manager"),
+        ("Anna Weber", "anna.weber@example.com", "sales", "sales rep"),
+        ("Ben Jensen", "ben.jensen@example.com", "sales", "sales rep"),
+    ]
+
+    /// The demo users' ids by e-mail, made where missing.
+    func ensure() async throws -> [String: String] {
+        var ids: [String: String] = [:]
+        for user in try await api.call("GET", "/api/v1/users")["items"] as? [[String: Any]] ?? [] {
+            if let email = (user["email"] as? String)?.lowercased(), let id = user["id"] as? String { ids[email] = id }
+        }
+        for person in Self.people where ids[person.email] == nil {
+            let user = try await api.call("POST", "/api/v1/users", json: [
+                "name": person.name, "email": person.email, "role": person.role, "time_zone": "Europe/Berlin",
+            ])
+            guard let id = user["id"] as? String, let path = (user["password_link"] as? [String: Any])?["path"] as? String else {
+                throw ValidationError("the user \(person.email) was not created: \(user)")
+            }
+            let form = "password=\(Self.password)&repeat=\(Self.password)"
+            _ = try await api.call("POST", path, body: Data(form.utf8), contentType: "application/x-www-form-urlencoded", expectJSON: false)
+            ids[person.email] = id
+        }
+        let teams = try await api.call("GET", "/api/v1/teams")["items"] as? [[String: Any]] ?? []
+        if !teams.contains(where: { $0["name"] as? String == "Sales" }) {
+            _ = try await api.call("POST", "/api/v1/teams", json: [
+                "name": "Sales", "lead_id": ids["sam.okafor@example.com"]!,
+                "member_ids": Self.people.filter { $0.role == "sales" }.compactMap { ids[$0.email] },
+            ])
+        }
+        return ids
+    }
+
+    /// The ids of the sales people, who own the demo's customers and deals.
+    static func owners(_ ids: [String: String]) -> [String] {
+        people.filter { $0.role == "sales" }.compactMap { ids[$0.email] }
+    }
+
+    static var signIns: String {
+        people.map { "    \($0.email.padding(toLength: 26, withPad: " ", startingAt: 0)) \($0.title)" }.joined(separator: "\n")
+            + "\n    password for each: \(password)"
+    }
+}
