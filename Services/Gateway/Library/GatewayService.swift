@@ -7,7 +7,8 @@ import ServiceKit
 import Storage
 
 /// The gateway: the one public HTTP API and the web app. It owns the `gateway` schema (API keys,
-/// idempotency records, the staff's users, teams and sessions) and publishes `identity.*`.
+/// idempotency records, the staff's users, teams, sessions and calendar feeds, the customers'
+/// portal accounts) and publishes `identity.*`.
 public enum GatewayService {
     public static let definition = ServiceDefinition(
         name: "gateway",
@@ -24,38 +25,21 @@ public enum GatewayService {
                     client: httpClient, token: token, logger: dependencies.logger
                 )
             }
-            let users = UserStore(service: dependencies)
+            let users = UserStore(service: dependencies), teams = TeamStore(service: dependencies)
             let routes = GatewayRoutes(
                 keys: APIKeyStore(
                     schema: dependencies.schema, client: dependencies.client,
                     adminKey: environment.optionalSecret("admin.key"), logger: dependencies.logger
                 ),
-                users: users, teams: TeamStore(service: dependencies),
+                users: users, teams: teams,
                 idempotency: idempotencyStore(dependencies),
                 upstreams: upstreams, logger: dependencies.logger,
                 overviewTimeout: .milliseconds(Int64(environment.int("overview.timeout.ms", default: 1500))),
                 maximumUploadBytes: Int64(environment.int("import.max.bytes", default: 2 << 30))
             )
             routes.register(on: router)
-            let access = WebAccess(
-                sessions: sessionStore(dependencies), renderer: .shared,
-                secureCookies: environment.string("web.secure.cookies", default: "false") == "true", logger: dependencies.logger
-            )
-            SignInPages(access: access, users: users).register(on: router)
-            let api = ServiceAPI(upstreams: upstreams)
-            StaffPages(access: access, api: api, users: users, overview: routes.overview).register(on: router)
-            ContactEditPage(access: access, api: api, users: users).register(on: router)
-            AccountPages(access: access, api: api, users: users).register(on: router)
-            ImportPages(access: access, api: api).register(on: router)
-            DealPages(access: access, api: api, users: users).register(on: router)
-            ActivityPages(access: access, api: api, users: users, teams: TeamStore(service: dependencies), feeds: CalendarFeedStore(service: dependencies))
+            WebApp(dependencies: dependencies, upstreams: upstreams, users: users, teams: teams, routes: routes, sessions: sessionStore(dependencies))
                 .register(on: router)
-            CallListPages(access: access, api: api, users: users).register(on: router)
-            DuplicatePages(access: access, api: api).register(on: router)
-            LeadPages(access: access, api: api, users: users).register(on: router)
-            DashboardPages(access: access, api: api, users: users).register(on: router)
-            AdminPages(access: access, users: users).register(on: router)
-            PortalPages(access: access, api: api, portal: PortalStore(service: dependencies, sessions: access.sessions)).register(on: router)
         },
         services: { dependencies in
             [

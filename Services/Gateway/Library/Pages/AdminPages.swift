@@ -4,10 +4,12 @@ import Hummingbird
 import Messaging
 import ServiceKit
 
-/// Administration: the users (create, deactivate, reactivate, reset a password). Only admins.
+/// Administration: the users (create, edit with their teams and absence, deactivate, reactivate,
+/// reset a password). Only admins.
 struct AdminPages: Sendable {
     let access: WebAccess
     let users: UserStore
+    let teams: TeamStore
 
     var renderer: PageRenderer { access.renderer }
     static let admins: @Sendable (Role) -> Bool = { $0 == .admin }
@@ -39,6 +41,25 @@ struct AdminPages: Sendable {
                 throw PageOutcome.redirect("/admin/users")
             }
         }
+        access.page(router, .get, "/admin/users/:id", allowed: Self.admins) { _, context, visit in
+            try await edit(try context.uuidParameter("id"), visit, typed: nil, problem: nil)
+        }
+        access.page(router, .post, "/admin/users/:id", allowed: Self.admins) { _, context, visit in
+            let id = try context.uuidParameter("id")
+            let form = visit.form
+            let absence: JSONValue = form["away_from"] == nil && form["away_to"] == nil
+                ? .null : .object(["from": .string(form["away_from"] ?? ""), "to": .string(form["away_to"] ?? "")])
+            let patch = JSONValue.object([
+                "name": .string(form["name"] ?? ""), "email": .string(form["email"] ?? ""), "role": .string(form["role"] ?? ""),
+                "time_zone": .string(form["time_zone"] ?? ""), "out_of_office": absence, "team_ids": .array(form.all("team_ids").map(JSONValue.string)),
+            ])
+            do {
+                _ = try await users.update(id, patch: patch, expectedVersion: Int64(form["version"] ?? "") ?? 0)
+            } catch let problem as Problem where (400..<500).contains(problem.statusCode) && problem.statusCode != 404 {
+                return try await edit(id, visit, typed: form, problem: problem)
+            }
+            throw PageOutcome.redirect("/admin/users")
+        }
         access.page(router, .post, "/admin/users/:id/password-link", allowed: Self.admins) { request, context, visit in
             let id = try context.uuidParameter("id")
             let link = try await users.resetLink(id)
@@ -64,5 +85,41 @@ struct AdminPages: Sendable {
             values["link"] = ["url": "\(access.secureCookies ? "https" : "http")://\(host)\(link.path)", "expires": link.expiresAt, "who": who]
         }
         return renderer.page("admin-users", values, status: status)
+    }
+
+    /// A user's form: as stored, or as typed with the refusal's messages beside the fields.
+    private func edit(_ id: UUID, _ visit: WebAccess.Visit, typed: FormData?, problem: Problem?) async throws -> Response {
+        let user: JSONValue
+        do {
+            user = try await users.get(id).json
+        } catch let missing as Problem where missing.statusCode == 404 {
+            throw PageOutcome.notFound
+        }
+        let chosenTeams = typed.map { Set($0.all("team_ids")) } ?? Set(user["team_ids"]?.array?.compactMap(\.string) ?? [])
+        let role = typed?["role"] ?? user["role"]?.string ?? ""
+        var values = visit.values
+        values["user"] = [
+            "id": id.lowercased, "version": user["version"]?.number.map { Int64($0) } ?? 0,
+            "name": typed?["name"] ?? user["name"]?.string ?? "", "email": typed?["email"] ?? user["email"]?.string ?? "",
+            "time_zone": typed?["time_zone"] ?? user["time_zone"]?.string ?? "",
+            "away_from": typed?["away_from"] ?? user["out_of_office"]?["from"]?.string ?? "",
+            "away_to": typed?["away_to"] ?? user["out_of_office"]?["to"]?.string ?? "",
+        ] as [String: Any]
+        values["roles"] = Role.allCases.map { ["value": $0.rawValue, "selected": $0.rawValue == role] }
+        values["teams"] = try await teams.list().items.compactMap { text -> [String: Any]? in
+            guard let team = try? APICoding.decoder.decode(JSONValue.self, from: Data(text.utf8)), let teamId = team["id"]?.string else { return nil }
+            return ["id": teamId, "name": team["name"]?.string ?? "", "checked": chosenTeams.contains(teamId)]
+        }
+        var status = HTTPResponse.Status.ok
+        if let problem {
+            var fieldErrors: [String: String] = [:]
+            for error in problem.errors where fieldErrors[error.field] == nil { fieldErrors[error.field.replacingOccurrences(of: ".", with: "_")] = error.message }
+            values["fieldErrors"] = fieldErrors
+            values["error"] = problem.statusCode == 412
+                ? "Someone else changed this user meanwhile. The form shows what you typed over their version; save again to keep yours."
+                : (fieldErrors.isEmpty ? problem.detail : "Not saved; see the fields below.")
+            status = problem.statusCode == 412 ? .conflict : .unprocessableContent
+        }
+        return renderer.page("admin-user", values, status: status)
     }
 }

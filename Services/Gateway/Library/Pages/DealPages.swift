@@ -13,6 +13,8 @@ struct DealPages: Sendable {
     let users: UserStore
 
     var renderer: PageRenderer { access.renderer }
+    /// The oldest open deals of a stage on its column; the rest are counted, and an owner filter finds them.
+    static let cardsPerColumn = 50
 
     func register(on router: Router<ServiceRequestContext>) {
         access.page(router, .get, "/deals") { request, _, visit in try await board(request, visit, error: nil) }
@@ -122,31 +124,48 @@ struct DealPages: Sendable {
             ?? pipelines.first(where: { $0["is_default"]?.bool == true }) ?? pipelines.first
         else { return renderer.page("deals-board", visit.values.merging(["columns": [Any](), "error": "There is no pipeline yet."]) { $1 }) }
         let pipelineId = pipeline["id"]?.string ?? ""
-        let owner = request.uri.queryParameters.get("owner")?.trimmed.nonEmpty
-        // A board shows every open deal of the pipeline: pages of 200 until the last (at most 1,000).
-        var deals: [JSONValue] = []
-        var cursor: String?
-        repeat {
-            let page = try await api.get(
-                "/api/v1/deals", query: [("pipeline_id", pipelineId), ("status", "open"), ("owner", owner), ("limit", "200"), ("cursor", cursor)],
-                as: visit.caller
-            )
-            deals += page["items"]?.array ?? []
-            cursor = page["next_cursor"]?.string
-        } while cursor != nil && deals.count < 1_000
-        let staff = try await users.names()
+        // My deals unless another's or everyone's (`all`) are asked for: what a rep works on.
+        let chosen = request.uri.queryParameters.get("owner")?.trimmed.nonEmpty ?? visit.session.userId.lowercased
+        let owner = chosen == "all" ? nil : chosen
+        // Each column's count and sum from the funnel report, and its first cards, all side by side:
+        // a pipeline of a million deals is as quick to show as one of ten.
         let stages = pipeline["stages"]?.array ?? []
+        async let funnel = api.get("/api/v1/reports/funnel", query: [("pipeline_id", pipelineId), ("owner", owner)], as: visit.caller)
+        let cards = try await withThrowingTaskGroup(of: (String, [JSONValue]).self) { group in
+            for stage in stages {
+                let stageId = stage["id"]?.string ?? ""
+                group.addTask {
+                    let page = try await api.get(
+                        "/api/v1/deals",
+                        query: [("pipeline_id", pipelineId), ("stage_id", stageId), ("status", "open"), ("owner", owner), ("limit", "\(Self.cardsPerColumn)")],
+                        as: visit.caller
+                    )
+                    return (stageId, page["items"]?.array ?? [])
+                }
+            }
+            return try await group.reduce(into: [String: [JSONValue]]()) { $0[$1.0] = $1.1 }
+        }
+        let counts = Dictionary(
+            (try await funnel)["stages"]?.array?.compactMap { stage in stage["stage_id"]?.string.map { ($0, stage["open"] ?? .null) } } ?? [],
+            uniquingKeysWith: { first, _ in first }
+        )
+        let staff = try await users.names()
         var values = visit.values
         values["pipelines"] = pipelines.map { ["id": $0["id"]?.string ?? "", "name": $0["name"]?.string ?? "", "selected": $0["id"]?.string == pipelineId] }
         values["owners"] = try await users.list(activeOnly: true).items.compactMap { text -> [String: Any]? in
             guard let user = try? APICoding.decoder.decode(JSONValue.self, from: Data(text.utf8)), let id = user["id"]?.string else { return nil }
-            return ["id": id, "name": user["name"]?.string ?? "", "selected": id == owner]
+            return ["id": id, "name": user["name"]?.string ?? "", "selected": id == chosen]
         }
+        values["everyone"] = owner == nil
         values["columns"] = stages.map { stage -> [String: Any] in
             let stageId = stage["id"]?.string ?? ""
-            let here = deals.filter { $0["stage_id"]?.string == stageId }
-            return [
-                "id": stageId, "name": stage["name"]?.string ?? "", "count": here.count, "total": StaffPages.total(here),
+            let here = cards[stageId] ?? []
+            let open = counts[stageId]
+            let count = open?["count"]?.number.map(Int.init) ?? here.count
+            let sums = (open?["amounts"]?.array ?? []).map(StaffPages.money).joined(separator: " + ")
+            return StaffPages.compact([
+                "id": stageId, "name": stage["name"]?.string ?? "", "count": count, "total": sums.isEmpty ? StaffPages.total(here) : sums,
+                "more": count > here.count ? count - here.count : nil,
                 "deals": here.map { deal -> [String: Any] in
                     [
                         "id": deal["id"]?.string ?? "", "title": deal["title"]?.string ?? "", "amount": StaffPages.money(deal["amount"]),
@@ -155,7 +174,7 @@ struct DealPages: Sendable {
                             + [["value": "won", "label": "Won", "current": false]],
                     ]
                 },
-            ]
+            ])
         }
         if let error { values["error"] = error }
         return renderer.page("deals-board", values, status: error == nil ? .ok : .conflict)
