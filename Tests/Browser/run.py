@@ -13,14 +13,16 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as seen
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 DEMO_PASSWORD = "switchboard-demo"
 REP = "anna.weber@example.com"
@@ -146,6 +148,34 @@ def rep_is_not_admin(b):
     b.sign_out()
 
 
+def plan_the_week_and_work_a_call_list(b):
+    b.sign_in(REP)
+    b.open(b.state["contact"])
+    subject = f"Site visit {uuid.uuid4().hex[:6]}"
+    tomorrow = (datetime.now(ZoneInfo("Europe/Berlin")) + timedelta(days=1)).date().isoformat()  # the demo reps' time zone
+    Select(b.find("#kind")).select_by_visible_text("meeting")
+    b.find("#a-subject").send_keys(subject)
+    b.driver.execute_script("document.getElementById('a-date').value = arguments[0]", tomorrow)
+    b.driver.execute_script("document.getElementById('a-time').value = '14:30'")
+    b.submit("form.schedule button[type=submit]")
+    b.settle("activity-scheduled")
+    check(subject in b.find("section[aria-labelledby='cact-heading']").text, "the activity is on the contact's page")
+    b.open(f"/activities?week={tomorrow}")
+    check(subject in b.find("#week").text and "14:30" in b.find("#week").text, "the activity is in the rep's week at 14:30")
+    b.open("/call-lists")
+    b.driver.find_element(By.LINK_TEXT, "Reactivation calls").click()
+    b.wait.until(seen.url_matches(r"/call-lists/[0-9a-f-]{36}$"))
+    b.settle("call-list")
+    called, total = map(int, re.search(r"(\d+) of (\d+)", b.find("main p strong").text).groups())
+    name = b.find("#next-name").text
+    check(b.driver.find_elements(By.CSS_SELECTOR, "#next-contact a[href^='tel:']"), "the next contact's number is a tel: link")
+    b.submit("fieldset.outcomes button[value=no_answer]")
+    b.settle("call-recorded")
+    check(f"{called + 1} of {total}" in b.find("main p strong").text, "the progress counts the call")
+    check(name != b.find("#next-name").text, "the next contact is another")
+    b.sign_out()
+
+
 def admin_creates_a_user(b):
     b.sign_in(ADMIN)
     b.open("/admin/users")
@@ -166,6 +196,14 @@ def admin_creates_a_user(b):
     check("Your password is set" in b.text(), "the new user has set a password")
     b.sign_in(email, "first password 123")
     check("Good day, New" in b.text(), "the new user is in")
+    b.sign_out()
+
+
+def admin_pages_answer(b):
+    b.sign_in(ADMIN)
+    for page in ["/admin/teams", "/admin/api-keys", "/admin/sales", "/admin/custom-fields", "/contacts/duplicates", "/dashboards"]:
+        b.open(page)
+        check(b.find("h1").text, f"{page} has a heading")
     b.sign_out()
 
 
@@ -260,7 +298,10 @@ def import_a_csv_and_watch_it_finish(b):
     b.find("form.import button[type=submit]").click()
     b.wait.until(seen.url_matches(r"/import/[0-9a-f-]{36}$"))
     b.settle("import-running")
-    WebDriverWait(b.driver, 60).until(lambda d: "completed" in d.find_element(By.ID, "import-status").text)
+    # The page reloads itself while the import runs: an element read as the reload replaces it is
+    # stale, or not there yet; both mean "look again".
+    WebDriverWait(b.driver, 60, ignored_exceptions=[NoSuchElementException, StaleElementReferenceException]).until(
+        lambda d: "completed" in d.find_element(By.ID, "import-status").text)
     b.settle("import-done")
     check(b.find("#import-percent").text == "100 %", "the progress reaches 100 %")
     check(b.find("#import-progress").get_attribute("value") == b.find("#import-progress").get_attribute("max"), "the bar is full")
@@ -327,7 +368,7 @@ def api(path, method="GET", body=None):
 
 STEPS = [sign_in_and_home, search_and_open_a_contact, log_a_call, contact_list_filters_and_pages, create_a_deal_and_win_it_on_the_board,
          a_stale_edit_shows_a_conflict, import_a_csv_and_watch_it_finish, rep_is_not_admin, portal_quote_request_reaches_staff,
-         admin_creates_a_user]
+         plan_the_week_and_work_a_call_list, admin_creates_a_user, admin_pages_answer]
 
 
 def main():

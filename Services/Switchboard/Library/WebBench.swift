@@ -33,7 +33,7 @@ struct WebBench: AsyncParsableCommand {
         print("switchboard bench web: \(queries) requests per page")
         do {
             try await OperatorContext.withClient { client in
-                let contacts = try await ContactsBench.parse(["--base", "\(base)"]).seed(client, run: "bench_web")
+                let contacts = try await ContactsBench.parse(["--base", "\(base)"]).seed(client, run: "bench_web_\(UUID().uuidString.prefix(8).lowercased())")
                 let deals = try await SalesBench.parse(["--base", "\(base)"]).seed(client)
                 let user = try await benchUser(api)
                 // Fixtures, as the seeds are: one fiftieth of the bench deals become the user's.

@@ -229,7 +229,8 @@ struct StaffPages: Sendable {
             ["id": deal["id"]?.string ?? "", "title": deal["title"]?.string ?? "", "amount": Self.money(deal["amount"]),
              "state": deal["status"]?.string == "open" ? (deal["stage_name"]?.string ?? "open") : (deal["status"]?.string ?? "")]
         }
-        values["activities"] = answer["activities"]?.array?.map { activity -> [String: Any] in
+        // The overview's activities are the open ones, by due time (`activities.open`).
+        values["activities"] = answer["activities"]?["open"]?.array?.map { activity -> [String: Any] in
             ["kind": activity["kind"]?.string ?? "", "subject": activity["subject"]?.string ?? "",
              "due": Self.local(activity["due_at"]?.string, zone), "overdue": activity["overdue"]?.bool ?? false, "done": activity["done"]?.bool ?? false]
         } ?? []
