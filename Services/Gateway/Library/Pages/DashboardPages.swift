@@ -21,8 +21,16 @@ struct DashboardPages: Sendable {
         access.page(router, .get, "/dashboards") { request, _, visit in
             let filter = Self.filter(request)
             let staff = try await users.names()
-            let charts = try await Self.charts.asyncMap { try await chart($0, filter, visit, staff) }
-            let pipelines = try await api.get("/api/v1/pipelines", as: visit.caller)["items"]?.array ?? []
+            // The charts side by side: the page takes as long as its slowest report, not their sum.
+            async let pipelinesRead = api.get("/api/v1/pipelines", as: visit.caller)
+            let charts = try await withThrowingTaskGroup(of: (Int, (chart: BarChart, summary: String?)).self) { group in
+                for (index, name) in Self.charts.enumerated() {
+                    group.addTask { (index, try await chart(name, filter, visit, staff)) }
+                }
+                return try await group.reduce(into: [(chart: BarChart, summary: String?)?](repeating: nil, count: Self.charts.count)) { $0[$1.0] = $1.1 }
+                    .compactMap { $0 }
+            }
+            let pipelines = try await pipelinesRead["items"]?.array ?? []
             var values = visit.values
             values["filter"] = filter
             values["pipelines"] = pipelines.map { pipeline -> [String: Any] in
@@ -121,13 +129,5 @@ struct DashboardPages: Sendable {
             let table = reasons.map { [$0["reason"]?.string ?? "", "\(Int($0["deals"]?.number ?? 0))", percent($0["share"]?.number)] }
             return (BarChart(title: "Lost reasons", bars: bars, columns: ["reason", "deals", "share"], rows: table), "\(Int(report["lost"]?.number ?? 0)) deals lost")
         }
-    }
-}
-
-extension Sequence {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var results: [T] = []
-        for element in self { results.append(try await transform(element)) }
-        return results
     }
 }

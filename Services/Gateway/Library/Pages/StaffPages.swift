@@ -82,7 +82,8 @@ struct StaffPages: Sendable {
         async let activities = api.get(
             "/api/v1/activities", query: [("owner", me), ("done", "false"), ("to", Self.timestamp(endOfToday)), ("limit", "100")], as: visit.caller
         )
-        async let deals = api.get("/api/v1/deals", query: [("owner", me), ("status", "open"), ("limit", "200")], as: visit.caller)
+        async let deals = api.get("/api/v1/deals", query: [("owner", me), ("status", "open"), ("limit", "100")], as: visit.caller)
+        async let funnel = api.get("/api/v1/reports/funnel", query: [("owner", me)], as: visit.caller)
         async let recent = api.get("/api/v1/interactions", query: [("recorded_by", me), ("limit", "8")], as: visit.caller)
         var values = visit.values
         values["firstName"] = visit.session.name.split(separator: " ").first.map(String.init) ?? visit.session.name
@@ -100,16 +101,24 @@ struct StaffPages: Sendable {
                 "contact": interaction["contact_name"]?.string ?? "(no name)",
             ])
         } ?? []
-        var stages: [(name: String, deals: [JSONValue])] = []
+        // The default pipeline's stages in order with my open count and sum from the funnel report,
+        // each with a few of my deals; a stage of another pipeline shows what the list brought.
+        var stages: [(name: String, count: Int?, total: String?, deals: [JSONValue])] = (try await funnel)["stages"]?.array?.compactMap { stage in
+            guard let count = stage["open"]?["count"]?.number.map(Int.init), count > 0 else { return nil }
+            let sums = (stage["open"]?["amounts"]?.array ?? []).map(Self.money).joined(separator: " + ")
+            return (stage["name"]?.string ?? "?", count, sums, [])
+        } ?? []
         for deal in try await deals["items"]?.array ?? [] {
             let name = deal["stage_name"]?.string ?? "?"
-            if let index = stages.firstIndex(where: { $0.name == name }) { stages[index].deals.append(deal) } else { stages.append((name, [deal])) }
+            if let index = stages.firstIndex(where: { $0.name == name }) { stages[index].deals.append(deal) } else { stages.append((name, nil, nil, [deal])) }
         }
         values["stages"] = stages.map { stage -> [String: Any] in
-            [
-                "name": stage.name, "count": stage.deals.count, "total": Self.total(stage.deals),
-                "deals": stage.deals.map { ["id": $0["id"]?.string ?? "", "title": $0["title"]?.string ?? "", "amount": Self.money($0["amount"])] },
-            ]
+            let count = stage.count ?? stage.deals.count
+            return Self.compact([
+                "name": stage.name, "count": count, "total": stage.total ?? Self.total(stage.deals),
+                "deals": stage.deals.prefix(Self.dealsPerStage).map { ["id": $0["id"]?.string ?? "", "title": $0["title"]?.string ?? "", "amount": Self.money($0["amount"])] },
+                "more": count > min(stage.deals.count, Self.dealsPerStage) ? count - min(stage.deals.count, Self.dealsPerStage) : nil,
+            ])
         }
         return renderer.page("home", values)
     }
@@ -245,6 +254,8 @@ struct StaffPages: Sendable {
     // MARK: - Shapes of values
 
     static let customerTypes = ["prospect", "customer", "former_customer", "partner"]
+    /// Home lists this many of my open deals per stage; the board has them all.
+    static let dealsPerStage = 8
 
     /// The values without the absent ones, which a template's section then skips.
     static func compact(_ values: [String: Any?]) -> [String: Any] {
