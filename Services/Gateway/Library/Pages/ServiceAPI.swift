@@ -95,7 +95,7 @@ struct ServiceAPI: Sendable {
         guard operation.permission.allows(caller.role) else { throw PageOutcome.forbidden }
         var concrete = path
         for (name, value) in parameters {
-            concrete = concrete.replacingOccurrences(of: "{\(name)}", with: value.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? value)
+            concrete = concrete.replacingOccurrences(of: "{\(name)}", with: Self.segment(value))
         }
         let items = query.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
         if !items.isEmpty {
@@ -104,6 +104,15 @@ struct ServiceAPI: Sendable {
             concrete += "?" + (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
         }
         return (operation, upstream, concrete)
+    }
+
+    /// A path parameter as exactly one segment: a typed value with a slash or a dot-segment must
+    /// not reach another operation than the one whose permission was checked.
+    static func segment(_ value: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/")
+        if value == "." || value == ".." { allowed.remove(".") }
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
     /// A GET of a text answer (a quote's printable HTML), which must succeed.
