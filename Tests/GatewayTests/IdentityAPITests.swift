@@ -45,7 +45,9 @@ struct IdentityAPITests {
         #expect(stale.status == 412)
         let left = try await api.send("PATCH", "/api/v1/users/\(userId)", json: ["team_ids": []], headers: ["If-Match": "\"2\""])
         #expect(left.status == 200)
-        #expect(try await api.get("/api/v1/teams/\(teamId)").json["member_ids"] as? [String] == [])
+        let leaderless = try await api.get("/api/v1/teams/\(teamId)").json
+        #expect(leaderless["member_ids"] as? [String] == [])
+        #expect(leaderless["lead_id"] is NSNull, "a lead who left the team leads it no more")
         try await TestEnvironment.withClient { client in
             let rows = try await client.query(
                 "SELECT type, payload::jsonb->>'producer' FROM gateway.outbox WHERE aggregate_id IN (\(UUID(uuidString: userId)!), \(UUID(uuidString: teamId)!)) ORDER BY seq",

@@ -11,11 +11,13 @@ struct Sweeper: Service {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await idempotency.sweep()
-                try await sessions.sweep()
-            } catch {
-                logger.warning("sweep failed", metadata: ["error": "\(String(reflecting: error))"])
+            // Each on its own: a failure of one leaves the other's rows to this round all the same.
+            for (name, sweep) in [("idempotency records", idempotency.sweep), ("sessions", sessions.sweep)] as [(String, () async throws -> Void)] {
+                do {
+                    try await sweep()
+                } catch {
+                    logger.warning("sweep failed", metadata: ["what": "\(name)", "error": "\(String(reflecting: error))"])
+                }
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

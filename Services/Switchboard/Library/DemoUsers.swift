@@ -21,15 +21,7 @@ struct DemoUsers {
             if let email = (user["email"] as? String)?.lowercased(), let id = user["id"] as? String { ids[email] = id }
         }
         for person in Self.people where ids[person.email] == nil {
-            let user = try await api.call("POST", "/api/v1/users", json: [
-                "name": person.name, "email": person.email, "role": person.role, "time_zone": "Europe/Berlin",
-            ])
-            guard let id = user["id"] as? String, let path = (user["password_link"] as? [String: Any])?["path"] as? String else {
-                throw ValidationError("the user \(person.email) was not created: \(user)")
-            }
-            let form = "password=\(Self.password)&repeat=\(Self.password)"
-            _ = try await api.call("POST", path, body: Data(form.utf8), contentType: "application/x-www-form-urlencoded", expectJSON: false)
-            ids[person.email] = id
+            ids[person.email] = try await Self.user(api, name: person.name, email: person.email, role: person.role, password: Self.password)
         }
         let teams = try await api.call("GET", "/api/v1/teams")["items"] as? [[String: Any]] ?? []
         if !teams.contains(where: { $0["name"] as? String == "Sales" }) {
@@ -39,6 +31,24 @@ struct DemoUsers {
             ])
         }
         return ids
+    }
+
+    /// The id of the user with this e-mail, made when missing, with this password set through the
+    /// one-time link's page (a new link for a user who exists).
+    static func user(_ api: DemoAPI, name: String, email: String, role: String, password: String, existing: String? = nil) async throws -> String {
+        let id: String, link: String
+        if let existing {
+            (id, link) = (existing, try await api.call("POST", "/api/v1/users/\(existing)/password-link", json: [String: Any]())["path"] as? String ?? "")
+        } else {
+            let user = try await api.call("POST", "/api/v1/users", json: ["name": name, "email": email, "role": role, "time_zone": "Europe/Berlin"])
+            (id, link) = (user["id"] as? String ?? "", (user["password_link"] as? [String: Any])?["path"] as? String ?? "")
+        }
+        guard !id.isEmpty, !link.isEmpty else { throw ValidationError("the user \(email) was not made or has no password link") }
+        var form = URLComponents()
+        form.queryItems = [URLQueryItem(name: "password", value: password), URLQueryItem(name: "repeat", value: password)]
+        let body = (form.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+        _ = try await api.call("POST", link, body: Data(body.utf8), contentType: "application/x-www-form-urlencoded", expectJSON: false)
+        return id
     }
 
     /// The ids of the sales people, who own the demo's customers and deals.

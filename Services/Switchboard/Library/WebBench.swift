@@ -2,10 +2,8 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import Messaging
 import NIOHTTP1
 import PostgresNIO
-import ServiceKit
 
 /// `switchboard bench web`: the server time of the staff's busiest pages at a million contacts and
 /// a million deals, and each page's weight, through the running gateway as a signed-in user. The
@@ -29,13 +27,12 @@ struct WebBench: AsyncParsableCommand {
         }
         // Redirects not followed: the sign-in's 303 carries the session cookie.
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        let api = BenchAPI(http: http, base: gateway, key: key)
         print("switchboard bench web: \(queries) requests per page")
         do {
             try await OperatorContext.withClient { client in
                 let contacts = try await ContactsBench.parse(["--base", "\(base)"]).seed(client, run: "bench_web_\(UUID().uuidString.prefix(8).lowercased())")
                 let deals = try await SalesBench.parse(["--base", "\(base)"]).seed(client)
-                let user = try await benchUser(api)
+                let user = try await benchUser(key: key)
                 // Fixtures, as the seeds are: one fiftieth of the bench deals become the user's.
                 try await client.query(PostgresQuery(unsafeSQL: "UPDATE sales.deals SET owner = '\(user)' WHERE tags @> ARRAY['bench'] AND owner = 'owner0'"))
                 let someone = try await SalesBench.parse([]).contactsWithDeals(client)
@@ -69,25 +66,12 @@ struct WebBench: AsyncParsableCommand {
         try await http.shutdown()
     }
 
-    /// The bench's sales user with a known password: made once, its password set through a link.
-    func benchUser(_ api: BenchAPI) async throws -> String {
-        let users = try APICoding.decoder.decode(JSONValue.self, from: Data(try await api.send(.GET, "/api/v1/users").body.utf8))
-        var id = users.items.first { $0.member("email") == .string(Self.email) }?.member("id")?.text
-        var link: String?
-        if let existing = id {
-            link = try APICoding.decoder.decode(JSONValue.self, from: Data(try await api.send(.POST, "/api/v1/users/\(existing)/password-link", body: "{}").body.utf8))
-                .member("path")?.text
-        } else {
-            let made = try await api.send(.POST, "/api/v1/users", body: #"{"name":"Bench Rep","email":"\#(Self.email)","role":"sales"}"#)
-            let document = try APICoding.decoder.decode(JSONValue.self, from: Data(made.body.utf8))
-            id = document.member("id")?.text
-            link = document.member("password_link")?.member("path")?.text
-        }
-        guard let id, let link else { throw BenchFailure("the bench user could not be made") }
-        let form = "password=\(Self.password.formEncoded)&repeat=\(Self.password.formEncoded)"
-        let set = try await api.send(.POST, link, body: form, contentType: "application/x-www-form-urlencoded")
-        guard set.status == 200 else { throw BenchFailure("setting the bench user's password answered \(set.status)") }
-        return id
+    /// The bench's sales user with a known password: made once, its password set again each run.
+    func benchUser(key: String) async throws -> String {
+        let api = DemoAPI(base: gateway, key: key)
+        let users = try await api.call("GET", "/api/v1/users")["items"] as? [[String: Any]] ?? []
+        let existing = users.first { $0["email"] as? String == Self.email }?["id"] as? String
+        return try await DemoUsers.user(api, name: "Bench Rep", email: Self.email, role: "sales", password: Self.password, existing: existing)
     }
 
     func signIn(_ http: HTTPClient) async throws -> String {
@@ -116,18 +100,5 @@ struct WebBench: AsyncParsableCommand {
 extension String {
     fileprivate var formEncoded: String {
         addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? self
-    }
-}
-
-extension JSONValue {
-    fileprivate func member(_ name: String) -> JSONValue? {
-        if case let .object(members) = self { return members[name] }
-        return nil
-    }
-    fileprivate var text: String? { if case let .string(value) = self { value } else { nil } }
-    fileprivate var items: [JSONValue] {
-        if case let .array(values)? = member("items") { return values }
-        if case let .array(values) = self { return values }
-        return []
     }
 }

@@ -130,17 +130,6 @@ struct UserStore: ServiceStore {
         }
     }
 
-    /// The signed-in user's own change: the current password proves it is them.
-    func changePassword(_ id: UUID, current: String, new: String) async throws {
-        guard let stored = try await credentials(id: id), let hash = stored.hash, Bcrypt.verify(current, hash: hash) else {
-            throw Problem.validation([FieldError("current_password", "is not your current password")])
-        }
-        let newHash = Bcrypt.hash(try Self.checkedPassword(new, field: "new_password"), cost: bcryptCost)
-        try await client.transaction(logger: logger) { connection in
-            try await storePassword(newHash, of: id, on: connection)
-        }
-    }
-
     /// At least 10 characters; at most 72 bytes, all bcrypt reads (a longer one would be cut without a word).
     static func checkedPassword(_ password: String, field: String = "password") throws -> String {
         if password.count < 10 { throw Problem.validation([FieldError(field, "must be at least 10 characters")]) }
@@ -158,17 +147,8 @@ struct UserStore: ServiceStore {
     func credentials(email: String) async throws -> Credentials? {
         var sql = SQLBuilder()
         sql.append("SELECT id, password_hash, active FROM \(users) WHERE lower(email) = lower(\(try sql.bind(email.trimmed)))")
-        return try await credentials(sql.query)
-    }
-
-    func credentials(id: UUID) async throws -> Credentials? {
-        var sql = SQLBuilder()
-        sql.append("SELECT id, password_hash, active FROM \(users) WHERE id = \(try sql.bind(id))")
-        return try await credentials(sql.query)
-    }
-
-    private func credentials(_ query: PostgresQuery) async throws -> Credentials? {
-        try await client.read(logger: logger) { connection in
+        let query = sql.query
+        return try await client.read(logger: logger) { connection in
             var found: Credentials?
             for try await (id, hash, active) in try await connection.query(query, logger: logger).decode((UUID, String?, Bool).self) {
                 found = Credentials(id: id, hash: hash, active: active)
@@ -208,6 +188,14 @@ struct UserStore: ServiceStore {
         if !missing.isEmpty {
             throw Problem.validation([FieldError("team_ids", "no such team: \(missing.joined(separator: ", "))")])
         }
+        // A team's lead is one of its members: a user who leaves a team they lead leaves it leaderless.
+        var unlead = SQLBuilder()
+        let user = try unlead.bind(id)
+        unlead.append("""
+            UPDATE \(schema.table("teams")) t SET lead_id = NULL
+            WHERE t.lead_id = \(user) AND NOT EXISTS (SELECT 1 FROM \(schema.table("team_members")) m WHERE m.team_id = t.id AND m.user_id = \(user))
+            """)
+        try await connection.query(unlead.query, logger: logger)
         for team in changed {
             try await TeamStore(service: service).touched(team, on: connection)
         }

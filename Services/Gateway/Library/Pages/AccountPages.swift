@@ -35,7 +35,7 @@ struct AccountPages: Sendable {
                 if let next = answer.json["next_cursor"]?.string { values["next"] = StaffPages.query(filter.merging(["cursor": next]) { $1 }) }
             } else {
                 values["accounts"] = [Any]()
-                values["error"] = answer.fieldErrors.map { "\($0.key): \($0.value)" }.sorted().first ?? answer.detail
+                values["error"] = answer.message
             }
             return renderer.page("accounts", values, status: answer.ok ? .ok : .unprocessableContent)
         }

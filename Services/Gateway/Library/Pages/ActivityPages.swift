@@ -28,7 +28,7 @@ struct ActivityPages: Sendable {
                 as: visit.caller
             )
             let back = request.headers[.referer].flatMap(DealPages.localPath) ?? "/activities"
-            guard answer.ok else { return try await week(request, visit, feedURL: nil, error: DealPages.explain(answer)) }
+            guard answer.ok else { return try await week(request, visit, feedURL: nil, error: answer.message) }
             throw PageOutcome.redirect(back)
         }
         access.page(router, .post, "/activities/feed") { request, _, visit in

@@ -113,7 +113,11 @@ struct AdminPages: Sendable {
         var status = HTTPResponse.Status.ok
         if let problem {
             var fieldErrors: [String: String] = [:]
-            for error in problem.errors where fieldErrors[error.field] == nil { fieldErrors[error.field.replacingOccurrences(of: ".", with: "_")] = error.message }
+            // The template's keys have no dots (`out_of_office_to`); the first message of a field stays.
+            for error in problem.errors {
+                let key = error.field.replacingOccurrences(of: ".", with: "_")
+                if fieldErrors[key] == nil { fieldErrors[key] = error.message }
+            }
             values["fieldErrors"] = fieldErrors
             values["error"] = problem.statusCode == 412
                 ? "Someone else changed this user meanwhile. The form shows what you typed over their version; save again to keep yours."

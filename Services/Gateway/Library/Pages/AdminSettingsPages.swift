@@ -81,7 +81,7 @@ struct AdminSettingsPages: Sendable {
         for (path, anchor, change) in sales {
             access.page(router, .post, path, allowed: AdminPages.admins) { _, context, visit in
                 let answer = try await change(visit.form, context, visit.caller)
-                guard answer.ok else { return try await salesPage(visit, error: DealPages.explain(answer)) }
+                guard answer.ok else { return try await salesPage(visit, error: answer.message) }
                 throw PageOutcome.redirect("/admin/sales" + anchor)
             }
         }
@@ -95,12 +95,12 @@ struct AdminSettingsPages: Sendable {
             let allowed = (form["allowed_values"] ?? "").split(separator: ",").map { $0.trimmed }.filter { !$0.isEmpty }
             if !allowed.isEmpty { body["allowed_values"] = .array(allowed.map(JSONValue.string)) }
             let answer = try await api.call(.post, "/api/v1/custom-fields", body: .object(body), as: visit.caller)
-            guard answer.ok else { return try await fieldsPage(visit, error: DealPages.explain(answer)) }
+            guard answer.ok else { return try await fieldsPage(visit, error: answer.message) }
             throw PageOutcome.redirect("/admin/custom-fields")
         }
         access.page(router, .post, "/admin/custom-fields/:id/delete", allowed: AdminPages.admins) { _, context, visit in
             let answer = try await api.call(.delete, "/api/v1/custom-fields/{id}", ["id": try context.uuidParameter("id").lowercased], as: visit.caller)
-            guard answer.ok else { return try await fieldsPage(visit, error: DealPages.explain(answer)) }
+            guard answer.ok else { return try await fieldsPage(visit, error: answer.message) }
             throw PageOutcome.redirect("/admin/custom-fields")
         }
     }

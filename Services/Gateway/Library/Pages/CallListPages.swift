@@ -46,7 +46,7 @@ struct CallListPages: Sendable {
             let answer = try await api.call(
                 .post, "/api/v1/call-lists/{id}/entries/{contact_id}/calls", ["id": id, "contact_id": contact], body: .object(body), as: visit.caller
             )
-            guard answer.ok else { return try await screen(id, skip: 0, visit, error: DealPages.explain(answer)) }
+            guard answer.ok else { return try await screen(id, skip: 0, visit, error: answer.message) }
             throw PageOutcome.redirect("/call-lists/\(id)")
         }
     }

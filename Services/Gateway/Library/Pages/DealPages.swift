@@ -30,7 +30,7 @@ struct DealPages: Sendable {
                     String(decoding: try APICoding.encoder.encode(answer.json), as: UTF8.self), status: .init(code: answer.status)
                 )
             }
-            guard answer.ok else { return try await board(request, visit, error: Self.explain(answer)) }
+            guard answer.ok else { return try await board(request, visit, error: answer.message) }
             throw PageOutcome.redirect(request.headers[.referer].flatMap(Self.localPath) ?? "/deals")
         }
         access.page(router, .get, "/deals/new") { request, _, visit in
@@ -63,7 +63,7 @@ struct DealPages: Sendable {
                     .post, "/api/v1/deals/{id}/\(action)", ["id": id.lowercased], body: Self.versioned(body, visit.form["version"].flatMap(Int64.init)),
                     as: visit.caller
                 )
-                guard answer.ok else { return try await deal(id, visit, error: Self.explain(answer)) }
+                guard answer.ok else { return try await deal(id, visit, error: answer.message) }
                 throw PageOutcome.redirect("/deals/\(id.lowercased)")
             }
         }
@@ -84,7 +84,7 @@ struct DealPages: Sendable {
                 .put, "/api/v1/deals/{id}/lines", ["id": id.lowercased],
                 body: Self.versioned(["lines": .array(lines)], visit.form["version"].flatMap(Int64.init)), as: visit.caller
             )
-            guard answer.ok else { return try await self.deal(id, visit, error: Self.explain(answer)) }
+            guard answer.ok else { return try await self.deal(id, visit, error: answer.message) }
             throw PageOutcome.redirect("/deals/\(id.lowercased)#deal-lines")
         }
         access.page(router, .post, "/deals/:id/quotes") { _, context, visit in
@@ -92,7 +92,7 @@ struct DealPages: Sendable {
             var body: [String: JSONValue] = [:]
             for name in ["valid_until", "notes"] { if let value = visit.form[name] { body[name] = .string(value) } }
             let answer = try await api.call(.post, "/api/v1/deals/{id}/quotes", ["id": id.lowercased], body: .object(body), as: visit.caller)
-            guard answer.ok else { return try await deal(id, visit, error: Self.explain(answer)) }
+            guard answer.ok else { return try await deal(id, visit, error: answer.message) }
             throw PageOutcome.redirect("/deals/\(id.lowercased)#deal-quotes")
         }
         for action in ["send", "accept", "reject"] {
@@ -104,7 +104,7 @@ struct DealPages: Sendable {
                 let answer = try await api.call(
                     .post, "/api/v1/quotes/{id}/\(action)", ["id": id], body: Self.versioned(body, visit.form["version"].flatMap(Int64.init)), as: visit.caller
                 )
-                guard answer.ok else { return try await deal(dealId, visit, error: Self.explain(answer)) }
+                guard answer.ok else { return try await deal(dealId, visit, error: answer.message) }
                 throw PageOutcome.redirect("/deals/\(dealId.lowercased)#deal-quotes")
             }
         }
@@ -267,14 +267,6 @@ struct DealPages: Sendable {
         var body = body
         if let version { body["version"] = .number(Double(version)) }
         return .object(body)
-    }
-
-    /// What a refused change tells its user; a stale version is someone else's change, not an error of theirs.
-    static func explain(_ answer: ServiceAPI.Answer) -> String {
-        if answer.status == 412 {
-            return "Someone else changed this meanwhile; what you see now is the current state. Check it and try again."
-        }
-        return answer.fieldErrors.map { "\($0.key): \($0.value)" }.sorted().first ?? answer.detail
     }
 
     /// The path of a same-site URL (a Referer), to send the browser back where it was.

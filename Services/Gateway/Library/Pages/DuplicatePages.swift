@@ -26,7 +26,7 @@ struct DuplicatePages: Sendable {
                 .post, "/api/v1/contacts/merge", body: .object(["survivor_id": .string(survivor), "merged_ids": .array(merged.map(JSONValue.string))]),
                 as: visit.caller
             )
-            guard answer.ok else { return try await groups(cursor: nil, visit, error: DealPages.explain(answer)) }
+            guard answer.ok else { return try await groups(cursor: nil, visit, error: answer.message) }
             throw PageOutcome.redirect("/contacts/\(survivor)")
         }
     }

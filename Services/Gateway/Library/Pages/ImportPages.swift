@@ -44,7 +44,7 @@ struct ImportPages: Sendable {
                     bytes: file.data, contentType: "text/csv", as: visit.caller
                 )
                 guard answer.ok, let id = answer.json["id"]?.string else {
-                    return form(visit, error: answer.fieldErrors.map { "\($0.key): \($0.value)" }.sorted().first ?? answer.detail, status: .unprocessableContent)
+                    return form(visit, error: answer.message, status: .unprocessableContent)
                 }
                 return Response(status: .seeOther, headers: [.location: "/import/\(id)"])
             } catch is NIOTooManyBytesError {

@@ -33,7 +33,7 @@ struct LeadPages: Sendable {
                     .post, "/api/v1/leads/{id}/\(action)", ["id": id], body: DealPages.versioned(body, visit.form["version"].flatMap(Int64.init)),
                     as: visit.caller
                 )
-                guard answer.ok else { return try await list(request, visit, error: DealPages.explain(answer)) }
+                guard answer.ok else { return try await list(request, visit, error: answer.message) }
                 if action == "convert", let deal = answer.json["deal_id"]?.string ?? answer.json["deal"]?["id"]?.string {
                     throw PageOutcome.redirect("/deals/\(deal)")
                 }
@@ -72,7 +72,8 @@ struct LeadPages: Sendable {
         if let next = answer.json["next_cursor"]?.string {
             values["next"] = StaffPages.query(["status": status, "owner": owner, "cursor": next].compactMapValues { $0 })
         }
-        if let error = error ?? (answer.ok ? nil : answer.detail) { values["error"] = error }
-        return renderer.page("leads", values, status: error == nil ? .ok : .conflict)
+        let shown = error ?? (answer.ok ? nil : answer.detail)
+        if let shown { values["error"] = shown }
+        return renderer.page("leads", values, status: shown == nil ? .ok : .conflict)
     }
 }

@@ -204,7 +204,12 @@ struct PortalPages: Sendable {
         guard let form = values["form"] as? FormData else { throw PageOutcome.notFound }
         let caller = Self.caller(customer)
         var lines: [String] = []
-        for pair in form.pairs where pair.name.hasPrefix("qty-") {
+        // A page lists at most 100 products; more chosen lines than that are no person's form.
+        let chosen = form.pairs.filter { $0.name.hasPrefix("qty-") && (Int($0.value.trimmed) ?? 0) > 0 }
+        guard chosen.count <= 100 else {
+            return try await products(nil, customer, values, error: "Choose at most 100 products in one request.")
+        }
+        for pair in chosen {
             guard let id = UUID(uuidString: String(pair.name.dropFirst(4))), let quantity = Int(pair.value.trimmed), quantity > 0 else { continue }
             let product = try await api.call(.get, "/api/v1/products/{id}", ["id": id.lowercased], as: caller)
             guard product.ok, product.json["active"]?.bool != false else { continue }

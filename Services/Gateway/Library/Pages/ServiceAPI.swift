@@ -31,6 +31,15 @@ struct ServiceAPI: Sendable {
         }
 
         var detail: String { json["detail"]?.string ?? json["title"]?.string ?? "the request failed (\(status))" }
+
+        /// A refusal in one sentence for the page: the first field the service named with its
+        /// message, else the detail; a stale version is someone else's change, not the user's error.
+        var message: String {
+            if status == 412 {
+                return "Someone else changed this meanwhile; what you see now is the current state. Check it and try again."
+            }
+            return fieldErrors.map { "\($0.key): \($0.value)" }.sorted().first ?? detail
+        }
     }
 
     /// Calls `method path` (as the API's description writes it, with `{id}`s filled from `parameters`)

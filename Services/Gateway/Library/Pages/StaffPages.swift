@@ -48,7 +48,7 @@ struct StaffPages: Sendable {
             ])
             let answer = try await api.call(.post, "/api/v1/contacts/{id}/interactions", ["id": id.lowercased], body: body, as: visit.caller)
             guard answer.ok else {
-                return try await contact(id, visit, channel: nil, problems: ["log": DealPages.explain(answer)])
+                return try await contact(id, visit, channel: nil, problems: ["log": answer.message])
             }
             throw PageOutcome.redirect("/contacts/\(id.lowercased)#timeline-heading")
         }
@@ -66,7 +66,7 @@ struct StaffPages: Sendable {
             if let minutes = form["duration_minutes"].flatMap(Int.init) { body["duration_minutes"] = .number(Double(minutes)) }
             if let notes = form["notes"] { body["notes"] = .string(notes) }
             let answer = try await api.call(.post, "/api/v1/activities", body: .object(body), as: visit.caller)
-            guard answer.ok else { return try await contact(id, visit, channel: nil, problems: ["schedule": DealPages.explain(answer)]) }
+            guard answer.ok else { return try await contact(id, visit, channel: nil, problems: ["schedule": answer.message]) }
             throw PageOutcome.redirect("/contacts/\(id.lowercased)#cact-heading")
         }
     }
@@ -103,14 +103,18 @@ struct StaffPages: Sendable {
         } ?? []
         // The default pipeline's stages in order with my open count and sum from the funnel report,
         // each with a few of my deals; a stage of another pipeline shows what the list brought.
-        var stages: [(name: String, count: Int?, total: String?, deals: [JSONValue])] = (try await funnel)["stages"]?.array?.compactMap { stage in
+        var stages: [(id: String, name: String, count: Int?, total: String?, deals: [JSONValue])] = (try await funnel)["stages"]?.array?.compactMap { stage in
             guard let count = stage["open"]?["count"]?.number.map(Int.init), count > 0 else { return nil }
             let sums = (stage["open"]?["amounts"]?.array ?? []).map(Self.money).joined(separator: " + ")
-            return (stage["name"]?.string ?? "?", count, sums, [])
+            return (stage["stage_id"]?.string ?? "", stage["name"]?.string ?? "?", count, sums, [])
         } ?? []
         for deal in try await deals["items"]?.array ?? [] {
-            let name = deal["stage_name"]?.string ?? "?"
-            if let index = stages.firstIndex(where: { $0.name == name }) { stages[index].deals.append(deal) } else { stages.append((name, nil, nil, [deal])) }
+            let id = deal["stage_id"]?.string ?? ""
+            if let index = stages.firstIndex(where: { $0.id == id }) {
+                stages[index].deals.append(deal)
+            } else {
+                stages.append((id, deal["stage_name"]?.string ?? "?", nil, nil, [deal]))
+            }
         }
         values["stages"] = stages.map { stage -> [String: Any] in
             let count = stage.count ?? stage.deals.count
