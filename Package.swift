@@ -71,6 +71,11 @@ var targets: [Target] = [
         swiftSettings: swiftSettings,
         plugins: ["EmbedFiles"]
     ),
+    // A service's copy of the staff's users (from identity.user.* events), for owners that must be active users.
+    .target(
+        name: "StaffReplica", dependencies: ["Contracts", "Messaging", "ServiceKit", "Storage", postgres, logging], path: "Shared/StaffReplica",
+        swiftSettings: swiftSettings, plugins: ["EmbedFiles"]
+    ),
     .target(
         name: "SwitchboardCommand",
         dependencies: [
@@ -150,8 +155,8 @@ var targets: [Target] = [
 
 /// What a service library needs beyond the common set.
 let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Resource])] = [
-    "ContactsService": ([lifecycle], []),
-    "SalesService": ([lifecycle], []),
+    "ContactsService": ([lifecycle, "StaffReplica"], []),
+    "SalesService": ([lifecycle, "StaffReplica"], []),
     "GatewayService": (
         [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

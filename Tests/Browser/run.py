@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -62,10 +62,13 @@ class Browser:
         check(not errors, f"console errors on {self.driver.current_url}: {errors}")
 
     def submit(self, css):
-        """Clicks a form's button and waits for the answer to replace the page, even at the same URL."""
-        page = self.find("html")
+        """Clicks a form's button and waits for the answer to replace the page, even at the same URL:
+        a mark set on the old page's window is gone from the new one. (Asking the old page's element
+        whether it is stale races the replacement: mid-way, Chromium answers with an inspector error.)"""
+        self.driver.execute_script("window.switchboardBeforeSubmit = true")
         self.find(css).click()
-        self.wait.until(seen.staleness_of(page))
+        WebDriverWait(self.driver, 10, ignored_exceptions=[WebDriverException]).until(
+            lambda d: d.execute_script("return document.readyState === 'complete' && window.switchboardBeforeSubmit !== true"))
 
     def find(self, css):
         return self.wait.until(seen.presence_of_element_located((By.CSS_SELECTOR, css)))

@@ -25,7 +25,7 @@ struct ActivitiesAcrossServicesTests {
 
     @Test("a done call lands on the contact's timeline, by phone, outbound, recorded by its owner; the customer overview lists the contact's activities")
     func doneCall() async throws {
-        let owner = TestEnvironment.uniqueName("owner")
+        let owner = try #require(try await api.newStaffUser(name: "Caller")["id"] as? String)
         let contactId = try await api.newContact("Callee")
         let call = try await api.post("/api/v1/activities", [
             "kind": "call", "subject": "Follow up on the offer", "due_at": "2026-01-10T09:00:00Z", "owner": owner, "contact_id": contactId,
@@ -48,7 +48,8 @@ struct ActivitiesAcrossServicesTests {
     @Test("a call made from a call list lands on the contact's timeline with its outcome and notes")
     func callListCall() async throws {
         let first = try await api.newContact("Prospect One")
-        let created = try await api.post("/api/v1/call-lists", ["name": TestEnvironment.uniqueName("Spring campaign"), "owner": "sam", "contact_ids": [first]])
+        let sam = try #require(try await api.newStaffUser(name: "Sam")["id"] as? String)
+        let created = try await api.post("/api/v1/call-lists", ["name": TestEnvironment.uniqueName("Spring campaign"), "owner": sam, "contact_ids": [first]])
         let listId = try #require(created.json["id"] as? String, "\(created.text)")
         let call = try await api.post("/api/v1/call-lists/\(listId)/entries/\(first)/calls", ["outcome": "interested", "notes": "wants a quote"])
         try #require(call.status == 201, "\(call.text)")
@@ -57,5 +58,6 @@ struct ActivitiesAcrossServicesTests {
         #expect(logged.first?["channel"] as? String == "phone")
         #expect(logged.first?["outcome"] as? String == "interested")
         #expect(logged.first?["notes"] as? String == "wants a quote")
+        #expect(logged.first?["recorded_by"] as? String == sam, "the list's owner made the call")
     }
 }

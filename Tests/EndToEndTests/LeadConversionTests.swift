@@ -39,8 +39,9 @@ struct LeadConversionTests {
         try await AMQPOneShot.run(TestEnvironment.broker()) { try $0.declare(topology) }
         let email = "\(TestEnvironment.uniqueName("lead"))@example.com"
         let company = TestEnvironment.uniqueName("Lead Works")
+        let mia = try #require(try await api.newStaffUser(name: "Mia")["id"] as? String)
         var lead = try await lead([
-            "first_name": "Lena", "last_name": "Lead", "company": company, "email": email, "source": "exhibition", "owner": "mia",
+            "first_name": "Lena", "last_name": "Lead", "company": company, "email": email, "source": "exhibition", "owner": mia,
         ])
         lead = try await api.act(on: "/api/v1/leads", lead, "qualify").json
         let converted = try await api.act(on: "/api/v1/leads", lead, "convert", ["create_account": true, "deal": ["amount": ["amount": "5000", "currency": "EUR"]]])

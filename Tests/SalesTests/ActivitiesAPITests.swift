@@ -29,7 +29,7 @@ extension SalesChecks {
     }
 
     func calendar() async throws {
-        let owner = TestEnvironment.uniqueName("owner")
+        let owner = try await staffUser()
         let contactId = try await contact(["last_name": "Callee"])
         let yesterday = try await api.post("/api/v1/activities", [
             "kind": "call", "subject": "Follow up on the offer", "due_at": "2026-01-10T09:00:00Z", "owner": owner, "contact_id": contactId,
@@ -82,9 +82,10 @@ extension SalesChecks {
     func callList() async throws {
         let first = try await contact(["last_name": "Prospect One"])
         let second = try await contact(["last_name": "Prospect Two"])
+        let sam = try await staffUser("Sam")
         let created = try await api.post("/api/v1/call-lists", [
             "name": TestEnvironment.uniqueName("Spring campaign"), "script": "Introduce the spring offer; ask about their fleet.",
-            "owner": "sam", "contact_ids": [first, second, first],
+            "owner": sam, "contact_ids": [first, second, first],
         ])
         #expect(created.status == 201, "\(created.text)")
         let listId = try #require(created.json["id"] as? String)
@@ -98,7 +99,7 @@ extension SalesChecks {
         #expect(call.json["kind"] as? String == "call")
         #expect(call.json["done"] as? Bool == true)
         #expect(call.json["call_list_id"] as? String == listId)
-        #expect(call.json["owner"] as? String == "sam")
+        #expect(call.json["owner"] as? String == sam, "the list's owner made the call")
 
         let list = try await api.get("/api/v1/call-lists/\(listId)").json
         let progress = try #require(list["progress"] as? [String: Any])

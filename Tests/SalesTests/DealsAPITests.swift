@@ -64,7 +64,7 @@ func defaultPipeline() async throws {
 
 func lifecycle() async throws {
         let stages = Self.stageIds(try await pipeline([("Lead in", 10), ("Offer", 40), ("Negotiation", 70)]))
-        var won = try await deal(["title": "Big order", "stage_id": stages[0], "expected_close_date": "2026-12-31", "owner": "ana"])
+        var won = try await deal(["title": "Big order", "stage_id": stages[0], "expected_close_date": "2026-12-31", "owner": try await staffUser("Ana")])
         #expect(won["stage_id"] as? String == stages[0])
         #expect(won["expected_close_date"] as? String == "2026-12-31")
 
@@ -135,7 +135,7 @@ func patch() async throws {
         #expect(updated.json["probability_is_stage_default"] as? Bool == false)
         #expect(updated.json["amount"] as? [String: String] == ["amount": "99.90", "currency": "EUR"], "a patch of the amount keeps the currency")
 
-        let again = try await api.send("PATCH", "/api/v1/deals/\(id)", json: ["owner": "li"], headers: ["If-Match": "\"2\""])
+        let again = try await api.send("PATCH", "/api/v1/deals/\(id)", json: ["owner": try await staffUser("Li")], headers: ["If-Match": "\"2\""])
         #expect(again.json["probability"] as? Int == 35, "a patch that does not name probability keeps the deal's own")
         let back = try await api.send("PATCH", "/api/v1/deals/\(id)", json: ["probability": NSNull(), "version": 3])
         #expect(back.json["probability"] as? Int == 20, "null gives the stage's default back")

@@ -34,9 +34,10 @@ extension SalesChecks {
     func convert() async throws {
         let email = "\(TestEnvironment.uniqueName("lead"))@example.com"
         let company = TestEnvironment.uniqueName("Lead Works")
+        let mia = try await staffUser("Mia")
         var lead = try await lead([
             "first_name": "Lena", "last_name": "Lead", "company": company, "email": email.uppercased(), "phone": "+49 30 \(Int.random(in: 10_000_000...99_999_999))",
-            "source": "exhibition", "owner": "mia",
+            "source": "exhibition", "owner": mia,
         ])
         let leadId = try #require(lead["id"] as? String)
         #expect(lead["status"] as? String == "new")
@@ -78,7 +79,7 @@ extension SalesChecks {
         #expect(deal["account_id"] as? String == accountId)
         #expect(deal["lead_id"] as? String == leadId)
         #expect(deal["title"] as? String == company, "the deal is named after the company")
-        #expect(deal["owner"] as? String == "mia")
+        #expect(deal["owner"] as? String == mia, "the lead's owner owns its deal")
         let byContact = try await api.get("/api/v1/deals?contact_id=\(contactId)")
         #expect(byContact.items.count == 1, "one conversion, one deal")
         #expect(try await api.send("PATCH", "/api/v1/leads/\(leadId)", json: ["notes": "x", "version": done["version"]!]).status == 409)
@@ -120,7 +121,7 @@ extension SalesChecks {
 
     /// Newest first, page after page, is the reverse of oldest first.
     func order() async throws {
-        let owner = TestEnvironment.uniqueName("owner")
+        let owner = try await staffUser()
         var made: [String] = []
         for index in 0..<5 { made.append(try #require(try await lead(["last_name": "Order \(index)", "owner": owner])["id"] as? String)) }
         var newest: [String] = []

@@ -74,7 +74,7 @@ extension SalesChecks {
     }
 
     func lines() async throws {
-        let (deal, a, _) = try await dealWithLines(owner: TestEnvironment.uniqueName("lines"))
+        let (deal, a, _) = try await dealWithLines(owner: try await staffUser())
         #expect(deal["amount"] as? [String: String] == Self.money("380.00", "EUR"))
         let lines = deal["lines"] as? [[String: Any]] ?? []
         #expect(lines.map { $0["total"] as? [String: String] ?? [:] } == [Self.money("180.00", "EUR"), Self.money("120.00", "EUR"), Self.money("80.00", "EUR")])
@@ -98,7 +98,7 @@ extension SalesChecks {
     }
 
     func quoteToWon() async throws {
-        let owner = TestEnvironment.uniqueName("quoter")
+        let owner = try await staffUser()
         let (deal, a, b) = try await dealWithLines(owner: owner)
         let dealId = try #require(deal["id"] as? String)
         let first = try await api.send("POST", "/api/v1/deals/\(dealId)/quotes", json: ["notes": "Delivery within 2 weeks.\nPrices net of shipping."])
@@ -158,7 +158,7 @@ extension SalesChecks {
     }
 
     func lostDeal() async throws {
-        let (deal, _, _) = try await dealWithLines(owner: TestEnvironment.uniqueName("loser"))
+        let (deal, _, _) = try await dealWithLines(owner: try await staffUser())
         let dealId = try #require(deal["id"] as? String)
         let draft = try await api.send("POST", "/api/v1/deals/\(dealId)/quotes", json: [:])
         let sent = try await api.send("POST", "/api/v1/deals/\(dealId)/quotes", json: [:])
@@ -187,7 +187,7 @@ extension SalesChecks {
     }
 
     func expiry() async throws {
-        let (deal, _, _) = try await dealWithLines(owner: TestEnvironment.uniqueName("expiry"))
+        let (deal, _, _) = try await dealWithLines(owner: try await staffUser())
         let quote = try await api.send("POST", "/api/v1/deals/\(deal["id"]!)/quotes", json: [:]).json
         let id = try #require(quote["id"] as? String)
         #expect(try await api.send("POST", "/api/v1/quotes/\(id)/send", json: [:]).status == 200)

@@ -17,6 +17,11 @@ struct SalesChecks {
         try await InProcessService.run(SalesService.definition) { api, service in try await body(SalesChecks(api: api, service: service)) }
     }
 
+    /// A user in sales' copy of the staff (owners are users); their id.
+    func staffUser(_ name: String = "Test Owner", email: String? = nil) async throws -> String {
+        try await StaffFixture.user(SalesService.definition, service, name: name, email: email)
+    }
+
     static func money(_ amount: String, _ currency: String) -> [String: String] { ["amount": amount, "currency": currency] }
 
     static let defaultPipeline = "00000000-0000-7000-8000-000000000001"

@@ -36,7 +36,9 @@ extension SalesChecks {
         let created = try await pipeline([("S1", 10), ("S2", 50), ("S3", 80)])
         let pipeline = try #require(created["id"] as? String)
         let stages = Self.stageIds(created)
-        let owners = (TestEnvironment.uniqueName("o1"), TestEnvironment.uniqueName("o2"))
+        // Reports order owners by their ids: the first in that order is owners.0.
+        let ids = [try await staffUser("First Owner"), try await staffUser("Second Owner")].sorted()
+        let owners = (ids[0], ids[1])
         let region = TestEnvironment.uniqueName("region")
         let contactId = try await contact(["last_name": "Buyer", "address": ["region": region, "country": "DE"], "lead_source": "referral"])
 
@@ -119,6 +121,9 @@ extension SalesChecks {
         let cycle = try #require(owners.first?["average_cycle_days"] as? Double)
         #expect(cycle >= 0 && cycle < 1, "won within the test")
         #expect(owners.last?["average_cycle_days"] is NSNull, "no deal won, no cycle")
+        // By owner over whole days from the counts the trigger keeps, with a time of day from the deals: the same.
+        let ownersFromDeals = try await api.get("/api/v1/reports/win-rate?pipeline_id=\(book.pipeline)&from=2000-01-01T00:00:01Z")
+        #expect(NSDictionary(dictionary: ownersFromDeals.json).isEqual(to: byOwner.json), "\(ownersFromDeals.text) vs \(byOwner.text)")
 
         // The contact's region is the replica's, from contacts' events.
         let regions = try await api.get("/api/v1/reports/win-rate?pipeline_id=\(book.pipeline)&by=region").json["rows"] as? [[String: Any]] ?? []
@@ -137,6 +142,8 @@ extension SalesChecks {
         #expect(reasons.compactMap { $0["share"] as? Double } == [0.5, 0.5])
         #expect(reasons.compactMap { $0["label"] as? String } == ["Competitor", "Price"])
         #expect(reasons.map { $0["amounts"] as? [[String: String]] ?? [] } == [[Self.money("400.00", "EUR")], [Self.money("2000.00", "EUR")]])
+        let lostFromDeals = try await api.get("/api/v1/reports/lost-reasons?pipeline_id=\(book.pipeline)&from=2000-01-01T00:00:01Z")
+        #expect(NSDictionary(dictionary: lostFromDeals.json).isEqual(to: lost.json), "counts and deals agree: \(lostFromDeals.text) vs \(lost.text)")
         let before = try await api.get("/api/v1/reports/lost-reasons?pipeline_id=\(book.pipeline)&to=2000-01-01")
         #expect(before.json["lost"] as? Int == 0)
         #expect(try await api.get("/api/v1/reports/lost-reasons?from=2027-01-01&to=2026-01-01").status == 400)
@@ -171,5 +178,11 @@ extension SalesChecks {
             Self.money("280.00", "EUR"), Self.money("2700.00", "EUR"), Self.money("40.00", "EUR"),
         ], "700 × 40% (its own), 3000 × 90%, 400 × 10% (S1)")
         #expect((forecast["totals"] as? [[String: Any]])?.compactMap { $0["deals"] as? Int } == [3], "with D5, whose month is null")
+        for report in ["win-rate", "lost-reasons"] {
+            let kept = try await api.get("/api/v1/reports/\(report)?pipeline_id=\(book.pipeline)").json
+            let fromDeals = try await api.get("/api/v1/reports/\(report)?pipeline_id=\(book.pipeline)&from=2000-01-01T00:00:01Z").json
+            #expect(NSDictionary(dictionary: kept).isEqual(to: fromDeals), "\(report) after a reopen: \(kept) vs \(fromDeals)")
+        }
+        #expect(try await api.get("/api/v1/reports/lost-reasons?pipeline_id=\(book.pipeline)").json["lost"] as? Int == 1, "D5 reopened")
     }
 }

@@ -1,3 +1,4 @@
+import StaffReplica
 import Storage
 import Messaging
 import ServiceLifecycle
@@ -7,10 +8,10 @@ import ServiceKit
 public enum ContactsService {
     public static let definition = ServiceDefinition(
         name: "contacts",
-        sql: SQLFiles(EmbeddedSQL.files),
+        sql: SQLFiles(EmbeddedSQL.files) + StaffReplica.sql,
         handlers: { dependencies in
             let stores = ContactsStores(dependencies)
-            return [
+            return StaffReplica(service: dependencies).handlers + [
                 LeadConversions(service: dependencies, contacts: stores.contacts).handler,
                 CompletedActivities(interactions: stores.interactions, logger: dependencies.logger).handler,
             ]

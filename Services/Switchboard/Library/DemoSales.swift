@@ -1,9 +1,10 @@
 import Foundation
 
 /// The sales part of `switchboard demo`, through the public API: a catalogue with a price list,
-/// leads at every step, deals in every stage of the default pipeline (won and lost with reasons,
-/// some with lines and quotes sent or accepted), this week's activities and a call list, owned by
-/// the demo's sales people (their user ids).
+/// leads at every step, deals in every stage of the default pipeline (won and lost with reasons
+/// over the last twelve months, recorded after the fact with `created_at` and `closed_at`, so the
+/// dashboards have a year to show; some with lines and quotes sent or accepted), this week's
+/// activities and a call list, owned by the demo's sales people (their user ids).
 struct DemoSales {
     let api: DemoAPI
     let owners: [String]
@@ -16,13 +17,17 @@ struct DemoSales {
         let reasons = (try await api.call("GET", "/api/v1/lost-reasons")["items"] as? [[String: Any]] ?? [])
             .filter { $0["retired"] as? Bool != true }.compactMap { $0["code"] as? String }
         var deals = 0, quotes = 0
-        for index in 0..<48 {
+        for index in 0..<120 {
             let contact = contacts[random.next(contacts.count)]
+            let decided = index % 3 != 0 && [1, 2].contains(index % 5)
+            // Deals decided in the past were made up to a year ago; open ones in the last quarter.
+            let made = Date().addingTimeInterval(-Double(decided ? 30 + random.next(335) : random.next(90)) * 86_400 - 3_600)
+            let closed = min(made.addingTimeInterval(Double(7 + random.next(80)) * 86_400), Date().addingTimeInterval(-600))
             var deal = try await api.call("POST", "/api/v1/deals", json: [
                 "title": "\(DemoData.dealTopics[index % DemoData.dealTopics.count]) \(index + 1)", "contact_id": contact,
                 "amount": ["amount": "\(1_000 + random.next(90) * 500).00", "currency": "EUR"],
-                "stage_id": stages[index % stages.count], "owner": owners[index % owners.count],
-                "expected_close_date": Self.day(in: 7 + random.next(120)),
+                "stage_id": stages[index % stages.count], "owner": owners[random.next(owners.count)],
+                "expected_close_date": Self.day(in: 7 + random.next(120)), "created_at": Self.timestamp(made),
             ])
             deals += 1
             if index % 3 == 0 {
@@ -37,9 +42,11 @@ struct DemoSales {
                     if index % 4 == 0 { _ = try await act(sent, "POST", "accept", [:], on: "quotes") }
                 }
             } else if index % 5 == 1 {
-                _ = try await act(deal, "POST", "won", ["comment": "Signed"])
+                _ = try await act(deal, "POST", "won", ["comment": "Signed", "closed_at": Self.timestamp(closed)])
             } else if index % 5 == 2, !reasons.isEmpty {
-                _ = try await act(deal, "POST", "lost", ["reason": reasons[index % reasons.count], "comment": "Chose another supplier"])
+                _ = try await act(deal, "POST", "lost", [
+                    "reason": reasons[index % reasons.count], "comment": "Chose another supplier", "closed_at": Self.timestamp(closed),
+                ])
             }
         }
         let activities = try await loadActivities(contacts: contacts, random: &random)
@@ -105,6 +112,10 @@ struct DemoSales {
     private func act(_ resource: [String: Any], _ method: String, _ action: String, _ body: [String: Any], on kind: String = "deals") async throws -> [String: Any] {
         guard let id = resource["id"] as? String, let version = resource["version"] as? Int else { return resource }
         return try await api.call(method, "/api/v1/\(kind)/\(id)/\(action)", json: body, headers: ["If-Match": "\"\(version)\""])
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
     }
 
     static func day(in days: Int) -> String {

@@ -30,7 +30,27 @@ struct DemoUsers {
                 "member_ids": Self.people.filter { $0.role == "sales" }.compactMap { ids[$0.email] },
             ])
         }
+        try await Self.awaitCopies(api, of: Self.people.map(\.email))
         return ids
+    }
+
+    /// Waits (up to 20 s) until the services that keep a copy of the staff from its events
+    /// (contacts, sales) know each user, so the users may own work at once: an owner filter by
+    /// an address of nobody they know is a 422.
+    static func awaitCopies(_ api: DemoAPI, of emails: [String]) async throws {
+        let deadline = Date().addingTimeInterval(20)
+        for email in emails {
+            for path in ["/api/v1/contacts", "/api/v1/deals"] {
+                while true {
+                    do {
+                        _ = try await api.call("GET", "\(path)?owner=\(email.replacingOccurrences(of: "@", with: "%40"))&limit=1")
+                        break
+                    } catch let error as ValidationError where Date() < deadline && "\(error)".contains("answered 422") {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+            }
+        }
     }
 
     /// The id of the user with this e-mail, made when missing, with this password set through the

@@ -182,8 +182,7 @@ struct SalesBench: AsyncParsableCommand {
         var times: [Double] = []
         for index in 0..<conversions {
             let created = try json(try await api.send(.POST, "/api/v1/leads", body: """
-                {"first_name":"Bench","last_name":"Lead \(index)","company":"Bench \(run)","email":"bench-\(run)-\(index)@example.com",
-                 "source":"web","owner":"bench"}
+                {"first_name":"Bench","last_name":"Lead \(index)","company":"Bench \(run)","email":"bench-\(run)-\(index)@example.com","source":"web"}
                 """), 201, "lead create")
             let id = created["id"] as? String ?? ""
             let qualified = try json(try await api.send(.POST, "/api/v1/leads/\(id)/qualify", body: #"{"version":1}"#), 200, "qualify")

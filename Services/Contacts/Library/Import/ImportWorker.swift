@@ -6,6 +6,7 @@ import NIOCore
 import PostgresNIO
 import ServiceKit
 import ServiceLifecycle
+import StaffReplica
 import Storage
 
 /// Works queued imports: claims one under a lease, reads its stored file from where it stopped,
@@ -282,7 +283,17 @@ final class ImportWorker: Service, ServiceStore {
         var tally = Tally()
         tally.failures = batch.failures
         var candidates: [Candidate] = []
+        // Owners are users: the batch's are looked up in one query, and stored as their ids.
+        let owners = try await contacts.staff.users(Set(batch.candidates.compactMap(\.valid.fields.owner)), on: connection)
         for var candidate in batch.candidates {
+            if let owner = candidate.valid.fields.owner {
+                if let reason = StaffReplica.refusal(of: owner, owners[owner]) {
+                    tally.failures.append((candidate.number, ContactsError.invalid("owner", reason).description, candidate.raw))
+                    continue
+                }
+                candidate.valid.fields.owner = owners[owner]?.id.uuidString.lowercased()
+                candidate.row.owner = candidate.valid.fields.owner
+            }
             if candidate.valid.fields.accountId != nil {
                 do {
                     try await contacts.linkAccount(&candidate.valid.fields, on: connection)

@@ -9,7 +9,7 @@ extension ContactsStores {
     func register(on router: Router<ServiceRequestContext>) {
         let api = router.group("/api/v1")
         api.get("/contacts") { request, _ in
-            try await contacts.list(ContactFilter(request)).response()
+            try await contacts.list(try await contacts.staff.filter(ContactFilter(request))).response()
         }
         api.post("/contacts") { request, context in
             let body = try await request.jsonBody(context: context)
@@ -19,7 +19,7 @@ extension ContactsStores {
             return try created.response(status: .created, location: "/api/v1/contacts/")
         }
         api.get("/contacts/export") { request, _ in
-            var filter = try ContactFilter(request)
+            var filter = try await contacts.staff.filter(ContactFilter(request))
             filter.page.cursor = nil
             return try await export.csv(filter).attachment(contentType: "text/csv; charset=utf-8", filename: "contacts.csv")
         }
@@ -119,7 +119,7 @@ extension ContactsStores {
         }
 
         api.get("/accounts") { request, _ in
-            try await accounts.list(AccountFilter(request)).response()
+            try await accounts.list(try await contacts.staff.filter(AccountFilter(request))).response()
         }
         api.post("/accounts") { request, context in
             let input = try await request.decodeJSON(AccountFields.self, context: context)
@@ -143,7 +143,7 @@ extension ContactsStores {
         api.get("/accounts/:id/contacts") { request, context in
             let id = try context.uuidParameter("id")
             _ = try await accounts.get(id)
-            var filter = try ContactFilter(request)
+            var filter = try await contacts.staff.filter(ContactFilter(request))
             filter.accountId = id
             return try await contacts.list(filter).response()
         }

@@ -37,7 +37,8 @@ struct AccountStore: ServiceStore {
     func create(_ input: AccountFields) async throws -> Document {
         try await client.transaction(logger: logger) { connection in
             let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
-            let fields = try input.validated(definitions: definitions)
+            var fields = try input.validated(definitions: definitions)
+            fields.owner = try await staff.owner(fields.owner, on: connection)
             let id = UUID()
             try await checkParent(fields.parentAccountId, of: id, on: connection)
             var sql = SQLBuilder()
@@ -63,7 +64,8 @@ struct AccountStore: ServiceStore {
             }
             let input = try Document.writableFields(AccountFields.self, of: current, patchedWith: patch, invalid: ContactsError.invalid)
             let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
-            let fields = try input.validated(definitions: definitions)
+            var fields = try input.validated(definitions: definitions)
+            fields.owner = try await staff.owner(patched: fields.owner, stored: account.fields.owner, on: connection)
             try await checkParent(fields.parentAccountId, of: id, on: connection)
             var sql = SQLBuilder()
             let columns = try Self.columns(fields, into: &sql)

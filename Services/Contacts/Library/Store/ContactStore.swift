@@ -124,7 +124,11 @@ struct ContactStore: ServiceStore {
                 known = current
                 continue
             }
-            if let created = try await createInOneStatement(try checked.get(), allowDuplicate: allowDuplicate, generation: known.generation) {
+            var valid = try checked.get()
+            if valid.fields.owner != nil {
+                valid.fields.owner = try await client.withConnection { try await staff.owner(valid.fields.owner, on: $0) }
+            }
+            if let created = try await createInOneStatement(valid, allowDuplicate: allowDuplicate, generation: known.generation) {
                 return created
             }
             known = try await customFields.reload(schema: schema, client: client, logger: logger)
@@ -206,6 +210,7 @@ struct ContactStore: ServiceStore {
             let fields = try fields(applying: patch, to: current)
             let definitions = try await CustomFieldStore.definitions(schema: schema, on: connection, logger: logger)
             var valid = try fields.validated(definitions: definitions, previous: contact.fields.consent, now: Date())
+            valid.fields.owner = try await staff.owner(patched: valid.fields.owner, stored: contact.fields.owner, on: connection)
             try await linkAccount(&valid.fields, on: connection)
             if !allowDuplicate { try await rejectDuplicates(of: valid, excluding: [id], on: connection) }
             let updated = try await write(valid, to: id, on: connection)

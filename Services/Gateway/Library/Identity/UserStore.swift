@@ -33,8 +33,8 @@ struct UserStore: ServiceStore {
     }
 
     /// Every user's name by id (lowercase), for pages that show an owner or who recorded something.
-    func names() async throws -> [String: String] {
-        let query = PostgresQuery(unsafeSQL: "SELECT id::text, name FROM \(users)")
+    func names(activeOnly: Bool = false) async throws -> [String: String] {
+        let query = PostgresQuery(unsafeSQL: "SELECT id::text, name FROM \(users)" + (activeOnly ? " WHERE active" : ""))
         return try await client.read(logger: logger) { connection in
             var names: [String: String] = [:]
             for try await (id, name) in try await connection.query(query, logger: logger).decode((String, String).self) { names[id] = name }

@@ -64,7 +64,10 @@ struct ContactEditPage: Sendable {
         _ id: String, _ contact: JSONValue, typed: [String: String], _ visit: WebAccess.Visit, conflict: JSONValue?,
         errors: [String: String], error: String?, version: String? = nil
     ) async throws -> Response {
-        let staff = try await users.names()
+        // Names for every owner shown; only active users are offered (the services refuse others).
+        async let named = users.names()
+        async let active = users.names(activeOnly: true)
+        let (staff, choosable) = try await (named, active)
         var values = visit.values
         values["id"] = id
         values["name"] = StaffPages.name(contact)
@@ -73,7 +76,7 @@ struct ContactEditPage: Sendable {
         values["fields"] = Self.fields.map { field -> [String: Any] in
             var item: [String: Any] = ["name": field.name, "label": field.label]
             let value = typed[field.name] ?? ""
-            switch kind(of: field.name, staff: staff, current: value) {
+            switch kind(of: field.name, choosable: choosable, names: staff, current: value) {
             case .plain: item["plain"] = ["value": value]
             case .lines: item["lines"] = ["value": value]
             case let .options(choices):
@@ -94,12 +97,13 @@ struct ContactEditPage: Sendable {
         return renderer.page("contact-edit", values, status: conflict != nil ? .conflict : (errors.isEmpty && error == nil ? .ok : .unprocessableContent))
     }
 
-    private func kind(of name: String, staff: [String: String], current: String) -> Kind {
+    private func kind(of name: String, choosable staff: [String: String], names: [String: String], current: String) -> Kind {
         if name == "emails" || name == "phones" { return .lines }
         if name == "owner" {
             var choices: [(value: String, text: String)] = [("", "nobody")] + staff.sorted { $0.value < $1.value }.map { ($0.key, $0.value) }
-            // An owner written as text before users existed stays choosable as it is.
-            if !current.isEmpty, staff[current] == nil { choices.append((current, current)) }
+            // The current owner stays choosable as it is: a user deactivated since, or a name
+            // written as text before owners were users (which the services keep while unchanged).
+            if !current.isEmpty, staff[current] == nil { choices.append((current, names[current] ?? current)) }
             return .options(choices)
         }
         if let values = Self.enums[name] { return .options(values.map { ($0, $0.isEmpty ? "—" : $0.replacingOccurrences(of: "_", with: " ")) }) }

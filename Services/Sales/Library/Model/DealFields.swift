@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Messaging
 import ServiceKit
 
 /// What a client writes about a deal. Its stage and outcome change through their own actions
@@ -19,9 +20,13 @@ struct DealFields: Codable, Sendable, Hashable {
     var sourceCampaignId: UUID?
     var leadId: UUID?
     var tags: [String]?
+    /// When a deal recorded after the fact (history from the system before) was made; a new
+    /// deal's own, never patched. Now when not given.
+    var createdAt: String?
 
     enum CodingKeys: String, CodingKey {
         case title, amount, probability, owner, tags
+        case createdAt = "created_at"
         case contactId = "contact_id"
         case accountId = "account_id"
         case pipelineId = "pipeline_id"
@@ -40,7 +45,11 @@ struct DealFields: Codable, Sendable, Hashable {
         "close_comment": "give the comment with POST /api/v1/deals/{id}/won or /lost",
         "closed_at": "the service sets it", "stage_entered_at": "the service sets it", "stage_name": "the stage's name, set by the stage",
         "probability_is_stage_default": "set probability, or null for the stage's default",
+        "created_at": "only a new deal gives it",
     ]
+
+    /// The earliest `created_at` or `closed_at` taken: older history is a typing error.
+    static let earliestHistory = Date(timeIntervalSince1970: 946_684_800)  // 2000-01-01
 
     func validated() throws(SalesError) -> DealFields {
         var check = FieldChecker()
@@ -54,8 +63,24 @@ struct DealFields: Codable, Sendable, Hashable {
         }
         result.owner = check.text(owner, "owner")
         result.tags = check.tags(tags)
+        if let text = createdAt {
+            result.createdAt = Self.pastTimestamp(text, "created_at", &check).map { EventCoding.timestamp($0) }
+        }
         try check.check(SalesError.invalid)
         return result
+    }
+
+    /// An RFC 3339 time from 2000 up to now: when something already happened.
+    static func pastTimestamp(_ text: String, _ field: String, _ check: inout FieldChecker) -> Date? {
+        guard let time = EventCoding.parseTimestamp(text) else {
+            check.fail(field, "must be an RFC 3339 timestamp such as 2026-01-31T09:00:00Z")
+            return nil
+        }
+        guard time >= earliestHistory, time <= Date() else {
+            check.fail(field, "must lie between 2000-01-01 and now")
+            return nil
+        }
+        return time
     }
 
     /// `YYYY-MM-DD` that names a real day.
@@ -73,10 +98,13 @@ struct DealAction: Decodable, Sendable {
     var stageId: UUID?
     var reason: String?
     var comment: String?
+    /// When a won or lost deal was decided, if before now (a signature recorded days later).
+    var closedAt: String?
     var version: Int64?
 
     enum CodingKeys: String, CodingKey {
         case reason, comment, version
         case stageId = "stage_id"
+        case closedAt = "closed_at"
     }
 }

@@ -43,7 +43,7 @@ extension SalesStores {
             return APICoding.rawResponse(try await lostReasons.update(context.parameters.get("code") ?? "", input))
         }
 
-        api.get("/leads") { request, _ in try await leads.list(LeadFilter(request)).response() }
+        api.get("/leads") { request, _ in try await leads.list(try await staff.filter(LeadFilter(request))).response() }
         api.post("/leads") { request, context in
             let input = try await request.decodeJSON(LeadFields.self, context: context)
             return try await leads.create(input).response(status: .created, location: "/api/v1/leads/")
@@ -138,7 +138,7 @@ extension SalesStores {
             ).response()
         }
 
-        api.get("/activities") { request, _ in try await activities.list(ActivityFilter(request)).response() }
+        api.get("/activities") { request, _ in try await activities.list(try await staff.filter(ActivityFilter(request))).response() }
         api.post("/activities") { request, context in
             let input = try await request.decodeJSON(ActivityFields.self, context: context)
             return try await activities.create(input).response(status: .created, location: "/api/v1/activities/")
@@ -160,7 +160,7 @@ extension SalesStores {
             ).response()
         }
 
-        api.get("/call-lists") { request, _ in try await callLists.list(CallListFilter(request)).response() }
+        api.get("/call-lists") { request, _ in try await callLists.list(try await staff.filter(CallListFilter(request))).response() }
         api.post("/call-lists") { request, context in
             let input = try await request.decodeJSON(CallListFields.self, context: context)
             return try await callLists.create(input).response(status: .created, location: "/api/v1/call-lists/")
@@ -189,18 +189,18 @@ extension SalesStores {
             APICoding.rawResponse(try await customers.summary(of: try context.uuidParameter("contact_id")))
         }
 
-        api.get("/reports/funnel") { request, _ in APICoding.rawResponse(try await reports.funnel(.init(request))) }
-        api.get("/reports/forecast") { request, _ in APICoding.rawResponse(try await reports.forecast(.init(request))) }
+        api.get("/reports/funnel") { request, _ in APICoding.rawResponse(try await reports.funnel(try await staff.filter(.init(request)))) }
+        api.get("/reports/forecast") { request, _ in APICoding.rawResponse(try await reports.forecast(try await staff.filter(.init(request)))) }
         api.get("/reports/win-rate") { request, _ in
             var query = QueryReader(request)
             let range = ReportStore.Range(&query)
             let key = query.oneOf("by", ReportStore.WinRateKey.self) ?? .owner
             try query.check()
-            return APICoding.rawResponse(try await reports.winRate(range, by: key))
+            return APICoding.rawResponse(try await reports.winRate(try await staff.filter(range), by: key))
         }
-        api.get("/reports/lost-reasons") { request, _ in APICoding.rawResponse(try await reports.lostReasons(.init(request))) }
+        api.get("/reports/lost-reasons") { request, _ in APICoding.rawResponse(try await reports.lostReasons(try await staff.filter(.init(request)))) }
 
-        api.get("/deals") { request, _ in try await deals.list(DealFilter(request)).response() }
+        api.get("/deals") { request, _ in try await deals.list(try await staff.filter(DealFilter(request))).response() }
         api.post("/deals") { request, context in
             let input = try await request.decodeJSON(DealFields.self, context: context)
             return try await deals.create(input).response(status: .created, location: "/api/v1/deals/")
@@ -217,9 +217,9 @@ extension SalesStores {
         }
         api.get("/deals/:id/history") { _, context in try await deals.stageHistory(try context.uuidParameter("id")).response() }
         action("stage") { id, action, version in try await deals.move(id, to: action.stageId, expectedVersion: version) }
-        action("won") { id, action, version in try await deals.win(id, comment: action.comment, expectedVersion: version) }
+        action("won") { id, action, version in try await deals.win(id, comment: action.comment, closedAt: action.closedAt, expectedVersion: version) }
         action("lost") { id, action, version in
-            try await deals.lose(id, reason: action.reason, comment: action.comment, expectedVersion: version)
+            try await deals.lose(id, reason: action.reason, comment: action.comment, closedAt: action.closedAt, expectedVersion: version)
         }
         action("reopen") { id, action, version in try await deals.reopen(id, in: action.stageId, expectedVersion: version) }
 

@@ -4,6 +4,7 @@ import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
+import StaffReplica
 import Storage
 
 /// Calls, meetings and tasks with a due time, an owner and links to a contact, deal or lead; the
@@ -12,6 +13,7 @@ import Storage
 struct ActivityStore: ServiceStore {
     let service: ServiceDependencies
     let replica: ContactReplica
+    let staff: StaffReplica
 
     var activities: String { schema.table("activities") }
     var document: String { "\(schema.quoted).activity_document(a)::text" }
@@ -42,7 +44,9 @@ struct ActivityStore: ServiceStore {
     func create(_ input: ActivityFields) async throws -> Document {
         let (fields, due) = try input.validated()
         return try await client.transaction(logger: logger) { connection in
-            try await insert(fields, due: due, callList: nil, on: connection)
+            var fields = fields
+            fields.owner = try await staff.owner(fields.owner, on: connection)
+            return try await insert(fields, due: due, callList: nil, on: connection)
         }
     }
 
@@ -77,9 +81,11 @@ struct ActivityStore: ServiceStore {
         }
         try check.check(SalesError.invalid)
         return try await change(id, expectedVersion: expectedVersion, event: SalesEvents.activityUpdated) { current, connection, sql in
-            let (fields, due) = try Document.writableFields(
+            let (valid, due) = try Document.writableFields(
                 ActivityFields.self, of: current, patchedWith: patch, alsoReadOnly: ActivityFields.serviceSet, invalid: SalesError.invalid
             ).validated()
+            var fields = valid
+            fields.owner = try await staff.owner(patched: fields.owner, stored: current, on: connection)
             // The stored contact may have been deleted since; only a contact the patch names is checked.
             let contactId = members["contact_id"] == nil
                 ? fields.contactId : try await replica.current(fields.contactId, field: "contact_id", on: connection)

@@ -40,6 +40,7 @@ struct CallListStore: ServiceStore {
         try check.check(SalesError.invalid)
         let id = UUID()
         return try await client.transaction(logger: logger) { connection in
+            let owner = try await activities.staff.owner(owner, on: connection)
             var sql = SQLBuilder()
             sql.append("""
                 INSERT INTO \(lists) (id, name, script, owner)
@@ -101,6 +102,7 @@ struct CallListStore: ServiceStore {
         let calledBy = check.text(call.calledBy, "called_by")
         try check.check(SalesError.invalid)
         return try await client.transaction(logger: logger) { [outcome] connection in
+            let calledBy = try await activities.staff.owner(calledBy, field: "called_by", on: connection)
             var sql = SQLBuilder()
             sql.append("""
                 UPDATE \(entries) AS e SET outcome = \(try sql.bind(outcome!.rawValue)), notes = coalesce(\(try sql.bind(notes)), e.notes),

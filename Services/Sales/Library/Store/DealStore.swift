@@ -4,12 +4,14 @@ import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
+import StaffReplica
 import Storage
 
 /// Deals: each write commits with its event in the outbox, and every stay in a stage is kept.
 struct DealStore: ServiceStore {
     let service: ServiceDependencies
     let replica: ContactReplica
+    let staff: StaffReplica
 
     var deals: String { schema.table("deals") }
     var stages: String { schema.table("stages") }
@@ -66,9 +68,11 @@ struct DealStore: ServiceStore {
     // MARK: Writes
 
     func create(_ input: DealFields) async throws -> Document {
-        let fields = try input.validated()
+        let valid = try input.validated()
         return try await client.transaction(logger: logger) { connection in
-            try await insert(fields, on: connection)
+            var fields = valid
+            fields.owner = try await staff.owner(fields.owner, on: connection)
+            return try await insert(fields, on: connection)
         }
     }
 
@@ -79,9 +83,14 @@ struct DealStore: ServiceStore {
         let id = UUID()
         var sql = SQLBuilder()
         let stagePlaceholder = try sql.bind(stageId)
-        let columns = try Self.columns(fields, contactId: contactId, into: &sql)
+        var columns = try Self.columns(fields, contactId: contactId, into: &sql)
             + [("id", try sql.bind(id)), ("pipeline_id", try sql.bind(pipelineId)), ("stage_id", stagePlaceholder),
                ("visited", "ARRAY[\(stagePlaceholder)]::uuid[]")]
+        if let createdAt = fields.createdAt {
+            // A deal recorded after the fact has been in its stage since then.
+            let at = try sql.bind(createdAt) + "::timestamptz"
+            columns += [("created_at", at), ("stage_entered_at", at)]
+        }
         sql.append("""
             WITH d AS (
                 INSERT INTO \(deals) AS d (\(columns.map(\.0).joined(separator: ", "))) VALUES (\(columns.map(\.1).joined(separator: ", ")))
@@ -107,7 +116,8 @@ struct DealStore: ServiceStore {
             var read = SQLBuilder()
             read.append("SELECT \(Self.writableFields)::text FROM \(deals) d WHERE d.id = \(try read.bind(id))")
             let current = try await connection.document(returnedBy: read.query, logger: logger)
-            let fields = try Document.writableFields(DealFields.self, of: current, patchedWith: patch, invalid: SalesError.invalid).validated()
+            var fields = try Document.writableFields(DealFields.self, of: current, patchedWith: patch, invalid: SalesError.invalid).validated()
+            fields.owner = try await staff.owner(patched: fields.owner, stored: current, on: connection)
             if members["amount"] != nil, try await hasLines(id, on: connection) {
                 throw SalesError.invalid("amount", "comes from the deal's lines; change them with PUT /api/v1/deals/{id}/lines")
             }
@@ -151,20 +161,23 @@ struct DealStore: ServiceStore {
         }
     }
 
-    func win(_ id: UUID, comment: String?, expectedVersion: Int64) async throws -> Document {
+    /// Won, with an optional comment, now or at `closedAt` (see `close`).
+    func win(_ id: UUID, comment: String?, closedAt: String? = nil, expectedVersion: Int64) async throws -> Document {
         var check = FieldChecker()
         let comment = check.text(comment, "comment", maximum: 2000)
+        let at = closedAt.flatMap { DealFields.pastTimestamp($0, "closed_at", &check) }
         try check.check(SalesError.invalid)
-        return try await close(id, expectedVersion: expectedVersion, status: .won, reason: nil, comment: comment, event: SalesEvents.dealWon)
+        return try await close(id, expectedVersion: expectedVersion, status: .won, reason: nil, comment: comment, at: at, event: SalesEvents.dealWon)
     }
 
-    /// Lost, with a reason of the catalog (an active one) and an optional comment.
-    func lose(_ id: UUID, reason: String?, comment: String?, expectedVersion: Int64) async throws -> Document {
+    /// Lost, with a reason of the catalog (an active one) and an optional comment, now or at `closedAt`.
+    func lose(_ id: UUID, reason: String?, comment: String?, closedAt: String? = nil, expectedVersion: Int64) async throws -> Document {
         var check = FieldChecker()
         let comment = check.text(comment, "comment", maximum: 2000)
         let reason = check.text(reason, "reason", required: true, maximum: 50)
+        let at = closedAt.flatMap { DealFields.pastTimestamp($0, "closed_at", &check) }
         try check.check(SalesError.invalid)
-        return try await close(id, expectedVersion: expectedVersion, status: .lost, reason: reason, comment: comment, event: SalesEvents.dealLost)
+        return try await close(id, expectedVersion: expectedVersion, status: .lost, reason: reason, comment: comment, at: at, event: SalesEvents.dealLost)
     }
 
     /// A won or lost deal open again, in its last stage or in `stageId`.
@@ -376,15 +389,19 @@ struct DealStore: ServiceStore {
         var version: Int64
         var status: DealStatus
         var stageId: UUID
+        var stageEnteredAt: Date
     }
 
     /// The live deal, locked for the rest of the transaction; a version other than `expectedVersion` is a 412.
     func lock(_ id: UUID, expectedVersion: Int64?, on connection: PostgresConnection) async throws -> LockedDeal {
         var sql = SQLBuilder()
-        sql.append("SELECT d.version, d.status, d.stage_id FROM \(deals) d WHERE d.id = \(try sql.bind(id)) AND d.deleted_at IS NULL FOR UPDATE")
+        sql.append("""
+            SELECT d.version, d.status, d.stage_id, d.stage_entered_at FROM \(deals) d
+            WHERE d.id = \(try sql.bind(id)) AND d.deleted_at IS NULL FOR UPDATE
+            """)
         var found: LockedDeal?
-        for try await (version, status, stage) in try await connection.query(sql.query, logger: logger).decode((Int64, String, UUID).self) {
-            found = LockedDeal(id: id, version: version, status: DealStatus(rawValue: status) ?? .open, stageId: stage)
+        for try await (version, status, stage, entered) in try await connection.query(sql.query, logger: logger).decode((Int64, String, UUID, Date).self) {
+            found = LockedDeal(id: id, version: version, status: DealStatus(rawValue: status) ?? .open, stageId: stage, stageEnteredAt: entered)
         }
         guard let found else { throw SalesError.notFound("deal \(id.lowercased)") }
         if let expectedVersion, expectedVersion != found.version {
@@ -393,13 +410,20 @@ struct DealStore: ServiceStore {
         return found
     }
 
+    /// `at`: when the decision fell, if before now; not before the deal entered its stage (the
+    /// stage history stays in order, and a sales cycle is never negative).
     private func close(
-        _ id: UUID, expectedVersion: Int64, status: DealStatus, reason: String?, comment: String?, event type: String
+        _ id: UUID, expectedVersion: Int64, status: DealStatus, reason: String?, comment: String?, at: Date?, event type: String
     ) async throws -> Document {
         try await client.transaction(logger: logger) { connection in
             let deal = try await lock(id, expectedVersion: expectedVersion, on: connection)
             guard deal.status == .open else { throw Self.closed(deal, doing: "close it") }
-            return try await close(deal, status: status, reason: reason, comment: comment, event: type, on: connection)
+            if let at, at < deal.stageEnteredAt {
+                throw SalesError.invalid(
+                    "closed_at", "must not be before the deal entered its stage (\(EventCoding.timestamp(deal.stageEnteredAt)))"
+                )
+            }
+            return try await close(deal, status: status, reason: reason, comment: comment, at: at, event: type, on: connection)
         }
     }
 
@@ -413,18 +437,18 @@ struct DealStore: ServiceStore {
             return nil
         }
         guard deal.status == .open else { return nil }
-        return try await close(deal, status: .won, reason: nil, comment: comment, event: SalesEvents.dealWon, on: connection)
+        return try await close(deal, status: .won, reason: nil, comment: comment, at: nil, event: SalesEvents.dealWon, on: connection)
     }
 
     private func close(
-        _ deal: LockedDeal, status: DealStatus, reason: String?, comment: String?, event type: String, on connection: PostgresConnection
+        _ deal: LockedDeal, status: DealStatus, reason: String?, comment: String?, at: Date?, event type: String, on connection: PostgresConnection
     ) async throws -> Document {
         if let reason { try await LostReasonStore.requireActive(reason, schema: schema, on: connection, logger: logger) }
-        try await closeStay(of: deal.id, on: connection)
+        try await closeStay(of: deal.id, at: at, on: connection)
         var sql = SQLBuilder()
         sql.append("""
             UPDATE \(deals) AS d SET status = \(try sql.bind(status.rawValue)), lost_reason = \(try sql.bind(reason)),
-                close_comment = \(try sql.bind(comment)), closed_at = \(Self.now), version = version + 1, updated_at = \(Self.now)
+                close_comment = \(try sql.bind(comment)), closed_at = \(try Self.instant(at, into: &sql)), version = version + 1, updated_at = \(Self.now)
             WHERE d.id = \(try sql.bind(deal.id)) RETURNING \(document)
             """)
         let closed = try await connection.document(returnedBy: sql.query, logger: logger)
@@ -433,10 +457,15 @@ struct DealStore: ServiceStore {
     }
 
     /// Ends the deal's current stay in its stage, if it has one.
-    private func closeStay(of id: UUID, on connection: PostgresConnection) async throws {
+    private func closeStay(of id: UUID, at: Date? = nil, on connection: PostgresConnection) async throws {
         var sql = SQLBuilder()
-        sql.append("UPDATE \(history) SET exited_at = \(Self.now) WHERE deal_id = \(try sql.bind(id)) AND exited_at IS NULL")
+        sql.append("UPDATE \(history) SET exited_at = \(try Self.instant(at, into: &sql)) WHERE deal_id = \(try sql.bind(id)) AND exited_at IS NULL")
         try await connection.query(sql.query, logger: logger)
+    }
+
+    /// A time a client gave (to the millisecond, as the service's own), or now.
+    private static func instant(_ at: Date?, into sql: inout SQLBuilder) throws -> String {
+        try at.map { "date_trunc('milliseconds', \(try sql.bind($0))::timestamptz)" } ?? now
     }
 
     /// Puts the deal in a stage from now on (with `set` as further assignments) and opens its stay there.

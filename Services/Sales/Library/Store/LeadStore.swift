@@ -4,6 +4,7 @@ import Logging
 import Messaging
 import PostgresNIO
 import ServiceKit
+import StaffReplica
 import Storage
 
 /// Leads, worked from new to qualified and converted into a deal. Sales never writes the contacts
@@ -43,6 +44,8 @@ struct LeadStore: ServiceStore {
         fields.status = fields.status ?? .new
         let id = UUID()
         return try await client.transaction(logger: logger) { [fields] connection in
+            var fields = fields
+            fields.owner = try await deals.staff.owner(fields.owner, on: connection)
             var sql = SQLBuilder()
             let columns = try Self.columns(fields, into: &sql) + [("id", try sql.bind(id))]
             sql.append("""
@@ -67,9 +70,10 @@ struct LeadStore: ServiceStore {
             var read = SQLBuilder()
             read.append("SELECT \(document) FROM \(leads) l WHERE l.id = \(try read.bind(id))")
             let current = try await connection.document(returnedBy: read.query, logger: logger)
-            let fields = try Document.writableFields(
+            var fields = try Document.writableFields(
                 LeadFields.self, of: current, patchedWith: patch, alsoReadOnly: LeadFields.serviceSet, invalid: SalesError.invalid
             ).validated()
+            fields.owner = try await deals.staff.owner(patched: fields.owner, stored: current, on: connection)
             if let status = fields.status, status != lead.status, ![.new, .contacted].contains(status) {
                 throw SalesError.invalid("status", "a patch sets new or contacted; use /qualify, /disqualify or /convert for the rest")
             }
@@ -128,6 +132,8 @@ struct LeadStore: ServiceStore {
             deal.accountId = nil
             let created: Document
             do {
+                // The lead's owner passes on as it is; an owner the conversion names must be a user.
+                if conversion.deal?.owner != nil { deal.owner = try await deals.staff.owner(deal.owner, on: connection) }
                 created = try await deals.insert(try deal.validated(), on: connection)
             } catch let error as SalesError {
                 throw error.prefixingFields("deal.")

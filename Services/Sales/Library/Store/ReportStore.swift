@@ -142,14 +142,23 @@ struct ReportStore: ServiceStore {
     /// lead source (as the replica holds them), or by product (a deal counts for each product of
     /// its lines, with that product's part of its amount; deals without lines are left out): won,
     /// lost, the win rate, the average sales cycle (creation to win, in days) and the won amounts.
+    /// By owner over whole days it is added up from `closed_counts`; the rest from the deals.
     func winRate(_ range: Range, by key: WinRateKey) async throws -> String {
         var sql = SQLBuilder()
         let cycle = "extract(epoch FROM d.closed_at - d.created_at)"
         switch key {
+        case .owner where range.wholeDays:
+            sql.append("""
+                WITH b AS (
+                    SELECT d.owner AS key, d.currency, d.status, d.deals AS n, d.cycle_seconds, d.amount
+                    FROM \(schema.table("closed_counts")) d WHERE d.deals <> 0
+                """)
+            try range.append(to: &sql, column: "d.closed_on", days: true)
+            sql.append("),")
         case .product:
             sql.append("""
                 WITH b AS (
-                    SELECT p.code AS key, d.currency, d.status, \(cycle) AS cycle_seconds,
+                    SELECT p.code AS key, d.currency, d.status, 1 AS n, \(cycle) AS cycle_seconds,
                         sum(\(schema.quoted).line_total(l.quantity, l.unit_price, l.discount_percent)) AS amount
                     FROM \(deals) d JOIN \(schema.table("deal_lines")) l ON l.deal_id = d.id JOIN \(schema.table("products")) p ON p.id = l.product_id
                     WHERE d.status IN ('won', 'lost') AND d.deleted_at IS NULL
@@ -165,7 +174,7 @@ struct ReportStore: ServiceStore {
             }
             sql.append("""
                 WITH b AS (
-                    SELECT \(column) AS key, d.currency, d.status, \(cycle) AS cycle_seconds, d.amount
+                    SELECT \(column) AS key, d.currency, d.status, 1 AS n, \(cycle) AS cycle_seconds, d.amount
                     FROM \(deals) d LEFT JOIN \(schema.table("contacts")) c ON c.id = d.contact_id
                     WHERE d.status IN ('won', 'lost') AND d.deleted_at IS NULL
                 """)
@@ -174,7 +183,8 @@ struct ReportStore: ServiceStore {
         }
         sql.append("""
             g AS (
-                SELECT key, currency, count(*) FILTER (WHERE status = 'won') AS won, count(*) FILTER (WHERE status = 'lost') AS lost,
+                SELECT key, currency, coalesce(sum(n) FILTER (WHERE status = 'won'), 0) AS won,
+                    coalesce(sum(n) FILTER (WHERE status = 'lost'), 0) AS lost,
                     sum(cycle_seconds) FILTER (WHERE status = 'won') AS cycle_seconds, sum(amount) FILTER (WHERE status = 'won') AS won_amount
                 FROM b GROUP BY 1, 2),
             k AS (
@@ -193,14 +203,24 @@ struct ReportStore: ServiceStore {
     }
 
     /// The deals lost in the range by reason: how many, their share of the losses, their amounts.
+    /// Over whole days without an owner it is added up from `lost_counts`; else from the deals.
     func lostReasons(_ range: Range) async throws -> String {
         var sql = SQLBuilder()
-        sql.append("""
-            WITH g AS (
-                SELECT d.lost_reason AS code, d.currency, count(*) AS n, sum(d.amount) AS total
-                FROM \(deals) d WHERE d.status = 'lost' AND d.deleted_at IS NULL
-            """)
-        try range.append(to: &sql, column: "d.closed_at")
+        if range.owner == nil && range.wholeDays {
+            sql.append("""
+                WITH g AS (
+                    SELECT d.lost_reason AS code, d.currency, sum(d.deals) AS n, sum(d.amount) AS total
+                    FROM \(schema.table("lost_counts")) d WHERE d.deals <> 0
+                """)
+            try range.append(to: &sql, column: "d.closed_on", days: true)
+        } else {
+            sql.append("""
+                WITH g AS (
+                    SELECT d.lost_reason AS code, d.currency, count(*) AS n, sum(d.amount) AS total
+                    FROM \(deals) d WHERE d.status = 'lost' AND d.deleted_at IS NULL
+                """)
+            try range.append(to: &sql, column: "d.closed_at")
+        }
         sql.append("""
                 GROUP BY 1, 2),
             r AS (
