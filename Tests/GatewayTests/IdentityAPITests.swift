@@ -30,6 +30,19 @@ struct IdentityAPITests {
         #expect(try await APIClient(key: seller).get("/api/v1/users").status == 200, "anyone reads the users, to pick an owner")
     }
 
+    @Test("users made at once with one e-mail: one is made, the others are a 409, never a 500")
+    func concurrentEmail() async throws {
+        let address = email()
+        let api = api
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<6 {
+                group.addTask { try await api.post("/api/v1/users", ["name": "Twin \(index)", "email": address, "role": "sales"]).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.sorted() == [201, 409, 409, 409, 409, 409])
+    }
+
     @Test("a team's lead is made a member; joining is a new version of the user and the team, each with its event from the producer identity")
     func teams() async throws {
         let user = try await api.post("/api/v1/users", ["name": "Team Lead", "email": email(), "role": "sales"])

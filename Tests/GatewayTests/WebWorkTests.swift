@@ -53,6 +53,31 @@ struct WebWorkTests {
         #expect(refused.text.contains("outcome"), "the refusal names the field")
     }
 
+    @Test("the leads page lists the work still to do, newest first, across pages; converting one in dollars makes the owner's deal in dollars")
+    func leads() async throws {
+        let (browser, me) = try await signedIn("Lead Worker")
+        func lead(_ name: String) async throws -> [String: Any] {
+            let made = try await api.post("/api/v1/leads", ["last_name": name, "company": "\(name) GmbH", "owner": me])
+            try #require(made.status == 201, "\(made.text)")
+            return made.json
+        }
+        let settled = try await lead("Settled \(UUID().uuidString.prefix(6))")
+        #expect(try await api.act(on: "/api/v1/leads", settled, "disqualify", ["reason": "no budget"]).status == 200)
+        let open = try await api.act(on: "/api/v1/leads", try await lead("Open \(UUID().uuidString.prefix(6))"), "qualify").json
+        let page = try await browser.get("/leads?owner=\(me)")
+        #expect(page.text.contains(open["last_name"] as! String), "the qualified lead is listed")
+        #expect(!page.text.contains(settled["last_name"] as! String), "a disqualified lead is not work to do")
+        let id = try #require(open["id"] as? String)
+        let converted = try await browser.post(
+            "/leads/\(id)/convert", [("version", "\(open["version"]!)"), ("amount", "900"), ("currency", "usd")], csrf: try await browser.csrf(on: "/leads")
+        )
+        #expect(converted.status == 303, "\(converted.text)")
+        let dealId = try #require(try await api.get("/api/v1/leads/\(id)").json["deal_id"] as? String)
+        let deal = try await api.get("/api/v1/deals/\(dealId)").json
+        #expect(deal["amount"] as? [String: String] == ["amount": "900.00", "currency": "USD"])
+        #expect(deal["owner"] as? String == me, "the lead's owner owns its deal")
+    }
+
     @Test("merging from the duplicates page keeps the chosen contact and moves the other's timeline to it")
     func merge() async throws {
         let (browser, _) = try await signedIn("Merger")

@@ -134,6 +134,14 @@ extension SalesChecks {
         let oldest = try await api.get("/api/v1/leads?owner=\(owner)").items.compactMap { $0["id"] as? String }
         #expect(Set(oldest) == Set(made) && oldest.count == made.count)
         #expect(newest == oldest.reversed())
+
+        // Several statuses at once, comma-separated: the work still to do without the settled ones.
+        let dropped = try await api.send("POST", "/api/v1/leads/\(made[0])/disqualify", json: ["reason": "no budget", "version": 1])
+        #expect(dropped.status == 200, "\(dropped.text)")
+        let open = try await api.get("/api/v1/leads?owner=\(owner)&status=new,contacted,qualified").items.compactMap { $0["id"] as? String }
+        #expect(Set(open) == Set(made.dropFirst()), "\(open)")
+        let bad = try await api.get("/api/v1/leads?status=new,won")
+        #expect(bad.status == 400 && bad.text.contains("won"), "\(bad.text)")
         #expect(try await api.get("/api/v1/leads?order=sideways").status == 400)
     }
 }

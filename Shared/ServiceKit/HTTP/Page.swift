@@ -119,6 +119,21 @@ public struct QueryReader: Sendable {
         return value
     }
 
+    /// One value or several, comma-separated (`status=new,contacted`): OpenAPI's form style
+    /// without explode. Nil when the parameter is absent.
+    public mutating func anyOf<E: RawRepresentable<String> & CaseIterable>(_ name: String, _ type: E.Type) -> [E]? {
+        guard let text = string(name) else { return nil }
+        var values: [E] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let value = E(rawValue: String(part)) else {
+                errors.append(FieldError(name, "'\(part)' is not one of: \(E.allCases.map(\.rawValue).joined(separator: ", "))"))
+                return nil
+            }
+            if !values.contains(where: { $0.rawValue == value.rawValue }) { values.append(value) }
+        }
+        return values
+    }
+
     public mutating func limit(default value: Int = 50, maximum: Int = 200) -> Int {
         guard let text = string("limit") else { return value }
         guard let limit = Int(text), (1...maximum).contains(limit) else {

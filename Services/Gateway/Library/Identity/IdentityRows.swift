@@ -46,6 +46,11 @@ struct IdentityRows: ServiceStore {
 
     /// A conflict (`slug`, `detail`) when another row has `value` in `column`, whatever its case.
     func requireFree(_ column: String, _ value: String, except id: UUID?, slug: String, detail: String, on connection: PostgresConnection) async throws {
+        // Two writes of one name at once: the second waits here for the first to commit, and then
+        // sees its row, instead of passing the check and failing on the unique index.
+        var lock = SQLBuilder()
+        lock.append("SELECT pg_advisory_xact_lock(hashtextextended(\(try lock.bind("\(table).\(column)")) || lower(\(try lock.bind(value))), 0))")
+        try await connection.query(lock.query, logger: logger)
         var sql = SQLBuilder()
         sql.append("SELECT id FROM \(table) WHERE lower(\(column)) = lower(\(try sql.bind(value)))")
         for try await (other,) in try await connection.query(sql.query, logger: logger).decode((UUID,).self) where other != id {

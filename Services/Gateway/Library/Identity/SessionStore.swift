@@ -77,17 +77,21 @@ struct SessionStore: ServiceStore {
         return (token, session)
     }
 
-    /// The live session of a cookie's token, seen now (which moves its idle limit), or nil.
+    /// The live session of a cookie's token, or nil. Being seen moves its idle limit; the row is
+    /// written at most once a minute, not on every page and asset a browser asks for.
     func session(_ token: String) async throws -> SignedIn? {
         guard token.count == 64 else { return nil }
         var sql = SQLBuilder()
         sql.append("""
-            UPDATE \(sessions) s SET last_seen_at = now()
-            FROM \(users.users) u
-            WHERE s.token_hash = \(try sql.bind(SecretToken.hash(token))) AND s.ended_at IS NULL AND s.expires_at > now()
-                AND s.last_seen_at > now() - \(try sql.bind(Int(limits.idle.components.seconds))) * interval '1 second'
-                AND u.id = s.user_id AND u.active
-            RETURNING u.id, u.name, u.email, u.role, u.time_zone, s.csrf_token, s.token_hash
+            WITH live AS (
+                SELECT u.id, u.name, u.email, u.role, u.time_zone, s.csrf_token, s.token_hash, s.last_seen_at
+                FROM \(sessions) s JOIN \(users.users) u ON u.id = s.user_id AND u.active
+                WHERE s.token_hash = \(try sql.bind(SecretToken.hash(token))) AND s.ended_at IS NULL AND s.expires_at > now()
+                    AND s.last_seen_at > now() - \(try sql.bind(Int(limits.idle.components.seconds))) * interval '1 second'),
+            seen AS (
+                UPDATE \(sessions) s SET last_seen_at = now() FROM live
+                WHERE s.token_hash = live.token_hash AND live.last_seen_at < now() - interval '1 minute')
+            SELECT id, name, email, role, time_zone, csrf_token, token_hash FROM live
             """)
         let query = sql.query
         return try await client.transaction(logger: logger) { connection in

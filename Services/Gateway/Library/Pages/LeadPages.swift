@@ -23,10 +23,14 @@ struct LeadPages: Sendable {
                 if action == "convert" {
                     let lead = try await api.get("/api/v1/leads/{id}", ["id": id], as: visit.caller)
                     let title = lead["company"]?.string ?? StaffPages.name(lead)
-                    body["deal"] = .object([
-                        "title": .string("\(title): first order"), "owner": lead["owner"] ?? .string(visit.session.userId.lowercased),
-                        "amount": .object(["amount": .string(visit.form["amount"] ?? ""), "currency": .string("EUR")]),
-                    ])
+                    let currency = visit.form["currency"]?.trimmed.uppercased().nonEmpty ?? "EUR"
+                    var deal: [String: JSONValue] = [
+                        "title": .string("\(title): first order"),
+                        "amount": .object(["amount": .string(visit.form["amount"] ?? ""), "currency": .string(currency)]),
+                    ]
+                    // The lead's owner passes to its deal in sales; a lead nobody owns goes to whoever converts it.
+                    if lead["owner"]?.string == nil { deal["owner"] = .string(visit.session.userId.lowercased) }
+                    body["deal"] = .object(deal)
                     body["create_account"] = .bool(lead["company"]?.string != nil)
                 }
                 let answer = try await api.call(
@@ -45,9 +49,11 @@ struct LeadPages: Sendable {
     private func list(_ request: Request, _ visit: WebAccess.Visit, error: String?) async throws -> Response {
         let status = request.uri.queryParameters.get("status")?.trimmed.nonEmpty
         let owner = request.uri.queryParameters.get("owner")?.trimmed.nonEmpty
+        // Newest first, what came in today; without a status, the work still to do.
         let answer = try await api.call(
             .get, "/api/v1/leads",
-            query: [("status", status), ("owner", owner), ("order", "newest"), ("limit", "100"), ("cursor", request.uri.queryParameters.get("cursor"))],
+            query: [("status", status ?? "new,contacted,qualified"), ("owner", owner), ("order", "newest"), ("limit", "100"),
+                    ("cursor", request.uri.queryParameters.get("cursor"))],
             as: visit.caller
         )
         let staff = try await users.names()
@@ -55,9 +61,7 @@ struct LeadPages: Sendable {
         var values = visit.values
         values["statuses"] = Self.statuses.map { ["value": $0, "selected": $0 == status] }
         values["owners"] = staff.sorted { $0.value < $1.value }.map { ["id": $0.key, "name": $0.value, "selected": $0.key == owner] }
-        // Newest first, what came in today; without a status, the work still to do.
-        let items = (answer.json["items"]?.array ?? []).filter { status != nil || ["new", "contacted", "qualified"].contains($0["status"]?.string ?? "") }
-        values["leads"] = items.map { lead -> [String: Any] in
+        values["leads"] = (answer.json["items"]?.array ?? []).map { lead -> [String: Any] in
             let state = lead["status"]?.string ?? ""
             return StaffPages.compact([
                 "id": lead["id"]?.string ?? "", "name": StaffPages.name(lead), "email": lead["email"]?.string, "company": lead["company"]?.string ?? "",

@@ -12,7 +12,8 @@ struct CallListFilter: Sendable {
 
 /// Which leads a list shows.
 struct LeadFilter: Sendable {
-    var status: LeadStatus?
+    /// Any of these.
+    var status: [LeadStatus]?
     var source: LeadSource?
     var owner: String?
     var campaign: UUID?

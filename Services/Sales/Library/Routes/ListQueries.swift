@@ -19,7 +19,7 @@ extension LeadFilter {
     init(_ request: Request) throws {
         self.init()
         var query = QueryReader(request)
-        status = query.oneOf("status", LeadStatus.self)
+        status = query.anyOf("status", LeadStatus.self)
         source = query.oneOf("source", LeadSource.self)
         owner = query.string("owner")
         campaign = query.uuid("campaign_id")

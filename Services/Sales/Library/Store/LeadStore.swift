@@ -28,7 +28,7 @@ struct LeadStore: ServiceStore {
     func list(_ filter: LeadFilter) async throws -> RawPage {
         var sql = SQLBuilder()
         sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(l.created_at), l.id::text] FROM \(leads) l WHERE l.deleted_at IS NULL")
-        if let status = filter.status { sql.append(" AND l.status = \(try sql.bind(status.rawValue))") }
+        if let status = filter.status { sql.append(" AND l.status = ANY(\(try sql.bind(status.map(\.rawValue)))::text[])") }
         if let source = filter.source { sql.append(" AND l.source = \(try sql.bind(source.rawValue))") }
         if let owner = filter.owner { sql.append(" AND l.owner = \(try sql.bind(owner))") }
         if let campaign = filter.campaign { sql.append(" AND l.campaign_id = \(try sql.bind(campaign))") }
