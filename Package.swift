@@ -163,6 +163,7 @@ let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Reso
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             lifecycle,
         ],
         [.embedInCode("openapi.json")]

@@ -71,14 +71,16 @@ public struct StaffReplica: Sendable {
         return user?.id.uuidString.lowercased()
     }
 
-    /// An owner filter as stored values are matched: an e-mail address becomes that user's id
-    /// (deactivated or not: their work is still theirs); an address of nobody is refused, since
-    /// it can only be a typing error. Anything else (an id, an owner written as text before
-    /// users existed) is matched as it is.
+    /// An owner filter as stored values are matched: an id in any case is the stored lower-case
+    /// one; an e-mail address becomes that user's id (deactivated or not: their work is still
+    /// theirs), and an address of nobody is refused, since it can only be a typing error.
+    /// Anything else (an owner written as text before users existed) is matched as it is.
     public func filter<Refusal: Error>(
         _ value: String?, refuse: (String) -> Refusal
     ) async throws -> String? {
-        guard let value, value.contains("@") else { return value }
+        guard let value else { return nil }
+        if let id = UUID(uuidString: value) { return id.uuidString.lowercased() }
+        guard value.contains("@") else { return value }
         let user = try await client.withConnection { try await users([value], on: $0)[value] }
         guard let user else { throw refuse("no user has the e-mail address \(value)") }
         return user.id.uuidString.lowercased()

@@ -15,6 +15,9 @@ struct OwnersTests {
             let grace = try await StaffFixture.user(ContactsService.definition, service, name: "Grace", email: email)
             let gone = "\(tag)-gone@example.com"
             let leaver = try await StaffFixture.user(ContactsService.definition, service, name: "Leaver", email: gone)
+            let keptEmail = "\(tag)-kept@example.com"
+            let kept = try await api.post("/api/v1/contacts", ["last_name": "Kept by leaver", "emails": [["address": keptEmail]], "owner": leaver])
+            #expect(kept.status == 201, "\(kept.text)")
             try await StaffFixture.deactivate(leaver, email: gone, ContactsService.definition, service)
 
             let created = try await api.post("/api/v1/contacts", ["last_name": "Owned", "owner": email.uppercased(), "tags": [tag]])
@@ -47,6 +50,14 @@ struct OwnersTests {
             #expect(mine.items.compactMap { $0["last_name"] as? String } == ["Kept", "Owned"])
             #expect(mine.items.allSatisfy { $0["owner"] as? String == grace })
             #expect(try await api.get("/api/v1/contacts?owner=nobody%40example.com").status == 422)
+
+            // An export imported again updates a contact whose owner has left since: that owner
+            // is the contact's already, so the row changes the rest.
+            let again = try await imports.upload("Last Name,E-Mail,Owner,Position\nKept by leaver,\(keptEmail),\(leaver),Buyer\n", query: "?on_duplicate=update")
+            let updated = try await imports.finished(try #require(again["id"] as? String))
+            #expect(updated["updated"] as? Int == 1 && updated["failed"] as? Int == 0, "\(updated)")
+            let after = try await api.get("/api/v1/contacts/\(try #require(kept.json["id"] as? String))").json
+            #expect(after["position"] as? String == "Buyer" && after["owner"] as? String == leaver, "\(after)")
         }
     }
 }

@@ -213,6 +213,9 @@ final class ImportWorker: Service, ServiceStore {
         var raw: String
         var row: ContactFields
         var valid: ValidContact
+        /// Why the row's owner may not own work; it fails the row unless the row updates a
+        /// contact that has that owner already (an export imported again).
+        var ownerRefusal: String?
     }
 
     /// Maps and checks every row; what is left to the database is only what needs it (the
@@ -288,11 +291,11 @@ final class ImportWorker: Service, ServiceStore {
         for var candidate in batch.candidates {
             if let owner = candidate.valid.fields.owner {
                 if let reason = StaffReplica.refusal(of: owner, owners[owner]) {
-                    tally.failures.append((candidate.number, ContactsError.invalid("owner", reason).description, candidate.raw))
-                    continue
+                    candidate.ownerRefusal = reason
+                } else {
+                    candidate.valid.fields.owner = owners[owner]?.id.uuidString.lowercased()
+                    candidate.row.owner = candidate.valid.fields.owner
                 }
-                candidate.valid.fields.owner = owners[owner]?.id.uuidString.lowercased()
-                candidate.row.owner = candidate.valid.fields.owner
             }
             if candidate.valid.fields.accountId != nil {
                 do {
@@ -330,12 +333,16 @@ final class ImportWorker: Service, ServiceStore {
                     tally.skipped += 1
                 case .update:
                     do {
-                        try await update(match, from: candidate.row, on: connection)
+                        try await update(match, from: candidate.row, ownerRefusal: candidate.ownerRefusal, on: connection)
                         tally.updated += 1
                     } catch let error as ContactsError {
                         tally.failures.append((candidate.number, "updating contact \(match.lowercased): \(error)", candidate.raw))
                     }
                 }
+                continue
+            }
+            if let refusal = candidate.ownerRefusal {
+                tally.failures.append((candidate.number, ContactsError.invalid("owner", refusal).description, candidate.raw))
                 continue
             }
             creates.append(candidate.valid)
@@ -347,9 +354,10 @@ final class ImportWorker: Service, ServiceStore {
     /// What the row holds (not what validation filled in, such as the default customer type)
     /// written onto the existing contact as a merge patch: e-mails, phones and tags are added to
     /// the contact's, an address changes only the parts the row gives.
-    private func update(_ id: UUID, from row: ContactFields, on connection: PostgresConnection) async throws {
+    private func update(_ id: UUID, from row: ContactFields, ownerRefusal: String?, on connection: PostgresConnection) async throws {
         let current = try await contacts.lockForWrite(id, on: connection)
         let contact = try current.decode(Contact.self)
+        if let ownerRefusal, row.owner != contact.fields.owner { throw ContactsError.invalid("owner", ownerRefusal) }
         guard case let .object(rowMembers) = try JSONValue.decoded(from: row), case let .object(existing) = try current.json else { return }
         var patch: [String: JSONValue] = [:]
         for (name, value) in rowMembers {

@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTypes
-import HummingbirdBcrypt
 import Logging
 import PostgresNIO
 import ServiceKit
@@ -74,7 +73,7 @@ struct PortalStore: ServiceStore {
 
     /// Sets the password of an activation link's customer and uses the link up.
     func activate(_ token: String, password: String) async throws {
-        let hash = Bcrypt.hash(try UserStore.checkedPassword(password), cost: sessions.users.bcryptCost)
+        let hash = try await PasswordHashing.hash(try UserStore.checkedPassword(password))
         try await client.transaction(logger: logger) { connection in
             var sql = SQLBuilder()
             sql.append("""
@@ -108,7 +107,7 @@ struct PortalStore: ServiceStore {
             for try await row in try await connection.query(query, logger: logger).decode((UUID, String?, Bool).self) { found = row }
             return found
         }
-        let verified = Bcrypt.verify(password, hash: found?.1 ?? SessionStore.decoy)
+        let verified = try await PasswordHashing.verify(password, hash: found?.1)
         guard let found, found.1 != nil, verified, found.2 else {
             try await sessions.recordFailure(account: subject, address: "address:" + address)
             throw SessionStore.SignInFailure.refused

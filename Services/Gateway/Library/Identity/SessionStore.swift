@@ -1,5 +1,4 @@
 import Foundation
-import HummingbirdBcrypt
 import Logging
 import PostgresNIO
 import ServiceKit
@@ -54,8 +53,7 @@ struct SessionStore: ServiceStore {
         let place = "address:" + address
         if let wait = try await limited(account: account, address: place) { throw SignInFailure.limited(retryAfter: wait) }
         let found = try await users.credentials(email: email)
-        // A bcrypt check happens whether or not the e-mail is a user's: the time taken tells nothing.
-        let verified = Bcrypt.verify(password, hash: found?.hash ?? Self.decoy)
+        let verified = try await PasswordHashing.verify(password, hash: found?.hash)
         guard let found, found.hash != nil, verified, found.active else {
             try await recordFailure(account: account, address: place)
             throw SignInFailure.refused
@@ -179,7 +177,4 @@ struct SessionStore: ServiceStore {
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(failures) WHERE failed_at < now() - interval '1 day'"), logger: logger)
         }
     }
-
-    /// A hash of nothing anybody types, checked when the e-mail is nobody's.
-    static let decoy = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5Tj7Q.W6gRq2Zx8Yk0QzT2m6pV6qNqe"
 }

@@ -1,6 +1,5 @@
 import Contracts
 import Foundation
-import HummingbirdBcrypt
 import HTTPTypes
 import Logging
 import Messaging
@@ -12,8 +11,6 @@ import Storage
 /// teams is also each team's `identity.team.updated`, so a replica of either side stays whole.
 struct UserStore: ServiceStore {
     let service: ServiceDependencies
-    /// bcrypt's cost: 12 (about a quarter second here) makes a stolen hash slow to guess.
-    var bcryptCost: UInt8 = 12
 
     var users: String { schema.table("users") }
     var document: String { rows.document }
@@ -112,7 +109,7 @@ struct UserStore: ServiceStore {
     /// Sets the password of a link's user and uses the link up; every session of the user ends (a
     /// reset is often because someone else knew the old one). The user, who may then sign in.
     func usePasswordLink(_ token: String, password: String) async throws -> UUID {
-        let hash = Bcrypt.hash(try Self.checkedPassword(password), cost: bcryptCost)
+        let hash = try await PasswordHashing.hash(try Self.checkedPassword(password))
         return try await client.transaction(logger: logger) { connection in
             var sql = SQLBuilder()
             sql.append("""

@@ -221,13 +221,19 @@ struct PortalPages: Sendable {
         let contact = try await api.get("/api/v1/contacts/{id}", ["id": customer.contactId.lowercased], as: caller)
         var notes = "Quote requested in the customer portal:\n" + lines.joined(separator: "\n")
         if let message = form["message"] { notes += "\n\nThe customer wrote: " + String(message.prefix(2000)) }
-        let lead: [String: JSONValue] = [
+        var lead: [String: JSONValue] = [
             "first_name": contact["first_name"] ?? .null, "last_name": contact["last_name"] ?? .string(customer.name),
             "company": contact["company"] ?? .null, "email": .string(customer.email),
             "phone": StaffPages.primary(contact["phones"], "number").map(JSONValue.string) ?? .null,
             "source": .string("web"), "owner": contact["owner"] ?? .null, "notes": .string(notes),
         ]
-        let answer = try await api.call(.post, "/api/v1/leads", body: .object(lead), as: Self.caller(customer, writing: true))
+        var answer = try await api.call(.post, "/api/v1/leads", body: .object(lead), as: Self.caller(customer, writing: true))
+        if answer.status == 422, answer.json["errors"]?.array?.contains(where: { $0["field"]?.string == "owner" }) == true {
+            // The contact's owner has left (or was typed before owners were users): the request
+            // is not the customer's problem; it comes in unowned, and the leads page shows it.
+            lead["owner"] = nil
+            answer = try await api.call(.post, "/api/v1/leads", body: .object(lead), as: Self.caller(customer, writing: true))
+        }
         guard answer.ok, let leadId = answer.json["id"]?.string.flatMap(UUID.init(uuidString:)) else {
             return try await products(nil, customer, values, error: answer.detail)
         }

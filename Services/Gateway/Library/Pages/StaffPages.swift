@@ -222,7 +222,9 @@ struct StaffPages: Sendable {
         if let problem = problems["log"] { values["logError"] = problem }
         if let problem = problems["schedule"] { values["scheduleError"] = problem }
         values["kinds"] = ["call", "meeting", "task"]
-        values["staff"] = staff.sorted { $0.value < $1.value }.map { ["id": $0.key, "name": $0.value, "me": $0.key == visit.session.userId.lowercased] }
+        // Only active users may be given work; every user's name is shown where one has some.
+        values["staff"] = try await users.names(activeOnly: true).sorted { $0.value < $1.value }
+            .map { ["id": $0.key, "name": $0.value, "me": $0.key == visit.session.userId.lowercased] }
         values["today"] = Self.local(Self.timestamp(Date()), zone, format: "yyyy-MM-dd")
         var timeline = answer["interactions"]?.array ?? []
         if let channel, channels.contains(channel) {
@@ -236,7 +238,7 @@ struct StaffPages: Sendable {
                 "subject": interaction["subject"]?.string ?? "", "when": Self.local(interaction["occurred_at"]?.string, zone),
                 "notes": interaction["notes"]?.string, "by": interaction["recorded_by"]?.string.map { staff[$0] ?? $0 },
             ])
-        } ?? []
+        }
         let deals = (answer["deals"]?["open"]?.array ?? []) + (answer["deals"]?["closed"]?.array ?? [])
         values["deals"] = deals.map { deal -> [String: Any] in
             ["id": deal["id"]?.string ?? "", "title": deal["title"]?.string ?? "", "amount": Self.money(deal["amount"]),

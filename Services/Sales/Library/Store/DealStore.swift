@@ -162,7 +162,7 @@ struct DealStore: ServiceStore {
     }
 
     /// Won, with an optional comment, now or at `closedAt` (see `close`).
-    func win(_ id: UUID, comment: String?, closedAt: String? = nil, expectedVersion: Int64) async throws -> Document {
+    func win(_ id: UUID, comment: String?, closedAt: String?, expectedVersion: Int64) async throws -> Document {
         var check = FieldChecker()
         let comment = check.text(comment, "comment", maximum: 2000)
         let at = closedAt.flatMap { DealFields.pastTimestamp($0, "closed_at", &check) }
@@ -171,7 +171,7 @@ struct DealStore: ServiceStore {
     }
 
     /// Lost, with a reason of the catalog (an active one) and an optional comment, now or at `closedAt`.
-    func lose(_ id: UUID, reason: String?, comment: String?, closedAt: String? = nil, expectedVersion: Int64) async throws -> Document {
+    func lose(_ id: UUID, reason: String?, comment: String?, closedAt: String?, expectedVersion: Int64) async throws -> Document {
         var check = FieldChecker()
         let comment = check.text(comment, "comment", maximum: 2000)
         let reason = check.text(reason, "reason", required: true, maximum: 50)

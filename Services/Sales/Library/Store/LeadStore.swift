@@ -132,9 +132,10 @@ struct LeadStore: ServiceStore {
             deal.accountId = nil
             let created: Document
             do {
-                // The lead's owner passes on as it is; an owner the conversion names must be a user.
-                if conversion.deal?.owner != nil { deal.owner = try await deals.staff.owner(deal.owner, on: connection) }
-                created = try await deals.insert(try deal.validated(), on: connection)
+                // The lead's owner passes on as it is; another owner the conversion names must be a user.
+                var valid = try deal.validated()
+                if valid.owner != current.owner { valid.owner = try await deals.staff.owner(valid.owner, on: connection) }
+                created = try await deals.insert(valid, on: connection)
             } catch let error as SalesError {
                 throw error.prefixingFields("deal.")
             }

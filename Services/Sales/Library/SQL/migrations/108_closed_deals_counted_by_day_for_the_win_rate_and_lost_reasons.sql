@@ -2,6 +2,9 @@
 -- reasons group them: at a million deals the dashboards add up a few thousand rows instead of
 -- reading every closed deal. The trigger that keeps them (functions/13_closed_deal_counts.sql)
 -- is applied in the same transaction, after this count of the deals closed so far.
+-- No deal closes or reopens between this count and the trigger (a replica still running the old
+-- build would otherwise change one that neither sees); reads go on.
+LOCK TABLE deals IN SHARE ROW EXCLUSIVE MODE;
 CREATE TABLE closed_counts (
     pipeline_id uuid NOT NULL,
     closed_on date NOT NULL,
