@@ -1,4 +1,5 @@
 import Foundation
+import GatewayService
 import PostgresNIO
 import Testing
 import TestSupport
@@ -75,6 +76,23 @@ struct IdentityAPITests {
                 "identity.user.created", "identity.user.updated", "identity.team.created", "identity.team.updated", "identity.user.updated",
             ])
         }
+    }
+
+    @Test("publish-users gives a service's copy of the staff a user it never learnt of")
+    func publishUsers() async throws {
+        let user = try await api.newStaffUser(name: "Known Before")
+        let id = try #require(user["id"] as? String)
+        let encoded = try #require(user["email"] as? String).replacingOccurrences(of: "@", with: "%40")
+        try await TestEnvironment.withClient { client in
+            // As a service that starts keeping a copy after the user was made.
+            try await client.query(PostgresQuery(unsafeSQL: "DELETE FROM sales.staff_users WHERE id = '\(id)'"), logger: TestEnvironment.logger)
+            #expect(try await api.get("/api/v1/deals?owner=\(encoded)").status == 422, "sales no longer knows the user")
+            #expect(try await GatewayService.publishUsers(client: client, logger: TestEnvironment.logger) >= 1)
+        }
+        let known = try await TestEnvironment.eventually(timeout: .seconds(20), every: .milliseconds(50)) {
+            try await api.get("/api/v1/deals?owner=\(encoded)").status == 200
+        }
+        #expect(known, "sales knows the user again from the published document")
     }
 
     @Test("deactivating and reactivating are events of their own; a patch may not set active")

@@ -178,6 +178,13 @@ extension SalesChecks {
             Self.money("280.00", "EUR"), Self.money("2700.00", "EUR"), Self.money("40.00", "EUR"),
         ], "700 × 40% (its own), 3000 × 90%, 400 × 10% (S1)")
         #expect((forecast["totals"] as? [[String: Any]])?.compactMap { $0["deals"] as? Int } == [3], "with D5, whose month is null")
+        // A board's columns: the funnel's open deals per stage, from the forecast's counts.
+        for owner in ["", "&owner=\(book.owners.0)"] {
+            let board = try await api.get("/api/v1/reports/open-deals?pipeline_id=\(book.pipeline)\(owner)").json
+            let funnel = try await api.get("/api/v1/reports/funnel?pipeline_id=\(book.pipeline)\(owner)").json
+            let open = { (report: [String: Any]) in (report["stages"] as? [[String: Any]] ?? []).map { NSDictionary(dictionary: $0["open"] as? [String: Any] ?? [:]) } }
+            #expect(open(board) == open(funnel) && !open(board).isEmpty, "\(owner): \(board) vs \(funnel)")
+        }
         for report in ["win-rate", "lost-reasons"] {
             let kept = try await api.get("/api/v1/reports/\(report)?pipeline_id=\(book.pipeline)").json
             let fromDeals = try await api.get("/api/v1/reports/\(report)?pipeline_id=\(book.pipeline)&from=2000-01-01T00:00:01Z").json

@@ -2,7 +2,9 @@ import AsyncHTTPClient
 import Catalogue
 import Contracts
 import Foundation
+import Logging
 import NIOCore
+import PostgresNIO
 import ServiceKit
 import Storage
 
@@ -69,4 +71,10 @@ public enum GatewayService {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
+
+    /// Every staff user's current document published once more (`switchboard identity publish-users`):
+    /// how a service that starts keeping a copy of the staff gets the users made before it.
+    public static func publishUsers(client: PostgresClient, logger: Logger) async throws -> Int {
+        try await UserStore(service: ServiceDependencies(schema: try SchemaName(definition.name), client: client, logger: logger)).publishAll()
+    }
 }

@@ -14,7 +14,10 @@ public struct SwitchboardCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Operate a Switchboard installation.",
-        subcommands: [MigrateCommand.self, BrokerCommand.self, OpenAPICommand.self, DeadLettersCommand.self, OutboxCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [
+            MigrateCommand.self, BrokerCommand.self, OpenAPICommand.self, DeadLettersCommand.self, OutboxCommand.self, IdentityCommand.self,
+            BenchCommand.self, DemoCommand.self,
+        ]
     )
 
     public init() {}

@@ -39,6 +39,25 @@ struct UserStore: ServiceStore {
         }
     }
 
+    /// Every user's current document once more as `identity.user.updated` at its current
+    /// version, for a service that starts keeping a copy of the staff after the users were made.
+    /// A copy keeps newer versions only, so one that has a user already changes nothing. How many.
+    func publishAll() async throws -> Int {
+        var sql = SQLBuilder()
+        sql.append("""
+            WITH u AS (SELECT r.id AS aggregate_id, r.version AS aggregate_version, \(schema.quoted).user_document(r) AS data FROM \(users) r),
+            events AS (
+            """)
+        try outbox.appendEvents(from: "u", type: IdentityEvents.userUpdated, producer: IdentityEvents.producer, into: &sql)
+        sql.append(" RETURNING 1)")
+        let notified = try outbox.notification(into: &sql)
+        sql.append(" SELECT count(*)::text FROM events, \(notified)")
+        let query = sql.query
+        return try await client.transaction(logger: logger) { connection in
+            Int(try await connection.texts(query, logger: logger).first ?? "0") ?? 0
+        }
+    }
+
     /// A new user, and the one-time link (valid 72 h) with which they set their password.
     func create(_ input: UserFields) async throws -> (user: Document, link: PasswordLink) {
         let fields = try input.validated()

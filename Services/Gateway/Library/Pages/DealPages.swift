@@ -127,10 +127,10 @@ struct DealPages: Sendable {
         // My deals unless another's or everyone's (`all`) are asked for: what a rep works on.
         let chosen = request.uri.queryParameters.get("owner")?.trimmed.nonEmpty ?? visit.session.userId.lowercased
         let owner = chosen == "all" ? nil : chosen
-        // Each column's count and sum from the funnel report, and its first cards, all side by side:
-        // a pipeline of a million deals is as quick to show as one of ten.
+        // Each column's count and sum from the open-deals report, and its first cards, all side by
+        // side: a pipeline of a million deals is as quick to show as one of ten.
         let stages = pipeline["stages"]?.array ?? []
-        async let funnel = api.get("/api/v1/reports/funnel", query: [("pipeline_id", pipelineId), ("owner", owner)], as: visit.caller)
+        async let totals = api.get("/api/v1/reports/open-deals", query: [("pipeline_id", pipelineId), ("owner", owner)], as: visit.caller)
         let cards = try await withThrowingTaskGroup(of: (String, [JSONValue]).self) { group in
             for stage in stages {
                 let stageId = stage["id"]?.string ?? ""
@@ -146,7 +146,7 @@ struct DealPages: Sendable {
             return try await group.reduce(into: [String: [JSONValue]]()) { $0[$1.0] = $1.1 }
         }
         let counts = Dictionary(
-            (try await funnel)["stages"]?.array?.compactMap { stage in stage["stage_id"]?.string.map { ($0, stage["open"] ?? .null) } } ?? [],
+            (try await totals)["stages"]?.array?.compactMap { stage in stage["stage_id"]?.string.map { ($0, stage["open"] ?? .null) } } ?? [],
             uniquingKeysWith: { first, _ in first }
         )
         let staff = try await users.names()

@@ -190,6 +190,14 @@ extension SalesStores {
         }
 
         api.get("/reports/funnel") { request, _ in APICoding.rawResponse(try await reports.funnel(try await staff.filter(.init(request)))) }
+        api.get("/reports/open-deals") { request, _ in
+            var query = QueryReader(request)
+            var range = ReportStore.Range()
+            range.pipeline = query.uuid("pipeline_id")
+            range.owner = query.string("owner")
+            try query.check()
+            return APICoding.rawResponse(try await reports.openDeals(try await staff.filter(range)))
+        }
         api.get("/reports/forecast") { request, _ in APICoding.rawResponse(try await reports.forecast(try await staff.filter(.init(request)))) }
         api.get("/reports/win-rate") { request, _ in
             var query = QueryReader(request)

@@ -133,6 +133,31 @@ struct ReportStore: ServiceStore {
         return try await answer(sql)
     }
 
+    /// The open deals of a pipeline (the default one unless the range names another) per active
+    /// stage now, everyone's or the range's owner's: how many and their amounts per currency, in
+    /// the funnel's `open` shape. Added up from `forecast_counts`, which hold every open deal by
+    /// stage and owner, so a board at a million deals reads a few thousand rows.
+    func openDeals(_ range: Range) async throws -> String {
+        var sql = SQLBuilder()
+        let pipeline = try range.pipeline.map { try sql.bind($0) } ?? "(SELECT id FROM \(schema.table("pipelines")) WHERE is_default)"
+        sql.append("""
+            WITH c AS (
+                SELECT d.stage_id, d.currency, sum(d.deals) AS n, sum(d.amount) AS total
+                FROM \(schema.table("forecast_counts")) d WHERE d.pipeline_id = \(pipeline) AND d.deals <> 0
+            """)
+        if let owner = range.owner { sql.append(" AND d.owner = \(try sql.bind(owner))") }
+        sql.append("""
+                GROUP BY 1, 2)
+            SELECT jsonb_build_object('pipeline_id', \(pipeline),
+                'stages', coalesce((SELECT jsonb_agg(jsonb_build_object('stage_id', s.id, 'name', s.name, 'position', s.position,
+                        'open', jsonb_build_object('count', (SELECT coalesce(sum(c.n), 0) FROM c WHERE c.stage_id = s.id),
+                            'amounts', (SELECT coalesce(jsonb_agg(jsonb_build_object('amount', \(money)(c.total), 'currency', c.currency)
+                                ORDER BY c.currency), '[]') FROM c WHERE c.stage_id = s.id)))
+                    ORDER BY s.position) FROM \(stages) s WHERE s.pipeline_id = \(pipeline) AND s.retired_at IS NULL), '[]'))::text
+            """)
+        return try await answer(sql)
+    }
+
     enum WinRateKey: String, CaseIterable {
         case owner, region, country, product
         case leadSource = "lead_source"
