@@ -16,6 +16,16 @@ struct WebAdminTests {
         return browser
     }
 
+    @Test("a user who does not exist is a not-found page, for a look and for an action, never a failure")
+    func unknownUser() async throws {
+        let browser = try await admin()
+        let nobody = UUID().uuidString.lowercased()
+        let page = try await browser.get("/admin/users/\(nobody)")
+        #expect(page.status == 404 && page.text.contains("Not found"), "\(page.status)")
+        let action = try await browser.post("/admin/users/\(nobody)/deactivate", [], csrf: try await browser.csrf(on: "/admin/users"))
+        #expect(action.status == 404 && action.text.contains("Not found"), "\(action.status)")
+    }
+
     @Test("an admin edits a user's role, time zone, absence and teams; a stale form is a conflict that keeps what was typed")
     func editUser() async throws {
         let browser = try await admin()

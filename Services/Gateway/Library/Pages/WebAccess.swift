@@ -89,6 +89,13 @@ struct WebAccess: Sendable {
     }
 
     /// The answer for a page that did not end with its own.
+    private func notFound(_ values: [String: Any]) -> Response {
+        var values = values
+        values["heading"] = "Not found"
+        values["message"] = "There is nothing here; it may have been deleted or merged."
+        return renderer.page("error", values, status: .notFound)
+    }
+
     func failure(_ error: any Error, request: Request, visit: Visit?) -> Response {
         var values = visit?.values ?? [:]
         switch error {
@@ -104,9 +111,14 @@ struct WebAccess: Sendable {
             values["message"] = "Your role may not open this page or do this. Ask an administrator if you need to."
             return renderer.page("error", values, status: .forbidden)
         case PageOutcome.notFound:
-            values["heading"] = "Not found"
-            values["message"] = "There is nothing here; it may have been deleted or merged."
-            return renderer.page("error", values, status: .notFound)
+            return notFound(values)
+        case let problem as Problem where problem.statusCode == 404:
+            return notFound(values)
+        case let problem as Problem where (400..<500).contains(problem.statusCode):
+            // A refusal of the gateway's own stores (a name taken, a stale version) in its words.
+            values["heading"] = "Not done"
+            values["message"] = problem.detail ?? problem.title
+            return renderer.page("error", values, status: problem.status)
         default:
             // The person sees a reference, never the error itself: that is for the log.
             let reference = UUID().lowercased.prefix(8)
