@@ -71,6 +71,22 @@ public struct StaffReplica: Sendable {
         return user?.id.uuidString.lowercased()
     }
 
+    /// The owner after a patch: an owner the patch changes must be an active user; one it leaves
+    /// as stored stays (a name typed before owners were users, a user deactivated since), so a
+    /// form that sends every field back does not fail on it.
+    public func owner<Refusal: Error>(
+        patched: String?, stored: String?, on connection: PostgresConnection, refuse: (String) -> Refusal
+    ) async throws -> String? {
+        patched == stored ? patched : try await owner(patched, on: connection, refuse: refuse)
+    }
+
+    /// A list's or report's filter with its `owner` read as `filter(_:refuse:)` reads one.
+    public func filter<Filter: OwnerFilter, Refusal: Error>(_ filter: Filter, refuse: (String) -> Refusal) async throws -> Filter {
+        var filter = filter
+        filter.owner = try await self.filter(filter.owner, refuse: refuse)
+        return filter
+    }
+
     /// An owner filter as stored values are matched: an id in any case is the stored lower-case
     /// one; an e-mail address becomes that user's id (deactivated or not: their work is still
     /// theirs), and an address of nobody is refused, since it can only be a typing error.
@@ -98,4 +114,9 @@ public struct StaffReplica: Sendable {
             """)
         try await connection.query(sql.query, logger: logger)
     }
+}
+
+/// A list's or report's filter with an `owner`.
+public protocol OwnerFilter: Sendable {
+    var owner: String? { get set }
 }

@@ -9,28 +9,19 @@ extension StaffReplica {
         try await owner(value, on: connection) { SalesError.invalid(field, $0) }
     }
 
-    /// The owner after a patch: an owner the patch changes must be an active user; one it leaves
-    /// as stored stays (a name typed before owners were users, a user deactivated since), so a
-    /// form that sends every field back does not fail on it.
+    /// The owner after a patch of the document `stored` (see `StaffReplica.owner(patched:stored:on:refuse:)`).
     func owner(patched: String?, stored: Document, on connection: PostgresConnection) async throws -> String? {
-        patched == (try stored.decode(StoredOwner.self).owner) ? patched : try await owner(patched, on: connection)
+        try await owner(patched: patched, stored: try stored.decode(StoredOwner.self).owner, on: connection) { SalesError.invalid("owner", $0) }
     }
 
     /// A list's or report's `owner` filter, an e-mail address read as its user's id.
     func filter<Filter: OwnerFilter>(_ filter: Filter) async throws -> Filter {
-        var filter = filter
-        filter.owner = try await self.filter(filter.owner) { SalesError.invalid("owner", $0) }
-        return filter
+        try await self.filter(filter) { SalesError.invalid("owner", $0) }
     }
 }
 
 private struct StoredOwner: Decodable {
     var owner: String?
-}
-
-/// A filter with an `owner`.
-protocol OwnerFilter: Sendable {
-    var owner: String? { get set }
 }
 
 extension CallListFilter: OwnerFilter {}
