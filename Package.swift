@@ -81,6 +81,8 @@ var targets: [Target] = [
         dependencies: [
             "AMQP", "Messaging", "Storage", "ServiceKit", "Catalogue", "APISources", postgres, logging, argumentParser,
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ]
             + services.map { .target(name: $0.library) },
         path: "Services/Switchboard/Library",
@@ -122,13 +124,19 @@ var targets: [Target] = [
         path: "Tests/ContactsTests", swiftSettings: swiftSettings
     ),
     .testTarget(
-        name: "ContractsTests", dependencies: ["Contracts", "APISources", "Catalogue", "TestSupport", "Messaging", "ContactsService"],
+        name: "ContractsTests",
+        dependencies: ["Contracts", "APISources", "Catalogue", "TestSupport", "Messaging", "ContactsService", "ERPBridgeService"],
         path: "Tests/ContractsTests", swiftSettings: swiftSettings
     ),
     .testTarget(
         name: "SalesTests",
         dependencies: ["TestSupport", "SalesService", "Contracts", "Messaging", "Storage", "ServiceKit", hummingbird, postgres],
         path: "Tests/SalesTests", swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "ERPBridgeTests",
+        dependencies: ["TestSupport", "ERPBridgeService", "AMQP", "Contracts", "Messaging", "Storage", "ServiceKit", postgres],
+        path: "Tests/ERPBridgeTests", swiftSettings: swiftSettings
     ),
     .testTarget(name: "CatalogueTests", dependencies: ["Catalogue"], path: "Tests/CatalogueTests", swiftSettings: swiftSettings),
     .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ServiceKit", "TestSupport"], path: "Tests/AMQPTests", swiftSettings: swiftSettings),
@@ -157,6 +165,7 @@ var targets: [Target] = [
 let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Resource])] = [
     "ContactsService": ([lifecycle, "StaffReplica"], []),
     "SalesService": ([lifecycle, "StaffReplica"], []),
+    "ERPBridgeService": ([.product(name: "Crypto", package: "swift-crypto"), "AMQP"], []),
     "GatewayService": (
         [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -63,6 +63,20 @@ public struct Delivery: Sendable {
     /// Which connection delivered it: a tag is meaningless on any other connection.
     public var connectionGeneration: Int
 
+    /// The consumer makes them; a test makes one to hand to a consumer or an intake directly.
+    public init(
+        exchange: String, routingKey: String, redelivered: Bool = false, body: [UInt8], properties: MessageProperties = .init(),
+        deliveryTag: UInt64 = 0, connectionGeneration: Int = 0
+    ) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.redelivered = redelivered
+        self.body = body
+        self.properties = properties
+        self.deliveryTag = deliveryTag
+        self.connectionGeneration = connectionGeneration
+    }
+
     /// How often the broker has handed this message out before (quorum queues count it).
     public var deliveryCount: Int64 {
         properties.headers["x-delivery-count"]?.intValue ?? 0

@@ -15,11 +15,15 @@ public enum ContactEvents {
     /// The answer to `sales.lead.converted`: the contact the lead is (matched by e-mail or phone, or
     /// created), and the account when one was asked for. Data: `ContactLeadLink`.
     public static let contactLeadLinked = "contacts.contact.lead_linked"
+    /// The answer to `erp.customer.prospect_requested`: the customer made for an ERP's customer
+    /// number (a contact, or with a tax id an account), or the one found with its tax id, e-mail or
+    /// phone. Data: `ERPCustomerLink` with `requested_id`.
+    public static let customerERPLinked = "contacts.customer.erp_linked"
 
     /// Every type above: the channels of its AsyncAPI file (ContractsTests holds them equal).
     public static let published = [
         contactCreated, contactUpdated, contactMerged, contactDeleted, accountCreated, accountUpdated, accountDeleted,
-        interactionLogged, contactLeadLinked,
+        interactionLogged, contactLeadLinked, customerERPLinked,
     ]
 }
 

@@ -13,6 +13,10 @@ public enum SalesEvents {
     public static let dealReopened = "sales.deal.reopened"
     public static let dealDeleted = "sales.deal.deleted"
 
+    /// Someone asked for the deal to become an order in an ERP: data `OrderRequest` (the deal, the
+    /// accepted quote it rests on, if any, and the source), which the ERP bridge sends on.
+    public static let dealOrderRequested = "sales.deal.order_requested"
+    /// The events whose data is the deal.
     public static let dealTypes = [dealCreated, dealUpdated, dealStageChanged, dealWon, dealLost, dealReopened, dealDeleted]
 
     public static let leadCreated = "sales.lead.created"
@@ -49,7 +53,7 @@ public enum SalesEvents {
     public static let activityTypes = [activityCreated, activityUpdated, activityCompleted, activityDeleted]
 
     /// Every type above: the channels of its AsyncAPI file (ContractsTests holds them equal).
-    public static let published = dealTypes + leadTypes + quoteTypes + activityTypes
+    public static let published = dealTypes + [dealOrderRequested] + leadTypes + quoteTypes + activityTypes
 }
 
 /// What the contacts service reads of `sales.activity.completed` (the activity document).

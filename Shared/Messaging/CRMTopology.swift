@@ -12,6 +12,14 @@ public enum CRMTopology {
     public static let unroutedExchange = "crm.unrouted"
     public static let unroutedQueue = "crm.unrouted"
 
+    /// Outside systems' exchanges (Services/ERPBridge/asyncapi.yaml): each ERP source publishes to
+    /// `erp.inbound` under `<source>.…` and reads its own queue `erp.<source>`, bound to
+    /// `erp.outbound` under `<source>.#`. Both topic exchanges send what no queue takes to
+    /// `crm.unrouted`, so an answer to a source that was removed is confirmed, not retried forever.
+    public static let erpInboundExchange = "erp.inbound"
+    public static let erpOutboundExchange = "erp.outbound"
+    public static func erpSourceQueue(_ source: String) -> String { "erp.\(source)" }
+
     public static func eventsQueue(_ service: String) -> String { "\(service).events" }
     public static func deadQueue(_ service: String) -> String { "\(service).dead" }
 
@@ -22,6 +30,8 @@ public enum CRMTopology {
                 .init(name: unroutedExchange, type: "fanout"),
                 .init(name: eventsExchange, type: "topic", arguments: ["alternate-exchange": .string(unroutedExchange)]),
                 .init(name: deadLetterExchange, type: "direct"),
+                .init(name: erpInboundExchange, type: "topic", arguments: ["alternate-exchange": .string(unroutedExchange)]),
+                .init(name: erpOutboundExchange, type: "topic", arguments: ["alternate-exchange": .string(unroutedExchange)]),
             ],
             queues: [
                 .init(

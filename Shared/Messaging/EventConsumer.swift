@@ -40,6 +40,7 @@ public final class EventConsumer: Service, Sendable {
     private let maximumEventBytes: Int
     /// The delivery limit of the service's queue (`CRMTopology.consumer`).
     private let deliveryLimit: Int64
+    private let patience: DatabasePatience
 
     public static let defaultMaximumEventBytes = 2 << 20
 
@@ -62,6 +63,7 @@ public final class EventConsumer: Service, Sendable {
         self.maximumEventBytes = maximumEventBytes
         outbox = Outbox(schema: schema)
         self.client = client
+        patience = DatabasePatience(client: client, logger: logger)
         self.consumer = consumer
         self.publisher = publisher
         self.handlers = Dictionary(handlers.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
@@ -136,7 +138,7 @@ public final class EventConsumer: Service, Sendable {
         guard !decoded.isEmpty else { return }
         let events = decoded.map { ($0.1, $0.2) }
         do {
-            let outcomes = try await untilTheDatabaseAnswers {
+            let outcomes = try await patience.untilTheDatabaseAnswers {
                 try await self.client.transaction(logger: self.logger) { connection in
                     // Handlers of two lanes that touch the same rows in opposite orders deadlock, and
                     // PostgreSQL looks for that only after a second. A batch that waits this long gives
@@ -189,13 +191,13 @@ public final class EventConsumer: Service, Sendable {
             consumer.ack(delivery)
         case let .deadLettered(reason):
             do {
-                try await publisher.publish(deadLetter(delivery, reason: reason))
+                try await publisher.publish(.deadLetter(of: delivery, reason: reason, failedBy: service))
                 deadLettered.increment()
                 logger.error("event dead-lettered", metadata: ["type": "\(delivery.routingKey)", "error": "\(reason)"])
                 consumer.ack(delivery)
             } catch {
                 logger.error("cannot dead-letter; will retry", metadata: ["error": "\(error)"])
-                await backOff(delivery)
+                await delivery.backOff()
                 consumer.nack(delivery, requeue: true)
                 return .retried("dead-lettering failed: \(error)")
             }
@@ -210,7 +212,7 @@ public final class EventConsumer: Service, Sendable {
             }
             retried.increment()
             logger.warning("event failed, will retry", metadata: ["type": "\(delivery.routingKey)", "error": "\(reason)"])
-            if !Task.isShuttingDownGracefully { await backOff(delivery) }
+            if !Task.isShuttingDownGracefully { await delivery.backOff() }
             consumer.nack(delivery, requeue: true)
         }
         return outcome
@@ -304,7 +306,7 @@ public final class EventConsumer: Service, Sendable {
         case let .failure(error): return .deadLettered(error.reason)
         }
         do {
-            return try await untilTheDatabaseAnswers {
+            return try await patience.untilTheDatabaseAnswers {
                 try await self.client.transaction(logger: self.logger) { connection in
                     try await self.applyInTransaction([(envelope, handler)], on: connection)[0]
                 }
@@ -319,59 +321,6 @@ public final class EventConsumer: Service, Sendable {
         } catch {
             return .retried(String(reflecting: error))
         }
-    }
-
-    /// Runs `attempt` until the database answers it: a lost connection or a database that is down
-    /// is no fault of the message, so the delivery stays in hand rather than go back to the queue,
-    /// where each return counts toward the delivery limit that dead-letters it. Gives up at
-    /// shutdown, leaving the message for redelivery, and when the database answers everyone else
-    /// but this attempt keeps losing its connection (a statement that ends its backend), which is
-    /// then the message's fault after all.
-    private func untilTheDatabaseAnswers<T>(_ attempt: () async throws -> T) async throws -> T {
-        var failures = 0
-        var failuresWhileAnswering = 0
-        while true {
-            do {
-                return try await attempt()
-            } catch where DatabaseFault.kind(of: error) == .connectivity && !Task.isShuttingDownGracefully && !Task.isCancelled {
-                if await databaseAnswers() {
-                    failuresWhileAnswering += 1
-                    if failuresWhileAnswering >= 3 { throw error }
-                }
-                failures += 1
-                if failures == 1 || failures.isMultiple(of: 20) {
-                    logger.warning("the database does not answer; the events wait in hand", metadata: ["attempts": "\(failures)", "error": "\(DatabaseFault.reason(error))"])
-                }
-                let pause = min(Duration.milliseconds(100) * (1 << min(failures, 6)), .seconds(5))
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
-            }
-        }
-    }
-
-    private func databaseAnswers() async -> Bool {
-        let (client, logger) = (client, logger)
-        return (try? await abandonable(limit: .seconds(2)) {
-            try await client.read(logger: logger) { try await $0.query("SELECT 1", logger: logger) }
-        }) != nil
-    }
-
-    private func deadLetter(_ delivery: Delivery, reason: String) -> OutgoingMessage {
-        var properties = delivery.properties
-        properties.headers["x-error"] = .string(reason)
-        properties.headers["x-failed-by"] = .string(service)
-        properties.headers["x-original-exchange"] = .string(delivery.exchange)
-        properties.headers["x-original-routing-key"] = .string(delivery.routingKey)
-        properties.headers["x-failed-at"] = .string(Date().formatted(.iso8601))
-        return OutgoingMessage(
-            exchange: CRMTopology.deadLetterExchange, routingKey: service, body: delivery.body,
-            properties: properties, mandatory: true
-        )
-    }
-
-    /// 100 ms, doubling with each earlier delivery of the message, at most 5 s.
-    private func backOff(_ delivery: Delivery) async {
-        let attempts = max(delivery.deliveryCount, delivery.redelivered ? 1 : 0)
-        try? await Task.sleep(for: min(.milliseconds(100) * (1 << Int(min(attempts, 6))), .seconds(5)))
     }
 
     private func describe(_ error: any Error) -> String {

@@ -78,4 +78,50 @@ public struct Outbox: Sendable {
     public func append(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         try await append([event], on: connection, logger: logger)
     }
+
+    /// Appends messages for outside systems, published by the relay like events (in order, with
+    /// confirms) but to their own exchange and routing key, each body as it is.
+    public func append(_ messages: [OutboundMessage], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !messages.isEmpty else { return }
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH appended AS (
+                        INSERT INTO \(schema.table("outbox"))
+                            (id, type, aggregate_id, aggregate_version, payload, correlation_id, exchange, routing_key)
+                        SELECT id, type, id, 0, payload, correlation, exchange, key
+                        FROM unnest($1::uuid[], $2::text[], $3::text[]::json[], $4::uuid[], $5::text[], $6::text[])
+                            AS m (id, type, payload, correlation, exchange, key)
+                    )
+                    SELECT pg_notify($7, '')
+                    """,
+                binds: try .of(
+                    messages.map(\.id), messages.map(\.type), messages.map(\.body), messages.map(\.correlationId),
+                    messages.map(\.exchange), messages.map(\.routingKey), notificationChannel
+                )
+            ),
+            logger: logger
+        )
+    }
+}
+
+/// A message for an outside system that commits with the state it reports (`Outbox.append`).
+public struct OutboundMessage: Sendable, Hashable {
+    public var id: UUID
+    public var exchange: String
+    public var routingKey: String
+    /// The AMQP `type` property: what the message is (`erp.ack`).
+    public var type: String
+    /// JSON text, the whole body.
+    public var body: String
+    public var correlationId: UUID
+
+    public init(id: UUID = .timeOrdered(), exchange: String, routingKey: String, type: String, body: String, correlationId: UUID? = nil) {
+        self.id = id
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.type = type
+        self.body = body
+        self.correlationId = correlationId ?? id
+    }
 }

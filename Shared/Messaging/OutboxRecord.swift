@@ -12,6 +12,9 @@ struct OutboxRecord: Sendable {
     var correlationId: UUID
     var eventVersion: Int
     var createdAt: Date
+    /// Set for a message to an outside system (`Outbox.append(_:OutboundMessage…)`).
+    var exchange: String?
+    var routingKey: String?
 
     /// The oldest unpublished rows but those in `excluded` (sent, their mark not yet committed),
     /// prepared once on the leader's connection, whose `search_path` is the outbox's schema (a
@@ -21,7 +24,7 @@ struct OutboxRecord: Sendable {
     /// with every excluded `seq`: 25 ms against 1.4 ms with two batches of 1,000 in flight.
     struct SelectUnpublished: PostgresPreparedStatement {
         static let sql = """
-            SELECT seq, id, type, payload::text, coalesce(correlation_id, id), event_version, created_at
+            SELECT seq, id, type, payload::text, coalesce(correlation_id, id), event_version, created_at, exchange, routing_key
             FROM outbox WHERE published_at IS NULL AND seq NOT IN (SELECT unnest($1::int8[])) ORDER BY seq LIMIT $2
             """
         typealias Row = OutboxRecord
@@ -32,12 +35,12 @@ struct OutboxRecord: Sendable {
         func makeBindings() throws -> PostgresBindings { try .of(excluded, limit) }
 
         func decodeRow(_ row: PostgresRow) throws -> OutboxRecord {
-            let (seq, id, type, payload, correlation, version, createdAt) = try row.decode(
-                (Int64, UUID, String, ByteBuffer, UUID, Int, Date).self
+            let (seq, id, type, payload, correlation, version, createdAt, exchange, routingKey) = try row.decode(
+                (Int64, UUID, String, ByteBuffer, UUID, Int, Date, String?, String?).self
             )
             return OutboxRecord(
                 seq: seq, id: id, type: type, payload: Array(payload.readableBytesView), correlationId: correlation,
-                eventVersion: version, createdAt: createdAt
+                eventVersion: version, createdAt: createdAt, exchange: exchange, routingKey: routingKey
             )
         }
     }
@@ -54,7 +57,17 @@ struct OutboxRecord: Sendable {
     }
 
     func message(producer: String) -> OutgoingMessage {
-        .event(
+        if let exchange, let routingKey {
+            return OutgoingMessage(
+                exchange: exchange, routingKey: routingKey, body: payload,
+                properties: MessageProperties(
+                    contentType: "application/json", persistent: true, messageId: Self.lowercase(id), type: type,
+                    timestamp: createdAt, correlationId: Self.lowercase(correlationId), appId: producer
+                ),
+                mandatory: true
+            )
+        }
+        return .event(
             id: id, type: type, body: payload, correlationId: correlationId, eventVersion: eventVersion,
             occurredAt: createdAt, producer: producer
         )

@@ -25,6 +25,11 @@ public struct ServiceDefinition: Sendable {
     /// its broker user may publish under: its name, or the part of the domain it speaks for (the
     /// gateway keeps the users and teams and publishes `identity.*`).
     public var eventPrefix: String
+    /// Messages from outside systems it takes in on a queue of its own (the ERP bridge's orders),
+    /// consumed beside its events by an `IntakeConsumer`.
+    public var intake: (@Sendable (ServiceDependencies) -> any MessageIntake)?
+    /// The broker access that intake and its answers need beyond the events'.
+    public var brokerExtras: BrokerExtras
 
     public init(
         name: String,
@@ -32,7 +37,9 @@ public struct ServiceDefinition: Sendable {
         sql: SQLFiles = .none,
         handlers: @escaping @Sendable (ServiceDependencies) -> [EventHandler] = { _ in [] },
         routes: @escaping @Sendable (Router<ServiceRequestContext>, ServiceDependencies) -> Void = { _, _ in },
-        services: @escaping @Sendable (ServiceDependencies) -> [any Service] = { _ in [] }
+        services: @escaping @Sendable (ServiceDependencies) -> [any Service] = { _ in [] },
+        intake: (@Sendable (ServiceDependencies) -> any MessageIntake)? = nil,
+        brokerExtras: BrokerExtras = .none
     ) {
         self.name = name
         self.eventPrefix = eventPrefix ?? name
@@ -40,6 +47,8 @@ public struct ServiceDefinition: Sendable {
         self.handlers = handlers
         self.routes = routes
         self.services = services
+        self.intake = intake
+        self.brokerExtras = brokerExtras
     }
 }
 
@@ -83,7 +92,7 @@ extension ServiceDefinition {
 
     /// What its broker user may do.
     public var brokerAccess: BrokerAccess {
-        get throws { BrokerAccess(service: name, eventPrefix: eventPrefix, consumes: try consumedEventTypes) }
+        get throws { BrokerAccess(service: name, eventPrefix: eventPrefix, consumes: try consumedEventTypes, extras: brokerExtras) }
     }
 }
 

@@ -95,6 +95,19 @@ public enum ServiceRunner {
             retentionSettings.inbox = .seconds(86_400 * environment.int("inbox.retention.days", default: 30))
             let retention = Retention(schema: schema, client: client, settings: retentionSettings, logger: logger)
             app.addServices(PublisherService(publisher), relay, eventConsumer, retention)
+            if let intake = definition.intake?(dependencies) {
+                let intakeConsumer = AMQPConsumer(
+                    configuration: environment.broker(defaultUser: definition.name, connectionName: "\(name) intake"),
+                    topology: CRMTopology.checkedExchanges.merged(with: intake.topology), queues: [intake.queue],
+                    prefetch: UInt16(environment.int("amqp.prefetch", default: 128)), logger: logger
+                )
+                app.addServices(
+                    IntakeConsumer(
+                        service: definition.name, schema: schema, intake: intake, client: client, consumer: intakeConsumer,
+                        publisher: publisher, lanes: environment.int("consumer.lanes", default: EventConsumer.defaultLanes), logger: logger
+                    )
+                )
+            }
             app.addServices(definition.services(dependencies))
             var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             configuration.maximumGracefulShutdownDuration = gracefulShutdown

@@ -60,6 +60,8 @@ def known():
         "call_lists": call_lists, "imports": ids("/api/v1/imports"),
         "listed_contacts": [e["contact_id"] for e in get(f"/api/v1/call-lists/{call_lists[0]}/entries")["items"]] if call_lists else [],
         "lost_reasons": [reason["code"] for reason in get("/api/v1/lost-reasons")["items"]],
+        # Published by Tests/ERP/run.py, which plays an ERP before this run.
+        "orders": ids("/api/v1/orders?limit=50"),
     }
     missing = [name for name, values in found.items() if not values]
     if missing:
@@ -70,7 +72,7 @@ def known():
 # Which dictionary a path parameter draws from: (path regex, parameter, dictionary).
 BINDINGS = [
     (r"^/api/v1/contacts/\{id\}", "id", "contacts"),
-    (r"^/api/v1/customers/\{contact_id\}", "contact_id", "contacts"),
+    (r"^/api/v1/customers/\{id\}", "id", "contacts"),
     (r"^/api/v1/accounts/\{id\}", "id", "accounts"),
     (r"^/api/v1/pipelines/\{id\}", "id", "pipelines"),
     (r"^/api/v1/pipelines/\{id\}/stages/\{stage_id\}", "stage_id", "stages"),
@@ -85,6 +87,7 @@ BINDINGS = [
     (r"^/api/v1/call-lists/\{id\}/entries/\{contact_id\}", "contact_id", "listed_contacts"),
     (r"^/api/v1/imports/\{id\}", "id", "imports"),
     (r"^/api/v1/lost-reasons/\{code\}", "code", "lost_reasons"),
+    (r"^/api/v1/orders/\{id\}", "id", "orders"),
 ]
 
 

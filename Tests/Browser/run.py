@@ -356,6 +356,47 @@ def portal_quote_request_reaches_staff(b):
     b.sign_out()
 
 
+def orders_alerts_and_where_is_my_order(b):
+    """The orders Tests/ERP/run.py published before this run: the list, one order, the alerts (one
+    dismissed with a comment), and a customer's order status without an account."""
+    b.sign_in(ADMIN)
+    b.open("/orders")
+    rows = b.driver.find_elements(By.CSS_SELECTOR, "table.list tbody tr td a")
+    check(rows, "the orders the ERP published are listed")
+    with_email = next(o for o in api("/api/v1/orders?limit=200")["items"]
+                      if api(f"/api/v1/orders/{o['id']}")["customer"].get("email"))
+    b.open(f"/orders/{with_email['id']}")
+    check(with_email["order_number"] in b.find("h1").text, "the order's page names it")
+    check(len(b.driver.find_elements(By.CSS_SELECTOR, "ol.timeline li")) >= 1, "its status history is shown")
+    b.open("/alerts")
+    cards = b.driver.find_elements(By.CSS_SELECTOR, "li.card[id^='alert-']")
+    check(cards, "the open alerts are listed")
+    first = cards[0].get_attribute("id")
+    b.find(f"#{first} input[name=comment]").send_keys("the customer ordered twice on purpose")
+    b.submit(f"#{first} button[formaction$='/dismiss']")
+    b.settle("alert-dismissed")
+    check(not b.driver.find_elements(By.CSS_SELECTOR, f"#{first}"), "a dismissed alert leaves the open list")
+    b.open("/alerts?status=dismissed")
+    check("the customer ordered twice on purpose" in b.find(f"#{first}").text, "the dismissal keeps its comment")
+    b.sign_out()
+    email = api(f"/api/v1/orders/{with_email['id']}")["customer"]["email"]
+    b.open("/portal/order-status")
+    b.find("#order_number").send_keys(with_email["order_number"])
+    b.find("#email").send_keys(email.upper())
+    b.submit("main form button[type=submit]")
+    b.settle("order-status-found")
+    check(with_email["order_number"] in b.text() and "Where it is" in b.text(), "the order's status without an account")
+    b.open("/portal/order-status")
+    b.find("#order_number").send_keys(with_email["order_number"])
+    b.find("#email").send_keys("someone.else@example.com")
+    b.driver.execute_script("window.switchboardBeforeSubmit = true")
+    b.find("main form button[type=submit]").click()
+    WebDriverWait(b.driver, 10, ignored_exceptions=[WebDriverException]).until(
+        lambda d: d.execute_script("return document.readyState === 'complete' && window.switchboardBeforeSubmit !== true"))
+    b.settle("order-status-refused", status=404)
+    check("We found no order" in b.text() and "Where it is" not in b.text(), "another e-mail address learns nothing")
+
+
 def api(path, method="GET", body=None):
     """A call of the public API with the admin key, as another client than the browser."""
     request = urllib.request.Request(os.environ["SWITCHBOARD_GATEWAY_URL"] + path, method=method,
@@ -371,7 +412,7 @@ def api(path, method="GET", body=None):
 
 STEPS = [sign_in_and_home, search_and_open_a_contact, log_a_call, contact_list_filters_and_pages, create_a_deal_and_win_it_on_the_board,
          a_stale_edit_shows_a_conflict, import_a_csv_and_watch_it_finish, rep_is_not_admin, portal_quote_request_reaches_staff,
-         plan_the_week_and_work_a_call_list, admin_creates_a_user, admin_pages_answer]
+         plan_the_week_and_work_a_call_list, admin_creates_a_user, admin_pages_answer, orders_alerts_and_where_is_my_order]
 
 
 def main():

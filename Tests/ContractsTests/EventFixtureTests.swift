@@ -58,7 +58,7 @@ struct EventFixtureTests {
 
     @Test("every contacts fixture decodes as an envelope whose data the contacts model reads")
     func contacts() throws {
-        for type in ContactEvents.published where type != ContactEvents.contactLeadLinked {
+        for type in ContactEvents.published where ![ContactEvents.contactLeadLinked, ContactEvents.customerERPLinked].contains(type) {
             let envelope = try Self.envelope(type, from: "contacts")
             if type.hasPrefix("contacts.contact.") && type != ContactEvents.contactMerged {
                 let contact = try envelope.payload(as: Contact.self)
@@ -66,6 +66,19 @@ struct EventFixtureTests {
                 #expect(contact.version == envelope.aggregateVersion)
             }
         }
+    }
+
+    @Test("every ERP bridge fixture is the order at its version, or the link and request its consumers read")
+    func erpBridge() throws {
+        for type in ERPEvents.orderTypes {
+            _ = try Self.aggregate(type, from: ERPEvents.producer, as: Identity.self, id: \.id, version: \.version)
+        }
+        let request = try Self.envelope(ERPEvents.prospectRequested, from: ERPEvents.producer).payload(as: ProspectRequest.self)
+        let answer = try Self.envelope(ContactEvents.customerERPLinked, from: "contacts").payload(as: ERPCustomerLink.self)
+        #expect(answer.requestedId != nil && answer.customerId != nil)
+        let link = try Self.envelope(ERPEvents.customerLinked, from: ERPEvents.producer)
+        #expect(try link.payload(as: ERPCustomerLink.self).customerId == link.aggregateId)
+        #expect(!request.erpId.isEmpty)
     }
 
     @Test("every deal fixture is the deal at the event's version")

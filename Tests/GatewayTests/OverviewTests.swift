@@ -42,7 +42,8 @@ struct OverviewTests {
         #expect((deals["open"] as? [[String: Any]])?.first?["version"] as? Int == 1, "a deal as sales answered it")
         #expect(deals["open_amounts"] as? [[String: String]] == [["amount": "1000.00", "currency": "EUR"]])
         #expect(deals["won_amounts"] as? [[String: String]] == [["amount": "250.50", "currency": "EUR"]])
-        #expect(overview["sources"] as? [String: [String: String]] == ["contacts": ["status": "ok"], "sales": ["status": "ok"]])
+        #expect(overview["sources"] as? [String: [String: String]] == ["contacts": ["status": "ok"], "sales": ["status": "ok"], "erp_bridge": ["status": "ok"]])
+        #expect(overview["orders"] as? [Any] != nil && overview["open_alerts"] as? Int == 0, "no orders yet: an empty list")
 
         // A second currency and a lost deal: amounts are summed per currency, lost ones in neither.
         let dollars = try await api.post("/api/v1/deals", ["title": "Dollars", "contact_id": contactId, "amount": ["amount": "99.999", "currency": "USD"]])

@@ -14,8 +14,9 @@ public enum LocalStack {
     }
 
     /// The prefix of a service's event types, which its broker user may publish under: its name,
-    /// but the gateway's are the staff's `identity.*` (`ServiceDefinition.eventPrefix`).
-    public static func eventPrefix(of service: String) -> String { service == "gateway" ? "identity" : service }
+    /// but the gateway's are the staff's `identity.*` and the ERP bridge's `erp.*`
+    /// (`ServiceDefinition.eventPrefix`).
+    public static func eventPrefix(of service: String) -> String { ["gateway": "identity", "erp_bridge": "erp"][service] ?? service }
 
     public static func baseURL(of service: String) -> String {
         "http://127.0.0.1:\(services.first { $0.name == service }!.port)"

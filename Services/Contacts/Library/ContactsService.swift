@@ -14,6 +14,7 @@ public enum ContactsService {
             return StaffReplica(service: dependencies).handlers + [
                 LeadConversions(service: dependencies, contacts: stores.contacts).handler,
                 CompletedActivities(interactions: stores.interactions, logger: dependencies.logger).handler,
+                ProspectRequests(service: dependencies, contacts: stores.contacts, accounts: stores.accounts).handler,
             ]
         },
         routes: { router, dependencies in ContactsStores(dependencies).register(on: router) },

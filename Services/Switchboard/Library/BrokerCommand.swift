@@ -54,6 +54,11 @@ struct BrokerCommand: AsyncParsableCommand {
                 "user": service.name, "vhost": vhost, "exchange": CRMTopology.eventsExchange,
                 "write": regex(access.topicWrite), "read": regex(access.topicRead),
             ])
+            for topic in access.otherTopics {
+                topicPermissions.append([
+                    "user": service.name, "vhost": vhost, "exchange": topic.exchange, "write": regex(topic.write), "read": regex(topic.read),
+                ])
+            }
         }
         users.append(["name": administrator, "password": try password("SWITCHBOARD_ADMIN_PASSWORD"), "tags": ["administrator"]])
         permissions.append(["user": administrator, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"])

@@ -21,8 +21,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
         @Option(help: "Show at most this many.") var limit = 100
 
         func run() async throws {
-            _ = try SwitchboardCommand.service(service)
-            let queue = CRMTopology.deadQueue(service)
+            let queue = CRMTopology.deadQueue(try SwitchboardCommand.service(service).name)
             let limit = limit
             // Unacked gets go back to the queue when the connection closes: listing removes nothing.
             let lines = try await AMQPOneShot.run(DeadLettersCommand.broker()) { channel in
@@ -38,21 +37,29 @@ struct DeadLettersCommand: AsyncParsableCommand {
 
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send dead letters back to `<service>.events` (all, or the one with --id)."
+            abstract: "Send dead letters back to the queue they failed on, `<service>.events` or the service's intake "
+                + "(`erp_bridge.inbound`), all or the one with --id."
         )
 
         @Argument var service: String
         @Option(help: "The message id (event id) of the one dead letter to replay.") var id: String?
 
         func run() async throws {
-            _ = try SwitchboardCommand.service(service)
-            let dead = CRMTopology.deadQueue(service)
-            let target = CRMTopology.eventsQueue(service)
+            let definition = try SwitchboardCommand.service(service)
+            let dead = CRMTopology.deadQueue(definition.name)
+            let events = CRMTopology.eventsQueue(definition.name)
+            // A message an outside system published failed in the intake: it goes back there.
+            let intakeExchanges = Set(definition.brokerExtras.readExchanges.map(\.exchange))
+            let intake = definition.brokerExtras.queues.first
             let wanted = id?.lowercased()
-            let replayed = try await AMQPOneShot.run(DeadLettersCommand.broker()) { channel in
+            let (replayed, targets) = try await AMQPOneShot.run(DeadLettersCommand.broker()) { channel in
                 var replayed = 0
+                var targets = Set<String>()
                 while let delivery = try channel.get(queue: dead) {
                     if let wanted, delivery.properties.messageId?.lowercased() != wanted { continue }
+                    let origin = delivery.properties.headers["x-original-exchange"]?.stringValue ?? ""
+                    let target = intakeExchanges.contains(origin) ? (intake ?? events) : events
+                    targets.insert(target)
                     var properties = delivery.properties
                     for header in ["x-error", "x-failed-by", "x-failed-at", "x-death", "x-first-death-exchange",
                                    "x-first-death-queue", "x-first-death-reason", "x-delivery-count"] {
@@ -66,10 +73,10 @@ struct DeadLettersCommand: AsyncParsableCommand {
                     replayed += 1
                     if wanted != nil { break }
                 }
-                return replayed
+                return (replayed, targets)
             }
             if let id, replayed == 0 { throw ValidationError("no dead letter with id \(id) in \(dead)") }
-            print("replayed \(replayed) message(s) from \(dead) to \(target)")
+            print("replayed \(replayed) message(s) from \(dead) to \(targets.isEmpty ? events : targets.sorted().joined(separator: " and "))")
         }
     }
 

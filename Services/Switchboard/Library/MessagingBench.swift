@@ -230,6 +230,60 @@ struct MessagingBench: AsyncParsableCommand {
 
     static let writers = 8
 
+    /// The platform's consume-and-apply rate on its own, for another benchmark to compare with
+    /// (`bench erp`): `events` events of 1 KiB published into a throwaway service's queue, then
+    /// applied by the event consumer (inbox row and a one-row upsert each), in lanes and batches
+    /// as the services run it; events per second by the database's clock.
+    static func consumeAndApplyRate(events: Int, broker: AMQPConfiguration, client: PostgresClient) async throws -> Double {
+        let name = "bench_\(UUID().uuidString.prefix(8).lowercased())"
+        let schema = try SchemaName(name)
+        let logger = OperatorContext.logger
+        let eventType = "\(name).thing.changed"
+        do {
+            try await Migrator(schema: schema, sql: MessagingMigrations.sql + SQLFiles(migrations: [benchTable], functions: []))
+                .migrate(client, logger: logger)
+            let publisher = AMQPPublisher(
+                configuration: broker, topology: CRMTopology.selfContained(service: name, eventTypes: [eventType]), logger: logger
+            )
+            let aggregates = (0..<100).map { _ in UUID() }
+            let body = Array(#"{"note": "\#(String(repeating: "x", count: 700))"}"#.utf8)
+            for batch in stride(from: 0, to: events, by: 1_000) {
+                let messages = (batch..<min(events, batch + 1_000)).map { index -> OutgoingMessage in
+                    let id = UUID.timeOrdered()
+                    let envelope = EventEnvelope(
+                        id: id, type: eventType, producer: name, aggregateId: aggregates[index % aggregates.count],
+                        aggregateVersion: Int64(index + 1), data: .object(["note": .string(String(repeating: "x", count: 700))])
+                    )
+                    return OutgoingMessage.event(
+                        id: id, type: eventType, body: Array((try? envelope.encoded()) ?? Data(body)), correlationId: id, eventVersion: 1,
+                        occurredAt: Date(), producer: name
+                    )
+                }
+                for result in await publisher.publish(messages) { try result.get() }
+            }
+            let consumer = AMQPConsumer(
+                configuration: broker, topology: CRMTopology.selfContained(service: name, eventTypes: [eventType]),
+                queues: [CRMTopology.eventsQueue(name)], prefetch: 128, logger: logger
+            )
+            let eventConsumer = EventConsumer(
+                service: name, schema: schema, client: client, consumer: consumer, publisher: publisher,
+                handlers: [upsertHandler(schema: schema, type: eventType)], logger: logger
+            )
+            let since = try await databaseNow(client)
+            let consuming = Task { try await eventConsumer.run() }
+            try await waitUntil { try await count("SELECT count(*)::int8 FROM \(schema.table("inbox"))", client) == events }
+            let rate = Double(events) / (try await secondsBetween(since, latest: "applied_at", in: schema.table("bench_applied"), client))
+            consuming.cancel()
+            await consumer.close()
+            await publisher.close()
+            try await cleanUp(name: name, broker: broker)
+            return rate
+        } catch {
+            try? await cleanUp(name: name, broker: broker)
+            throw error
+        }
+    }
+
     static let benchTable = Migration(
         version: 100, name: "bench tables",
         sql: """

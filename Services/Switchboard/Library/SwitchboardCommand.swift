@@ -16,6 +16,7 @@ public struct SwitchboardCommand: AsyncParsableCommand {
         abstract: "Operate a Switchboard installation.",
         subcommands: [
             MigrateCommand.self, BrokerCommand.self, OpenAPICommand.self, DeadLettersCommand.self, OutboxCommand.self, IdentityCommand.self,
+            ERPCommand.self,
             BenchCommand.self, DemoCommand.self,
         ]
     )
@@ -38,8 +39,10 @@ public struct SwitchboardCommand: AsyncParsableCommand {
         return named
     }()
 
+    /// A service by its name (`erp_bridge`) or its executable's (`erp-bridge`).
     static func service(_ name: String) throws -> ServiceDefinition {
-        guard let definition = services[name] else {
+        let named = ServiceCatalogue.all.first { $0.executable == name }?.name ?? name
+        guard let definition = services[named] else {
             throw ValidationError("unknown service '\(name)'; one of: \(services.keys.sorted().joined(separator: ", "))")
         }
         return definition

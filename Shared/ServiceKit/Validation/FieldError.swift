@@ -40,6 +40,6 @@ public struct FieldError: Codable, Sendable, Hashable {
 
     /// The errors in one line: `name: is required; emails[1].address: is not an e-mail address`.
     public static func summary(_ errors: [FieldError]) -> String {
-        errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+        errors.map { $0.field.isEmpty ? $0.message : "\($0.field): \($0.message)" }.joined(separator: "; ")
     }
 }

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import ServiceKit
 import Messaging
 
 public typealias CustomFieldValue = JSONValue

@@ -41,17 +41,23 @@ struct AccountStore: ServiceStore {
             fields.owner = try await staff.owner(fields.owner, on: connection)
             let id = UUID()
             try await checkParent(fields.parentAccountId, of: id, on: connection)
-            var sql = SQLBuilder()
-            let idPlaceholder = try sql.bind(id)
-            let columns = try Self.columns(fields, into: &sql)
-            sql.append("""
-                INSERT INTO \(accounts) AS a (id, \(columns.map(\.0).joined(separator: ", ")))
-                VALUES (\(idPlaceholder), \(columns.map(\.1).joined(separator: ", "))) RETURNING \(document)
-                """)
-            return try await connection.document(
-                sql.query, causing: ContactEvents.accountCreated, producer: "contacts", aggregateId: id, version: 1, outbox: outbox, logger: logger
-            )
+            return try await insert(fields, id: id, on: connection)
         }
+    }
+
+    /// A checked account with its `created` event, in the caller's transaction.
+    @discardableResult
+    func insert(_ fields: AccountFields, id: UUID, on connection: PostgresConnection) async throws -> Document {
+        var sql = SQLBuilder()
+        let idPlaceholder = try sql.bind(id)
+        let columns = try Self.columns(fields, into: &sql)
+        sql.append("""
+            INSERT INTO \(accounts) AS a (id, \(columns.map(\.0).joined(separator: ", ")))
+            VALUES (\(idPlaceholder), \(columns.map(\.1).joined(separator: ", "))) RETURNING \(document)
+            """)
+        return try await connection.document(
+            sql.query, causing: ContactEvents.accountCreated, producer: "contacts", aggregateId: id, version: 1, outbox: outbox, logger: logger
+        )
     }
 
     func update(_ id: UUID, patch: JSONValue, expectedVersion: Int64) async throws -> Document {

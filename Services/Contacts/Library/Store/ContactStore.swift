@@ -173,10 +173,14 @@ struct ContactStore: ServiceStore {
     /// database from the stored rows, so the documents are not parsed and encoded again here.
     /// Returns the documents for an API answer, or with `documents: false` (an import's batch)
     /// only how many were written.
-    func insertWithEvents(_ contacts: [ValidContact], documents: Bool, on connection: PostgresConnection) async throws -> (count: Int, documents: [Document]) {
+    /// `ids` are the new contacts' ids when another service chose them (an ERP's prospect).
+    func insertWithEvents(_ contacts: [ValidContact], ids: [UUID]? = nil, documents: Bool, on connection: PostgresConnection)
+        async throws -> (count: Int, documents: [Document])
+    {
         guard !contacts.isEmpty else { return (0, []) }
         var sql = SQLBuilder()
-        let candidates = try ContactRow.bind(contacts.map { ContactRow($0, id: UUID()) }, into: &sql)
+        let ids = ids ?? contacts.map { _ in UUID() }
+        let candidates = try ContactRow.bind(zip(contacts, ids).map { ContactRow($0, id: $1) }, into: &sql)
         let columns = (["id"] + ContactRow.fieldColumns).joined(separator: ", ")
         sql.append("""
             WITH inserted AS (

@@ -4,10 +4,10 @@ import Logging
 import NIOCore
 import ServiceKit
 
-/// `GET /api/v1/customers/{contact_id}/overview`: the contact, its account, its latest
-/// interactions, its deals and open activities. It is one read of each service, both asked at
-/// once with a deadline each (contacts: `/contacts/{id}/summary`; sales:
-/// `/customers/{id}/sales`). Each service answers its members of the overview already in their
+/// `GET /api/v1/customers/{id}/overview`: the contact, its account, its latest
+/// interactions, its deals and open activities, its latest orders and open alerts. It is one read
+/// of each service, all asked at once with a deadline each (contacts: `/contacts/{id}/summary`;
+/// sales: `/customers/{id}/sales`; the ERP bridge: `/customers/{id}/order-summary`). Each service answers its members of the overview already in their
 /// final shape, so the gateway splices the two objects together without reading them, as it
 /// passes every other answer on. A service that is down or slow leaves its part empty and says
 /// so in `sources`; the answer still comes (200), unless the contacts service answers that the
@@ -15,6 +15,7 @@ import ServiceKit
 struct CustomerOverview: Sendable {
     let contacts: Upstream
     let sales: Upstream
+    let erp: Upstream
     let timeout: Duration
     let logger: Logger
 
@@ -28,24 +29,31 @@ struct CustomerOverview: Sendable {
     /// The members a part stands for when its service did not answer.
     static let contactsMissing = #""contact":null,"account":null,"interactions":[]"#
     static let salesMissing = #""deals":null,"activities":null"#
+    static let erpMissing = #""orders":null,"open_alerts":null"#
 
     /// The overview as JSON.
     func answer(_ contactId: UUID, caller: Caller) async throws -> ByteBuffer {
         let id = contactId.lowercased
         async let contactsPart = part(contacts, "/api/v1/contacts/\(id)/summary", caller: caller)
         async let salesPart = part(sales, "/api/v1/customers/\(id)/sales", caller: caller)
+        async let erpPart = part(erp, "/api/v1/customers/\(id)/order-summary", caller: caller)
         let people = try await contactsPart
         var deals = try await salesPart
-        // A merged id answers with its survivor, whose deals sales now keeps under the survivor's id.
+        var orders = try await erpPart
+        // A merged id answers with its survivor, whose deals and orders the services now keep under the survivor's id.
         if case let .found(_, headers) = people, let location = headers[.contentLocation],
             let survivor = location.split(separator: "/").last.map(String.init), survivor != id
         {
-            deals = try await part(sales, "/api/v1/customers/\(survivor)/sales", caller: caller)
+            async let survivorDeals = part(sales, "/api/v1/customers/\(survivor)/sales", caller: caller)
+            async let survivorOrders = part(erp, "/api/v1/customers/\(survivor)/order-summary", caller: caller)
+            (deals, orders) = (try await survivorDeals, try await survivorOrders)
         }
 
         var sources: [String: [String: String]] = [:]
         var body = ByteBuffer(string: "{")
-        for (name, part, missing) in [("contacts", people, Self.contactsMissing), ("sales", deals, Self.salesMissing)] {
+        for (name, part, missing) in [
+            ("contacts", people, Self.contactsMissing), ("sales", deals, Self.salesMissing), ("erp_bridge", orders, Self.erpMissing),
+        ] {
             switch part {
             case let .found(members, _):
                 sources[name] = ["status": "ok"]

@@ -54,6 +54,15 @@ struct DealPages: Sendable {
             throw PageOutcome.redirect("/deals/\(id)")
         }
         access.page(router, .get, "/deals/:id") { _, context, visit in try await deal(try context.uuidParameter("id"), visit, error: nil) }
+        access.page(router, .post, "/deals/:id/order-request", allowed: { Permission.writeSales.allows($0) }) { _, context, visit in
+            let id = try context.uuidParameter("id")
+            let answer = try await api.call(
+                .post, "/api/v1/deals/{id}/order-request", ["id": id.lowercased], body: .object(["source": .string(visit.form["source"] ?? "")]),
+                as: visit.caller
+            )
+            guard answer.ok else { return try await deal(id, visit, error: answer.message) }
+            throw PageOutcome.redirect("/deals/\(id.lowercased)#deal-orders")
+        }
         for action in ["won", "lost", "reopen"] {
             access.page(router, .post, "/deals/:id/\(action)") { _, context, visit in
                 let id = try context.uuidParameter("id")
@@ -208,6 +217,9 @@ struct DealPages: Sendable {
         async let quotesRead = api.get("/api/v1/quotes", query: [("deal_id", id.lowercased)], as: visit.caller)
         async let reasonsRead = api.get("/api/v1/lost-reasons", as: visit.caller)
         async let productsRead = api.get("/api/v1/products", query: [("limit", "200")], as: visit.caller)
+        // The ERP bridge's part is optional: a page without it still shows the deal.
+        async let requestsRead = api.call(.get, "/api/v1/deals/{id}/order-requests", key, as: visit.caller)
+        async let sourcesRead = api.call(.get, "/api/v1/erp-sources", as: visit.caller)
         let (deal, history, quotes, reasons) = try await (dealRead, historyRead, quotesRead, reasonsRead)
         let zone = TimeZone(identifier: visit.session.timeZone) ?? .gmt
         let staff = try await users.names()
@@ -246,6 +258,24 @@ struct DealPages: Sendable {
             let days = (stay["seconds"]?.number ?? 0) / 86_400
             return ["stage": stay["stage_name"]?.string ?? "", "entered": StaffPages.local(stay["entered_at"]?.string, zone),
                     "duration": days >= 1 ? "\(Int(days)) days" : "under a day"]
+        }
+        let requests = (try? await requestsRead)?.json["items"]?.array ?? []
+        values["orderRequests"] = requests.map { request -> [String: Any] in
+            StaffPages.compact([
+                "source": request["source"]?.string ?? "", "status": request["status"]?.string ?? "", "reason": request["reason"]?.string,
+                "at": StaffPages.local(request["requested_at"]?.string, zone),
+                "by": request["requested_by"]?.string.map { staff[$0] ?? $0 },
+                "orders": (request["orders"]?.array ?? []).map {
+                    ["id": $0["id"]?.string ?? "", "number": $0["order_number"]?.string ?? "", "status": $0["status"]?.string ?? ""]
+                },
+            ])
+        }
+        let sources = (try? await sourcesRead)?.json["items"]?.array?.compactMap { $0["name"]?.string } ?? []
+        let orderable = quotes["items"]?.array?.contains { $0["status"]?.string == "accepted" } == true
+            || (status == "won" && !(deal["lines"]?.array ?? []).isEmpty)
+        if orderable, !sources.isEmpty, Permission.writeSales.allows(visit.session.role) {
+            values["erpSources"] = sources
+            values["canOrder"] = true
         }
         values["reasons"] = (reasons["items"]?.array ?? []).filter { $0["retired"]?.bool != true }.map {
             ["code": $0["code"]?.string ?? "", "label": $0["label"]?.string ?? ""]

@@ -106,8 +106,52 @@ struct PortalPages: Sendable {
             values["status"] = lead.ok ? (lead.json["status"]?.string == "converted" ? "being quoted" : "received") : "received"
             return renderer.page("portal-request", values)
         }
+        page(router, .get, "/portal/orders") { _, customer, values in
+            let caller = Self.caller(customer)
+            async let mine = api.get("/api/v1/orders", query: [("customer_id", customer.contactId.lowercased), ("limit", "100")], as: caller)
+            // A contact person of a company sees the company's own orders too.
+            async let company = customer.accountId.asyncMap {
+                try await api.get("/api/v1/orders", query: [("account_id", $0.lowercased), ("limit", "100")], as: caller)
+            }
+            let orders = (try await mine)["items"]?.array ?? []
+            let companyOrders = (try await company)?["items"]?.array ?? []
+            var seen = Set<String>()
+            var values = values
+            values["orders"] = (orders + companyOrders)
+                .filter { seen.insert($0["id"]?.string ?? "").inserted }
+                .sorted { ($0["ordered_at"]?.string ?? "") > ($1["ordered_at"]?.string ?? "") }
+                .map { OrderPages.summary($0, .gmt) }
+            return renderer.page("portal-orders", values)
+        }
+        page(router, .get, "/portal/orders/:id") { _, customer, values in
+            guard let id = UUID(uuidString: values["requestId"] as? String ?? "") else { throw PageOutcome.notFound }
+            let order = try await api.get("/api/v1/orders/{id}", ["id": id.lowercased], as: Self.caller(customer))
+            // Another customer's order is simply not found: nothing tells that it exists.
+            let mine = order["contact_id"]?.string == customer.contactId.lowercased
+                || (customer.accountId != nil && order["account_id"]?.string == customer.accountId?.lowercased)
+            guard mine else { throw PageOutcome.notFound }
+            return renderer.page("portal-order", values.merging(Self.orderValues(order)) { $1 })
+        }
+        router.get("/portal/order-status") { _, _ in renderer.page("portal-order-status", [:]) }
+        router.post("/portal/order-status") { request, context in
+            let form = try await WebAccess.form(request, context: context)
+            let number = form["order_number"] ?? ""
+            let email = form["email"] ?? ""
+            var values: [String: Any] = ["number": number, "email": email]
+            guard let erp = api.upstreams["erp_bridge"] else { throw Problem(.serviceUnavailable, slug: "upstream-unavailable", detail: "no ERP bridge") }
+            var components = URLComponents()
+            components.queryItems = [URLQueryItem(name: "order_number", value: number), URLQueryItem(name: "email", value: email)]
+            let query = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+            let (status, _, body) = try await erp.get(
+                "/api/v1/order-status?\(query)", caller: Caller(id: "portal:order-status", role: .readonly), timeout: .seconds(5)
+            )
+            guard status == 200, let order = try? APICoding.decoder.decode(JSONValue.self, from: Data(body.readableBytesView)) else {
+                values["error"] = "We found no order with that number for that e-mail address. Check both, as they appear on your order confirmation."
+                return renderer.page("portal-order-status", values, status: status == 404 ? .notFound : .serviceUnavailable)
+            }
+            return renderer.page("portal-order-status", values.merging(Self.orderValues(order)) { $1 })
+        }
         for (path, heading, message) in [
-            ("orders", "My orders", "Your orders and where they are will show here as soon as our order system reports them."),
             ("tickets", "My tickets", "Your questions, complaints and wishes and our answers will show here."),
             ("complaints", "Complaints", "You will be able to file a complaint here. Until then, call or write to us."),
             ("wishes", "Wishes", "You will be able to tell us what you wish for here. Until then, call or write to us."),
@@ -116,6 +160,20 @@ struct PortalPages: Sendable {
                 renderer.page("portal-soon", values.merging(["heading": heading, "message": message]) { $1 })
             }
         }
+    }
+
+    /// What a customer sees of an order: where it is and what is in it, not how the CRM matched it.
+    static func orderValues(_ order: JSONValue) -> [String: Any] {
+        [
+            "order": OrderPages.summary(order, .gmt),
+            "lines": (order["lines"]?.array ?? []).map { line -> [String: Any] in
+                ["description": line["description"]?.string ?? line["sku"]?.string ?? "", "quantity": line["quantity"]?.string ?? "",
+                 "delivered": line["delivered_quantity"]?.string ?? "", "total": line["line_total"]?.string ?? ""]
+            },
+            "history": (order["status_history"]?.array ?? []).reversed().map { change -> [String: Any] in
+                ["status": change["status"]?.string ?? "", "at": StaffPages.local(change["status_at"]?.string, .gmt, format: "d MMM yyyy, HH:mm 'UTC'")]
+            },
+        ]
     }
 
     /// The portal's API caller for a customer: read-only, or allowed the sales role's writes for

@@ -249,6 +249,8 @@ struct StaffPages: Sendable {
             ["kind": activity["kind"]?.string ?? "", "subject": activity["subject"]?.string ?? "",
              "due": Self.local(activity["due_at"]?.string, zone), "overdue": activity["overdue"]?.bool ?? false, "done": activity["done"]?.bool ?? false]
         } ?? []
+        values["orders"] = (answer["orders"]?.array ?? []).map { OrderPages.summary($0, zone) }
+        if let alerts = answer["open_alerts"]?.number, alerts > 0 { values["openAlerts"] = Int(alerts) }
         var missing: [String] = []
         if case let .object(sources)? = answer["sources"] {
             for (name, source) in sources where source["status"]?.string != "ok" { missing.append(name) }

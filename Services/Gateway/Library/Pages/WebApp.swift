@@ -26,6 +26,7 @@ struct WebApp {
         ImportPages(access: access, api: api).register(on: router)
         LeadPages(access: access, api: api, users: users).register(on: router)
         DealPages(access: access, api: api, users: users).register(on: router)
+        OrderPages(access: access, api: api, users: users).register(on: router)
         ActivityPages(access: access, api: api, users: users, teams: teams, feeds: CalendarFeedStore(service: dependencies)).register(on: router)
         CallListPages(access: access, api: api, users: users).register(on: router)
         DashboardPages(access: access, api: api, users: users).register(on: router)

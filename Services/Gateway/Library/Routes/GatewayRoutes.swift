@@ -35,10 +35,10 @@ struct GatewayRoutes: Sendable {
             }
         }
         // The gateway's own routes, who may call each as the API's description says.
-        let overview = APIDescription.permission(.get, "/api/v1/customers/:contact_id/overview")
-        router.get("/api/v1/customers/:contact_id/overview") { request, context in
+        let overview = APIDescription.permission(.get, "/api/v1/customers/:id/overview")
+        router.get("/api/v1/customers/:id/overview") { request, context in
             let caller = try await authorize(request, overview)
-            let body = try await self.overview(try context.uuidParameter("contact_id"), caller)
+            let body = try await self.overview(try context.uuidParameter("id"), caller)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
         router.get("/api/v1/openapi.json") { _, _ in
@@ -61,10 +61,11 @@ struct GatewayRoutes: Sendable {
 
     /// The customer overview of a contact, as the API and the contact's page show it.
     func overview(_ contactId: UUID, _ caller: Caller) async throws -> ByteBuffer {
-        guard let contacts = upstreams["contacts"], let sales = upstreams["sales"] else {
-            throw Problem(.serviceUnavailable, slug: "upstream-unavailable", detail: "the contacts and sales services are not configured")
+        guard let contacts = upstreams["contacts"], let sales = upstreams["sales"], let erp = upstreams["erp_bridge"] else {
+            throw Problem(.serviceUnavailable, slug: "upstream-unavailable", detail: "the contacts, sales and ERP bridge services are not configured")
         }
-        return try await CustomerOverview(contacts: contacts, sales: sales, timeout: overviewTimeout, logger: logger).answer(contactId, caller: caller)
+        return try await CustomerOverview(contacts: contacts, sales: sales, erp: erp, timeout: overviewTimeout, logger: logger)
+            .answer(contactId, caller: caller)
     }
 
     /// JSON with sorted keys and no spacing, so the same request written another way has the same

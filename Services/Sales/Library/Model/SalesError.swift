@@ -35,6 +35,7 @@ enum SalesError: Error, Sendable, CustomStringConvertible {
         case productCodeTaken = "product-code-taken"
         case priceListNameTaken = "price-list-name-taken"
         case lostReasonExists = "lost-reason-exists"
+        case orderRequest = "order-request"
     }
 
     var description: String {

@@ -111,6 +111,11 @@ extension SalesStores {
             let version = try request.expectedVersion(bodyVersion: input.version)
             return try await deals.setLines(try context.uuidParameter("id"), input, expectedVersion: version).response()
         }
+        api.post("/deals/:id/order-request") { request, context in
+            let input = try await request.decodeJSON(NewOrderRequest.self, context: context)
+            let caller = request.headers[HTTPField.Name("X-Switchboard-Caller")!].flatMap { $0.split(separator: " ").first.map(String.init) }
+            return APICoding.rawResponse(try await orderRequests.request(deal: try context.uuidParameter("id"), input, by: caller), status: .accepted)
+        }
         api.post("/deals/:id/quotes") { request, context in
             let input = try await Self.body(QuoteRequest.self, of: request, context: context) ?? QuoteRequest()
             return try await quotes.create(for: try context.uuidParameter("id"), input).response(status: .created, location: "/api/v1/quotes/")
@@ -185,8 +190,8 @@ extension SalesStores {
         }
 
         // For the gateway's customer overview (not a public route).
-        api.get("/customers/:contact_id/sales") { _, context in
-            APICoding.rawResponse(try await customers.summary(of: try context.uuidParameter("contact_id")))
+        api.get("/customers/:id/sales") { _, context in
+            APICoding.rawResponse(try await customers.summary(of: try context.uuidParameter("id")))
         }
 
         api.get("/reports/funnel") { request, _ in APICoding.rawResponse(try await reports.funnel(try await staff.filter(.init(request)))) }

@@ -15,6 +15,7 @@ struct SalesStores: Sendable {
     let activities: ActivityStore
     let callLists: CallListStore
     let customers: CustomerSales
+    let orderRequests: OrderRequests
 
     init(_ service: ServiceDependencies) {
         replica = ContactReplica(service: service)
@@ -29,5 +30,6 @@ struct SalesStores: Sendable {
         activities = ActivityStore(service: service, replica: replica, staff: staff)
         callLists = CallListStore(service: service, activities: activities)
         customers = CustomerSales(service: service)
+        orderRequests = OrderRequests(service: service)
     }
 }

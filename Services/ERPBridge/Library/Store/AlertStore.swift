@@ -1,0 +1,119 @@
+import Contracts
+import Foundation
+import Logging
+import Messaging
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// Suspicious transactions: the rules (`alert_findings` in SQL, with the thresholds of
+/// `alert_settings`) run on every order change in the transaction that applies it; what they find
+/// about an order for the first time is an open alert and an `erp.alert.raised` event. People
+/// acknowledge or dismiss alerts with a comment.
+struct AlertStore: ServiceStore {
+    let service: ServiceDependencies
+
+    var alerts: String { schema.table("alerts") }
+    var document: String { "\(schema.quoted).alert_document(a)::text" }
+
+    /// Runs the rules on the order as it now stands; returns how many alerts were raised.
+    @discardableResult
+    func evaluate(order: UUID, correlation: UUID, on connection: PostgresConnection) async throws -> Int {
+        var sql = SQLBuilder()
+        let id = try sql.bind(order)
+        sql.append("""
+            WITH raised AS (
+                INSERT INTO \(alerts) AS a (id, rule, order_id, source, erp_customer_id, contact_id, account_id, score, reasons)
+                SELECT \(schema.quoted).time_ordered_uuid(), f.rule, o.id, o.source, o.erp_customer_id, o.contact_id, o.account_id,
+                    f.score, f.reasons
+                FROM \(schema.table("orders")) o CROSS JOIN \(schema.table("alert_settings")) s
+                CROSS JOIN LATERAL \(schema.quoted).alert_findings(o, s) f
+                WHERE o.id = \(id)
+                ON CONFLICT (order_id, rule) DO NOTHING
+                RETURNING a.*
+            ), documents AS (
+                SELECT r.id AS aggregate_id, r.version AS aggregate_version,
+                    \(schema.quoted).alert_document(ROW(r.*)::\(alerts)) AS data
+                FROM raised r
+            ), events AS (
+            """)
+        try outbox.appendEvents(from: "documents", type: ERPEvents.alertRaised, producer: ERPEvents.producer, into: &sql)
+        sql.append(" RETURNING 1) SELECT count(*)::int FROM events, \(try outbox.notification(into: &sql))")
+        for try await count in try await connection.query(sql.query, logger: logger).decode(Int.self) {
+            if count > 0 { logger.notice("suspicious transaction", metadata: ["order": "\(order.lowercased)", "alerts": "\(count)"]) }
+            return count
+        }
+        return 0
+    }
+
+    func list(_ filter: AlertFilter) async throws -> RawPage {
+        var sql = SQLBuilder()
+        sql.append("SELECT \(document), ARRAY[\(schema.quoted).ts(a.raised_at), a.id::text] FROM \(alerts) a WHERE true")
+        if let status = filter.status { sql.append(" AND a.status = ANY(\(try sql.bind(status.map(\.rawValue))))") }
+        if let rule = filter.rule { sql.append(" AND a.rule = \(try sql.bind(rule.rawValue))") }
+        if let customer = filter.customer {
+            let id = try sql.bind(customer)
+            sql.append(" AND (a.contact_id = \(id) OR a.account_id = \(id))")
+        }
+        if let source = filter.source { sql.append(" AND a.source = \(try sql.bind(source))") }
+        if let order = filter.order { sql.append(" AND a.order_id = \(try sql.bind(order))") }
+        try sql.appendPage(filter.page, in: Keyset([("a.raised_at", "::timestamptz"), ("a.id", "::uuid")], descending: true))
+        return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
+    }
+
+    func get(_ id: UUID) async throws -> Document {
+        try await client.document(document, from: alerts, as: "a", id: id, orThrow: ERPBridgeError.notFound("alert \(id.lowercased)"), logger: logger)
+    }
+
+    /// Acknowledges or dismisses an open alert; a decided one stays as it was decided.
+    func decide(_ id: UUID, _ status: AlertStatus, _ decision: AlertDecision, by caller: String?) async throws -> Document {
+        let comment = try decision.validated()
+        return try await client.transaction(logger: logger) { connection in
+            var sql = SQLBuilder()
+            sql.append("""
+                UPDATE \(alerts) a SET status = \(try sql.bind(status.rawValue)), comment = \(try sql.bind(comment)),
+                    decided_by = \(try sql.bind(caller)), decided_at = now(), version = version + 1
+                WHERE a.id = \(try sql.bind(id)) AND a.status = 'open'
+                RETURNING \(document)
+                """)
+            if let decided = try await connection.document(sql.query, logger: logger) { return decided }
+            let current = try await get(id)
+            let state = (try? current.decode(DecidedAlert.self))?.status ?? "decided"
+            throw ERPBridgeError.conflict(.alertDecided, "alert \(id.lowercased) is \(state) already")
+        }
+    }
+
+    private struct DecidedAlert: Decodable { var status: String }
+
+    func settings() async throws -> Document {
+        try await client.document(
+            PostgresQuery(unsafeSQL: "SELECT \(settingsDocument) FROM \(schema.table("alert_settings")) s"),
+            orThrow: ERPBridgeError.notFound("alert settings"), logger: logger
+        )
+    }
+
+    func updateSettings(_ patch: AlertSettingsPatch) async throws -> Document {
+        let patch = try patch.validated()
+        var sql = SQLBuilder()
+        sql.append("""
+            UPDATE \(schema.table("alert_settings")) s SET
+                orders_per_day = coalesce(\(try sql.bind(patch.ordersPerDay))::int, orders_per_day),
+                amount_z_score = coalesce(\(try sql.bind(patch.amountZScore))::numeric, amount_z_score),
+                amount_history_minimum = coalesce(\(try sql.bind(patch.amountHistoryMinimum))::int, amount_history_minimum),
+                dunning_share = coalesce(\(try sql.bind(patch.dunningShare))::numeric, dunning_share),
+                dunning_minimum = coalesce(\(try sql.bind(patch.dunningMinimum))::int, dunning_minimum),
+                updated_at = now()
+            RETURNING \(settingsDocument)
+            """)
+        let query = sql.query
+        return try await client.transaction(logger: logger) { try await $0.document(returnedBy: query, logger: logger) }
+    }
+
+    private var settingsDocument: String {
+        """
+        jsonb_build_object('orders_per_day', s.orders_per_day, 'amount_z_score', s.amount_z_score::float8,
+            'amount_history_minimum', s.amount_history_minimum, 'dunning_share', s.dunning_share::float8,
+            'dunning_minimum', s.dunning_minimum, 'updated_at', \(schema.quoted).ts(s.updated_at))::text
+        """
+    }
+}
