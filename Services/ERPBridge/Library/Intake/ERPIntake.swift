@@ -39,11 +39,29 @@ struct ERPIntake: MessageIntake, ServiceStore {
         )
     }
 
-    /// One customer's messages share a lane: their orders wait on that customer's lock anyway.
+    /// One customer's messages share a lane: their orders wait on that customer's lock anyway. The
+    /// customer number is found by a scan for `"erp_id"`, not a parse: this runs in the one loop
+    /// that hands every delivery to its lane.
     func laneKey(of delivery: Delivery) -> String {
-        let object = (try? JSONSerialization.jsonObject(with: Data(delivery.body))) as? [String: Any]
-        let customer = (object?["customer"] as? [String: Any])?["erp_id"] as? String
-        return delivery.routingKey + "|" + (customer ?? delivery.properties.messageId ?? "")
+        delivery.routingKey + "|" + (Self.firstString(after: Array(#""erp_id""#.utf8), in: delivery.body) ?? delivery.properties.messageId ?? "")
+    }
+
+    /// The text of the first JSON string after `key` (and its colon) in `body`, unescaped as it is.
+    static func firstString(after key: [UInt8], in body: [UInt8]) -> String? {
+        guard body.count >= key.count else { return nil }
+        var index = 0
+        while index + key.count <= body.count {
+            if body[index] == key[0], body[index..<(index + key.count)].elementsEqual(key) {
+                var cursor = index + key.count
+                while cursor < body.count, body[cursor] == UInt8(ascii: " ") || body[cursor] == UInt8(ascii: ":") { cursor += 1 }
+                guard cursor < body.count, body[cursor] == UInt8(ascii: "\"") else { return nil }
+                let start = cursor + 1
+                guard let end = body[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                return String(decoding: body[start..<end], as: UTF8.self)
+            }
+            index += 1
+        }
+        return nil
     }
 
     func deadLetterHeaders(of delivery: Delivery) -> AMQPTable {
@@ -95,7 +113,9 @@ struct ERPIntake: MessageIntake, ServiceStore {
                 return Answer(result: .rejected, errors: rejection.errors)
             case let .success(order):
                 let outcome = try await writer.write(order, source: address.source, correlation: correlation, on: connection)
-                return Answer(result: outcome.result, orderId: outcome.orderId, matchedBy: outcome.matchedBy, errors: outcome.errors)
+                return Answer(
+                    result: outcome.result, orderId: outcome.orderId, matchedBy: outcome.matchedBy, errors: outcome.errors, orderNumber: order.orderNumber
+                )
             }
         case "customer_ack":
             switch CustomerAck.parse(delivery.body) {
@@ -149,6 +169,8 @@ struct ERPIntake: MessageIntake, ServiceStore {
         var orderId: UUID?
         var matchedBy: String?
         var errors: [FieldError] = []
+        /// Known when the order was read; otherwise looked for in the body.
+        var orderNumber: String?
     }
 
     /// Records the answer in the inbox and sends it.
@@ -159,7 +181,8 @@ struct ERPIntake: MessageIntake, ServiceStore {
 
     private func send(_ address: InboundMessages.Address, _ answer: Answer, delivery: Delivery, on connection: PostgresConnection) async throws {
         let acknowledgement = Acknowledgement(
-            messageId: address.messageId, answers: address.kind, orderNumber: Self.orderNumber(in: delivery.body), result: answer.result,
+            messageId: address.messageId, answers: address.kind,
+            orderNumber: answer.orderNumber ?? (address.kind == "order" ? Self.orderNumber(in: delivery.body) : nil), result: answer.result,
             crmOrderId: answer.orderId, matchedBy: answer.matchedBy, errors: answer.errors
         )
         try await outbox.append([try acknowledgement.message(to: address.source, correlation: .timeOrdered())], on: connection, logger: logger)

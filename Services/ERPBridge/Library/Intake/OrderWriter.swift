@@ -60,14 +60,20 @@ struct OrderWriter: ServiceStore {
         try await replaceLines(of: id, with: order.lines, on: connection)
         try await record(history: order, of: id, on: connection)
 
-        var sql = SQLBuilder()
-        sql.append("SELECT \(schema.quoted).order_document(o)::text FROM \(orders) o WHERE o.id = \(try sql.bind(id))")
-        let document = try await connection.document(returnedBy: sql.query, logger: logger)
+        // The event is built in the database from the stored order: its document never passes
+        // through this process to become an event.
         let type = kept == nil ? ERPEvents.orderReceived
             : kept?.status != order.status.rawValue ? ERPEvents.orderStatusChanged : ERPEvents.orderUpdated
-        var event = try document.event(type, producer: ERPEvents.producer, aggregateId: id, version: order.version)
-        event.correlationId = correlation
-        try await outbox.append(event, on: connection, logger: logger)
+        var sql = SQLBuilder()
+        sql.append("""
+            WITH documents AS (
+                SELECT o.id AS aggregate_id, o.version AS aggregate_version, \(schema.quoted).order_document(o) AS data
+                FROM \(orders) o WHERE o.id = \(try sql.bind(id))
+            ), events AS (
+            """)
+        try outbox.appendEvents(from: "documents", type: type, producer: ERPEvents.producer, into: &sql)
+        sql.append(" RETURNING 1) SELECT count(*)::int FROM events, \(try outbox.notification(into: &sql))")
+        try await connection.query(sql.query, logger: logger)
         try await alerts.evaluate(order: id, correlation: correlation, on: connection)
         return OrderOutcome(result: .accepted, orderId: id, matchedBy: match.matchedBy)
     }
