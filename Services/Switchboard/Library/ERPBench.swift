@@ -116,14 +116,14 @@ struct ERPBench: AsyncParsableCommand {
             var seen: [String: Double] = [:]
             let path = "/api/v1/orders?source=\(source)&from=\(EventCoding.timestamp(Date().addingTimeInterval(-1)))&limit=100"
             while seen.count < total, !Task.isCancelled {
-                let answer = try await api.send(.GET, path)
+                guard let answer = try? await api.send(.GET, path) else { continue }
                 let now = ContinuousClock.now
                 for number in (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["items"]
                     .flatMap({ $0 as? [[String: Any]] })?.compactMap({ $0["order_number"] as? String }) ?? []
                 where seen[number] == nil {
                     if let sent = published.at(number) { seen[number] = Self.milliseconds(now - sent) }
                 }
-                try await Task.sleep(for: .milliseconds(20))
+                try? await Task.sleep(for: .milliseconds(20))
             }
             return seen.values.sorted()
         }
@@ -140,7 +140,7 @@ struct ERPBench: AsyncParsableCommand {
             try await Task.sleep(for: .seconds(30))
             reader.cancel()
         }
-        let latencies = try await reader.value
+        let latencies = await reader.value
         deadline.cancel()
         guard latencies.count == total else { throw BenchFailure("only \(latencies.count) of \(total) orders showed through the gateway") }
         return latencies
