@@ -31,6 +31,12 @@ extension Request {
         )
     }
 
+    /// The id of the user (or portal caller) the gateway says is calling: the first word of
+    /// `X-Switchboard-Caller: <id> <role>`, which only the gateway sets (`GatewayCredential`).
+    public var callerId: String? {
+        headers[HTTPField.Name("X-Switchboard-Caller")!].flatMap { $0.split(separator: " ").first.map(String.init) }
+    }
+
     /// A boolean query parameter given as true/false/1/0.
     public func flag(_ name: String) -> Bool {
         guard let value = uri.queryParameters[name[...]] else { return false }

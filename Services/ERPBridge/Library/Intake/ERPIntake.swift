@@ -150,9 +150,7 @@ struct ERPIntake: MessageIntake, ServiceStore {
             return Answer(result: .rejected, errors: [FieldError("crm_id", "names no customer the CRM has")])
         }
         let match = kinds.account ? CustomerMatch(accountId: ack.crmId, matchedBy: "customer_ack") : CustomerMatch(contactId: ack.crmId, matchedBy: "customer_ack")
-        var lock = SQLBuilder()
-        lock.append("SELECT pg_advisory_xact_lock(hashtext('erp.customer:' || \(try lock.bind(source)) || ':' || \(try lock.bind(ack.erpId))))")
-        try await connection.query(lock.query, logger: logger)
+        try await matching.lock(source: source, erpId: ack.erpId, on: connection)
         _ = try await matching.link(match, source: source, erpId: ack.erpId, correlation: correlation, on: connection)
         return Answer(result: .accepted, matchedBy: "customer_ack")
     }

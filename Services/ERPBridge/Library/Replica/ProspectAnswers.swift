@@ -18,9 +18,7 @@ struct ProspectAnswers: ServiceStore {
             let answer = try envelope.payload(as: ERPCustomerLink.self)
             guard answer.customerId != nil else { throw PermanentEventError("the answer names neither a contact nor an account") }
             let connection = context.connection
-            var lock = SQLBuilder()
-            lock.append("SELECT pg_advisory_xact_lock(hashtext('erp.customer:' || \(try lock.bind(answer.source)) || ':' || \(try lock.bind(answer.erpId))))")
-            try await connection.query(lock.query, logger: logger)
+            try await matching.lock(source: answer.source, erpId: answer.erpId, on: connection)
             if let requested = answer.requestedId, requested != answer.customerId {
                 var sql = SQLBuilder()
                 sql.append("""

@@ -1,14 +1,6 @@
 import Foundation
-import HTTPTypes
 import Hummingbird
 import ServiceKit
-
-extension Request {
-    /// The user the gateway says is calling (`X-Switchboard-Caller: <id> <role>`).
-    var caller: String? {
-        headers[HTTPField.Name("X-Switchboard-Caller")!].flatMap { $0.split(separator: " ").first.map(String.init) }
-    }
-}
 
 /// The ERP bridge's HTTP API; the gateway serves it to the public under the same paths.
 extension ERPBridgeStores {
@@ -39,7 +31,7 @@ extension ERPBridgeStores {
         for (action, status) in [("acknowledge", AlertStatus.acknowledged), ("dismiss", .dismissed)] {
             api.post("/alerts/:id/\(action)") { request, context in
                 let decision = try await request.decodeJSON(AlertDecision.self, context: context)
-                return try await alerts.decide(try context.uuidParameter("id"), status, decision, by: request.caller).response()
+                return try await alerts.decide(try context.uuidParameter("id"), status, decision, by: request.callerId).response()
             }
         }
         api.get("/alert-settings") { _, _ in APICoding.rawResponse(try await alerts.settings().text) }

@@ -26,21 +26,19 @@ struct CustomerMatching: ServiceStore {
     func match(_ customer: InboundOrder.Customer, source: String, correlation: UUID, on connection: PostgresConnection)
         async throws -> Result<CustomerMatch, Rejection>
     {
-        var lock = SQLBuilder()
-        lock.append("SELECT pg_advisory_xact_lock(hashtext('erp.customer:' || \(try lock.bind(source)) || ':' || \(try lock.bind(customer.erpId))))")
-        try await connection.query(lock.query, logger: logger)
+        try await lock(source: source, erpId: customer.erpId, on: connection)
 
         if let account = customer.crmAccountId {
             guard try await exists(account, in: "crm_accounts", on: connection) else {
                 return .failure(Rejection([FieldError("customer.crm_account_id", "names no account the CRM has")]))
             }
-            return .success(try await link(CustomerMatch(accountId: account, matchedBy: "crm_id"), source: source, customer: customer, correlation: correlation, on: connection))
+            return .success(try await link(CustomerMatch(accountId: account, matchedBy: "crm_id"), source: source, erpId: customer.erpId, correlation: correlation, on: connection))
         }
         if let contact = customer.crmContactId {
             guard let current = try await liveContact(contact, on: connection) else {
                 return .failure(Rejection([FieldError("customer.crm_contact_id", "names no contact the CRM has")]))
             }
-            return .success(try await link(CustomerMatch(contactId: current, matchedBy: "crm_id"), source: source, customer: customer, correlation: correlation, on: connection))
+            return .success(try await link(CustomerMatch(contactId: current, matchedBy: "crm_id"), source: source, erpId: customer.erpId, correlation: correlation, on: connection))
         }
         if let known = try await linked(source: source, erpId: customer.erpId, on: connection) {
             return .success(CustomerMatch(contactId: known.contactId, accountId: known.accountId, matchedBy: "erp_id"))
@@ -48,19 +46,28 @@ struct CustomerMatching: ServiceStore {
         if let key = customer.taxId.flatMap(Normalize.taxId), let account = try await first(
             "SELECT id FROM \(schema.table("crm_accounts")) WHERE tax_key = $1 AND NOT deleted ORDER BY id LIMIT 1", key, on: connection
         ) {
-            return .success(try await link(CustomerMatch(accountId: account, matchedBy: "tax_id"), source: source, customer: customer, correlation: correlation, on: connection))
+            return .success(try await link(CustomerMatch(accountId: account, matchedBy: "tax_id"), source: source, erpId: customer.erpId, correlation: correlation, on: connection))
         }
         if let key = customer.email.flatMap(Normalize.email), let contact = try await first(
             "SELECT id FROM \(schema.table("crm_contacts")) WHERE email_keys @> ARRAY[$1] AND NOT deleted ORDER BY id LIMIT 1", key, on: connection
         ) {
-            return .success(try await link(CustomerMatch(contactId: contact, matchedBy: "email"), source: source, customer: customer, correlation: correlation, on: connection))
+            return .success(try await link(CustomerMatch(contactId: contact, matchedBy: "email"), source: source, erpId: customer.erpId, correlation: correlation, on: connection))
         }
         if let key = customer.phone.flatMap(Normalize.phone), let contact = try await first(
             "SELECT id FROM \(schema.table("crm_contacts")) WHERE phone_keys @> ARRAY[$1] AND NOT deleted ORDER BY id LIMIT 1", key, on: connection
         ) {
-            return .success(try await link(CustomerMatch(contactId: contact, matchedBy: "phone"), source: source, customer: customer, correlation: correlation, on: connection))
+            return .success(try await link(CustomerMatch(contactId: contact, matchedBy: "phone"), source: source, erpId: customer.erpId, correlation: correlation, on: connection))
         }
         return .success(try await requestProspect(customer, source: source, correlation: correlation, on: connection))
+    }
+
+    /// Holds a source's customer number until the transaction ends: everything that links it
+    /// (an order, the ERP's customer_ack, contacts' answer to a prospect request) takes this lock
+    /// first, so two of them never link one number at once.
+    func lock(source: String, erpId: String, on connection: PostgresConnection) async throws {
+        var sql = SQLBuilder()
+        sql.append("SELECT pg_advisory_xact_lock(hashtext('erp.customer:' || \(try sql.bind(source)) || ':' || \(try sql.bind(erpId))))")
+        try await connection.query(sql.query, logger: logger)
     }
 
     /// Links the source's number to `match`'s customer; a new or changed link is announced
@@ -91,12 +98,6 @@ struct CustomerMatching: ServiceStore {
             try await master.send(source: source, erpId: erpId, correlation: correlation, on: connection)
         }
         return match
-    }
-
-    private func link(_ match: CustomerMatch, source: String, customer: InboundOrder.Customer, correlation: UUID, on connection: PostgresConnection)
-        async throws -> CustomerMatch
-    {
-        try await link(match, source: source, erpId: customer.erpId, correlation: correlation, on: connection)
     }
 
     /// A customer nobody knows: linked at once to the id it will have, made by the contacts

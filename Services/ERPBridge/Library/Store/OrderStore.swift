@@ -15,14 +15,7 @@ struct OrderStore: ServiceStore {
         sql.append("""
             SELECT \(schema.quoted).order_summary(o)::text, ARRAY[\(schema.quoted).ts(o.ordered_at), o.id::text] FROM \(orders) o WHERE true
             """)
-        if let customer = filter.customer {
-            let id = try sql.bind(customer)
-            // A customer is a contact or an account; an account's orders include its contacts'.
-            sql.append("""
-                 AND (o.contact_id = \(id) OR o.account_id = \(id)
-                    OR o.contact_id IN (SELECT c.id FROM \(schema.table("crm_contacts")) c WHERE c.account_id = \(id) AND NOT c.deleted))
-                """)
-        }
+        if let customer = filter.customer { sql.append(" AND \(ordersOf(try sql.bind(customer)))") }
         if let account = filter.account { sql.append(" AND o.account_id = \(try sql.bind(account))") }
         if let status = filter.status { sql.append(" AND o.status = ANY(\(try sql.bind(status.map(\.rawValue))))") }
         if let source = filter.source { sql.append(" AND o.source = \(try sql.bind(source))") }
@@ -33,15 +26,21 @@ struct OrderStore: ServiceStore {
         return try await client.page(sql.query, limit: filter.page.limit, logger: logger)
     }
 
+    /// The condition on `orders o` that its row is the customer's (`id` a bound placeholder): a
+    /// customer is a contact or an account, and an account's orders include its contacts'.
+    private func ordersOf(_ id: String) -> String {
+        """
+        (o.contact_id = \(id) OR o.account_id = \(id)
+            OR o.contact_id IN (SELECT c.id FROM \(schema.table("crm_contacts")) c WHERE c.account_id = \(id) AND NOT c.deleted))
+        """
+    }
+
     /// The customer overview's part: the customer's ten latest orders (an account's with its
     /// contacts') and how many of its alerts are open.
     func summary(of customer: UUID) async throws -> String {
         var sql = SQLBuilder()
         let id = try sql.bind(customer)
-        let mine = """
-            (o.contact_id = \(id) OR o.account_id = \(id)
-                OR o.contact_id IN (SELECT c.id FROM \(schema.table("crm_contacts")) c WHERE c.account_id = \(id) AND NOT c.deleted))
-            """
+        let mine = ordersOf(id)
         sql.append("""
             SELECT jsonb_build_object(
                 'orders', (SELECT coalesce(jsonb_agg(s.document ORDER BY s.ordered_at DESC, s.id DESC), '[]') FROM (

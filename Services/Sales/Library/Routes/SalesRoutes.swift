@@ -113,8 +113,9 @@ extension SalesStores {
         }
         api.post("/deals/:id/order-request") { request, context in
             let input = try await request.decodeJSON(NewOrderRequest.self, context: context)
-            let caller = request.headers[HTTPField.Name("X-Switchboard-Caller")!].flatMap { $0.split(separator: " ").first.map(String.init) }
-            return APICoding.rawResponse(try await orderRequests.request(deal: try context.uuidParameter("id"), input, by: caller), status: .accepted)
+            return APICoding.rawResponse(
+                try await orderRequests.request(deal: try context.uuidParameter("id"), input, by: request.callerId), status: .accepted
+            )
         }
         api.post("/deals/:id/quotes") { request, context in
             let input = try await Self.body(QuoteRequest.self, of: request, context: context) ?? QuoteRequest()
