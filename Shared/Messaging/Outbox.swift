@@ -58,11 +58,19 @@ public struct Outbox: Sendable {
     /// The envelope is built in the database, so a batch's state never passes through this
     /// process to become events. Join the statement's result with `notification` to wake the relay.
     public func appendEvents(from source: String, type: String, producer: String, into sql: inout SQLBuilder) throws {
-        let typePlaceholder = try sql.bind(type)
+        try appendEvents(from: source, typeExpression: "\(try sql.bind(type))::text", producer: producer, into: &sql)
+    }
+
+    /// The same, for rows of many kinds: `source` gives each event's type in a column `type`.
+    public func appendEvents(fromTyped source: String, producer: String, into sql: inout SQLBuilder) throws {
+        try appendEvents(from: source, typeExpression: "e.type", producer: producer, into: &sql)
+    }
+
+    private func appendEvents(from source: String, typeExpression type: String, producer: String, into sql: inout SQLBuilder) throws {
         sql.append("""
             INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, headers, correlation_id, event_version)
-            SELECT e.event_id, \(typePlaceholder), e.aggregate_id, e.aggregate_version,
-                \(schema.quoted).outbox_envelope(e.event_id, \(typePlaceholder)::text, \(try sql.bind(producer))::text,
+            SELECT e.event_id, \(type), e.aggregate_id, e.aggregate_version,
+                \(schema.quoted).outbox_envelope(e.event_id, \(type), \(try sql.bind(producer))::text,
                     e.aggregate_id, e.aggregate_version, e.data, clock_timestamp()),
                 '{"x-event-version": 1}'::jsonb, e.event_id, 1
             FROM (SELECT \(schema.quoted).time_ordered_uuid() AS event_id, s.* FROM \(source) AS s) AS e
@@ -83,25 +91,24 @@ public struct Outbox: Sendable {
     /// confirms) but to their own exchange and routing key, each body as it is.
     public func append(_ messages: [OutboundMessage], on connection: PostgresConnection, logger: Logger) async throws {
         guard !messages.isEmpty else { return }
-        try await connection.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    WITH appended AS (
-                        INSERT INTO \(schema.table("outbox"))
-                            (id, type, aggregate_id, aggregate_version, payload, correlation_id, exchange, routing_key)
-                        SELECT id, type, id, 0, payload, correlation, exchange, key
-                        FROM unnest($1::uuid[], $2::text[], $3::text[]::json[], $4::uuid[], $5::text[], $6::text[])
-                            AS m (id, type, payload, correlation, exchange, key)
-                    )
-                    SELECT pg_notify($7, '')
-                    """,
-                binds: try .of(
-                    messages.map(\.id), messages.map(\.type), messages.map(\.body), messages.map(\.correlationId),
-                    messages.map(\.exchange), messages.map(\.routingKey), notificationChannel
-                )
-            ),
-            logger: logger
-        )
+        var sql = SQLBuilder()
+        sql.append("WITH appended AS (")
+        try appendMessages(messages, into: &sql)
+        sql.append(") SELECT 1 FROM \(try notification(into: &sql))")
+        try await connection.query(sql.query, logger: logger)
+    }
+
+    /// Appends to `sql` the statement that writes `messages`, for a data-modifying CTE of a
+    /// statement that also writes what they report. Join it with `notification` to wake the relay.
+    public func appendMessages(_ messages: [OutboundMessage], into sql: inout SQLBuilder) throws {
+        sql.append("""
+            INSERT INTO \(schema.table("outbox")) (id, type, aggregate_id, aggregate_version, payload, correlation_id, exchange, routing_key)
+            SELECT id, type, id, 0, payload, correlation, exchange, key
+            FROM unnest(\(try sql.bind(messages.map(\.id)))::uuid[], \(try sql.bind(messages.map(\.type)))::text[],
+                \(try sql.bind(messages.map(\.body)))::text[]::json[], \(try sql.bind(messages.map(\.correlationId)))::uuid[],
+                \(try sql.bind(messages.map(\.exchange)))::text[], \(try sql.bind(messages.map(\.routingKey)))::text[])
+                AS m (id, type, payload, correlation, exchange, key)
+            """)
     }
 }
 

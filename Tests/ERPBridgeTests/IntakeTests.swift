@@ -42,15 +42,23 @@ struct BridgeIntake {
 
     @discardableResult
     func deliver(_ body: Any, kind: String = "order", source: String = "acme", id: String, redelivered: Bool = false) async throws -> IntakeOutcome {
+        try await deliverTogether([Self.delivery(body, kind: kind, source: source, id: id, redelivered: redelivered)])[0]
+    }
+
+    /// Deliveries applied in one transaction, as a lane's batch is.
+    func deliverTogether(_ deliveries: [Delivery]) async throws -> [IntakeOutcome] {
+        let (intake, outbox, logger) = (intake, service.outbox, service.logger)
+        return try await service.client.transaction(logger: logger) { connection in
+            try await intake.apply(deliveries, context: EventContext(connection: connection, outbox: outbox, logger: logger))
+        }
+    }
+
+    static func delivery(_ body: Any, kind: String = "order", source: String = "acme", id: String, redelivered: Bool = false) throws -> Delivery {
         let bytes = body is String ? Array((body as! String).utf8) : Array(try JSONSerialization.data(withJSONObject: body))
-        let delivery = Delivery(
+        return Delivery(
             exchange: CRMTopology.erpInboundExchange, routingKey: "\(source).\(kind)", redelivered: redelivered, body: bytes,
             properties: MessageProperties(messageId: id)
         )
-        let (intake, outbox, logger) = (intake, service.outbox, service.logger)
-        return try await service.client.transaction(logger: logger) { connection in
-            try await intake.apply([delivery], context: EventContext(connection: connection, outbox: outbox, logger: logger))[0]
-        }
     }
 
     /// The answers sent for a message, oldest first.
@@ -119,6 +127,40 @@ struct IntakeTests {
             let history = (data?["status_history"] as? [[String: Any]] ?? []).map { "\($0["version"] ?? "")\($0["status"] ?? "")" }
             #expect(data?["status"] as? String == "delivered")
             #expect(history == ["1placed", "2confirmed", "3shipped", "4delivered"])
+        }
+    }
+
+    @Test("a lane's batch is taken as its messages one by one: two versions of an order, a resend, a bad body, a new customer twice")
+    func batch() async throws {
+        try await Self.run { checks in
+            let customer: [String: Any] = ["erp_id": "NEW-2", "name": "Lena Brandt", "email": "lena@example.net"]
+            let nobody: [String: Any] = ["erp_id": "K-9", "crm_account_id": UUID().lowercased]
+            let outcomes = try await checks.deliverTogether([
+                try BridgeIntake.delivery(Self.order("X-1", customer: customer), id: "b1"),
+                try BridgeIntake.delivery(Self.order("X-2", customer: customer), id: "b2"),
+                try BridgeIntake.delivery(Self.order("X-1", version: 2, status: "confirmed", customer: customer), id: "b3"),
+                try BridgeIntake.delivery("{oops", id: "b4"),
+                try BridgeIntake.delivery(Self.order("X-1", customer: customer), id: "b1"),
+                try BridgeIntake.delivery(Self.order("X-3", customer: nobody), id: "b6"),
+                try BridgeIntake.delivery(Self.order("X-1", customer: customer), id: "b7"),
+            ])
+            #expect(outcomes == [
+                .applied, .applied, .applied, .rejected("the body is not JSON"), .applied,
+                .rejected("customer.crm_account_id: names no account the CRM has"), .applied,
+            ])
+            let results = try await ["b1", "b2", "b3", "b4", "b6", "b7"].asyncMap { id in
+                try await checks.answers(id).map { "\($0["result"] ?? "")/\($0["matched_by"] as? String ?? "-")" }
+            }
+            #expect(results == [
+                ["accepted/created", "duplicate/created"], ["accepted/erp_id"], ["accepted/created"], ["rejected/-"], ["rejected/-"],
+                ["stale/created"],
+            ])
+            #expect(try await checks.payloads("type = $1", ERPEvents.prospectRequested).count == 1)
+            #expect(try await checks.payloads("type = $1", ERPEvents.orderReceived).count == 2)
+            let changed = try await checks.payloads("type = $1", ERPEvents.orderStatusChanged)
+            let data = changed.first?["data"] as? [String: Any]
+            #expect(changed.count == 1)
+            #expect((data?["status_history"] as? [[String: Any]] ?? []).map { "\($0["version"] ?? "")\($0["status"] ?? "")" } == ["1placed", "2confirmed"])
         }
     }
 

@@ -96,3 +96,24 @@ private func runPgbenchProcess(
     else { throw ValidationError("pgbench printed no tps line:\n\(text)") }
     return tps
 }
+
+/// The CPU time every process of the machine spent, from /proc/stat (Linux): what two runs of
+/// different work cost per item, when the cores, not a wait, are what bounds a rate. Nil where
+/// there is no /proc/stat.
+struct MachineCPU {
+    let busy: Double
+
+    /// Milliseconds of CPU the machine spent since `self`, nil when either reading failed.
+    static func now() -> MachineCPU? {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return nil }
+        // user nice system idle iowait irq softirq steal: everything but idle and iowait is work.
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 8 else { return nil }
+        let work = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+        return MachineCPU(busy: work * 1000 / Double(sysconf(Int32(_SC_CLK_TCK))))
+    }
+
+    func milliseconds(since start: MachineCPU?) -> Double? { start.map { busy - $0.busy } }
+}

@@ -68,20 +68,75 @@ struct ERPIntake: MessageIntake, ServiceStore {
         ["x-source": .string(InboundMessages.Address(delivery).source)]
     }
 
+    /// Orders that parse are written in runs (`OrderWriter`)
+    /// that end before a message that is not one or that repeats a message id or an order number
+    /// of the run; every other message is taken alone, in its place.
     func apply(_ deliveries: [Delivery], context: EventContext) async throws -> [IntakeOutcome] {
+        let connection = context.connection
         var outcomes: [IntakeOutcome] = []
-        for delivery in deliveries { outcomes.append(try await apply(delivery, on: context.connection)) }
+        var run: [PendingOrder] = []
+        for delivery in deliveries {
+            let address = InboundMessages.Address(delivery)
+            var pending: PendingOrder?
+            if address.kind == "order", case let .success(order) = InboundOrder.parse(delivery.body) {
+                pending = PendingOrder(delivery: delivery, address: address, order: order)
+            }
+            if let pending, !run.contains(where: { $0.clashes(with: pending) }) {
+                run.append(pending)
+                continue
+            }
+            outcomes += try await write(run, on: connection)
+            run = pending.map { [$0] } ?? []
+            if pending == nil { outcomes.append(try await applyAlone(delivery, address, on: connection)) }
+        }
+        outcomes += try await write(run, on: connection)
         return outcomes
     }
 
     func reject(_ delivery: Delivery, reason: String, context: EventContext) async throws {
         let address = InboundMessages.Address(delivery)
         _ = try await inbox.claim(address, on: context.connection)
-        try await answer(address, Answer(result: .rejected, errors: [FieldError("", reason)]), delivery: delivery, on: context.connection)
+        try await answer([(address, Answer(result: .rejected, errors: [FieldError("", reason)]), delivery)], on: context.connection)
     }
 
-    private func apply(_ delivery: Delivery, on connection: PostgresConnection) async throws -> IntakeOutcome {
-        let address = InboundMessages.Address(delivery)
+    private struct PendingOrder {
+        var delivery: Delivery
+        var address: InboundMessages.Address
+        var order: InboundOrder
+
+        func clashes(with other: PendingOrder) -> Bool {
+            address.source == other.address.source
+                && (address.messageId == other.address.messageId || order.orderNumber == other.order.orderNumber)
+        }
+    }
+
+    /// A run of orders: those new to the inbox written together and answered together; those seen
+    /// before, or from a source that may not publish, answered as `applyAlone` answers them.
+    private func write(_ run: [PendingOrder], on connection: PostgresConnection) async throws -> [IntakeOutcome] {
+        guard !run.isEmpty else { return [] }
+        let taken = try await inbox.claimNew(run.map(\.address), on: connection)
+        let new = run.indices.filter { taken[$0] }
+        let results = try await writer.write(new.map { IncomingOrder(order: run[$0].order, source: run[$0].address.source) }, on: connection)
+        var answers: [Int: Answer] = [:]
+        for (index, result) in zip(new, results) {
+            answers[index] = Answer(
+                result: result.result, orderId: result.orderId, matchedBy: result.matchedBy, errors: result.errors,
+                orderNumber: run[index].order.orderNumber
+            )
+        }
+        try await answer(new.map { (run[$0].address, answers[$0]!, run[$0].delivery) }, on: connection)
+        var outcomes: [IntakeOutcome] = []
+        for (index, pending) in run.enumerated() {
+            if let answer = answers[index] {
+                outcomes.append(answer.result == .rejected ? .rejected(FieldError.summary(answer.errors)) : .applied)
+            } else {
+                outcomes.append(try await applyAlone(pending.delivery, pending.address, on: connection))
+            }
+        }
+        return outcomes
+    }
+
+    private func applyAlone(_ delivery: Delivery, _ address: InboundMessages.Address, on connection: PostgresConnection) async throws -> IntakeOutcome {
         switch try await inbox.claim(address, on: connection) {
         case .new:
             break
@@ -92,17 +147,18 @@ struct ERPIntake: MessageIntake, ServiceStore {
             if !delivery.redelivered {
                 var matchedBy: String?
                 if let orderId { matchedBy = try await self.matchedBy(order: orderId, on: connection) }
-                try await send(address, Answer(result: .duplicate, orderId: orderId, matchedBy: matchedBy), delivery: delivery, on: connection)
+                let answer = Answer(result: .duplicate, orderId: orderId, matchedBy: matchedBy)
+                try await outbox.append([try acknowledgement(address, answer, delivery: delivery)], on: connection, logger: logger)
             }
             return .applied
         }
         let answer = try await answer(to: delivery, address, on: connection)
-        try await self.answer(address, answer, delivery: delivery, on: connection)
+        try await self.answer([(address, answer, delivery)], on: connection)
         return answer.result == .rejected ? .rejected(FieldError.summary(answer.errors)) : .applied
     }
 
     private func answer(to delivery: Delivery, _ address: InboundMessages.Address, on connection: PostgresConnection) async throws -> Answer {
-        guard try await inbox.isActive(address.source, on: connection) else {
+        guard try await inbox.active([address.source], on: connection).contains(address.source) else {
             return Answer(result: .rejected, errors: [FieldError("", "'\(address.source)' is not a source the CRM takes messages from")])
         }
         let correlation = UUID.timeOrdered()
@@ -112,7 +168,7 @@ struct ERPIntake: MessageIntake, ServiceStore {
             case let .failure(rejection):
                 return Answer(result: .rejected, errors: rejection.errors)
             case let .success(order):
-                let outcome = try await writer.write(order, source: address.source, correlation: correlation, on: connection)
+                let outcome = try await writer.write([IncomingOrder(order: order, source: address.source)], on: connection)[0]
                 return Answer(
                     result: outcome.result, orderId: outcome.orderId, matchedBy: outcome.matchedBy, errors: outcome.errors, orderNumber: order.orderNumber
                 )
@@ -171,19 +227,24 @@ struct ERPIntake: MessageIntake, ServiceStore {
         var orderNumber: String?
     }
 
-    /// Records the answer in the inbox and sends it.
-    private func answer(_ address: InboundMessages.Address, _ answer: Answer, delivery: Delivery, on connection: PostgresConnection) async throws {
-        try await inbox.finish(address, result: answer.result, orderId: answer.orderId, errors: answer.errors, on: connection)
-        try await send(address, answer, delivery: delivery, on: connection)
+    /// Records the answers in the inbox and sends them, in one statement.
+    private func answer(_ answers: [(InboundMessages.Address, Answer, Delivery)], on connection: PostgresConnection) async throws {
+        guard !answers.isEmpty else { return }
+        var sql = SQLBuilder()
+        sql.append("WITH answered AS (")
+        try inbox.appendFinish(answers.map { ($0.0, $0.1.result, $0.1.orderId, $0.1.errors) }, into: &sql)
+        sql.append("), sent AS (")
+        try outbox.appendMessages(try answers.map { try acknowledgement($0.0, $0.1, delivery: $0.2) }, into: &sql)
+        sql.append(") SELECT 1 FROM \(try outbox.notification(into: &sql))")
+        try await connection.query(sql.query, logger: logger)
     }
 
-    private func send(_ address: InboundMessages.Address, _ answer: Answer, delivery: Delivery, on connection: PostgresConnection) async throws {
-        let acknowledgement = Acknowledgement(
+    private func acknowledgement(_ address: InboundMessages.Address, _ answer: Answer, delivery: Delivery) throws -> OutboundMessage {
+        try Acknowledgement(
             messageId: address.messageId, answers: address.kind,
             orderNumber: answer.orderNumber ?? (address.kind == "order" ? Self.orderNumber(in: delivery.body) : nil), result: answer.result,
             crmOrderId: answer.orderId, matchedBy: answer.matchedBy, errors: answer.errors
-        )
-        try await outbox.append([try acknowledgement.message(to: address.source, correlation: .timeOrdered())], on: connection, logger: logger)
+        ).message(to: address.source, correlation: .timeOrdered())
     }
 
     /// The order number a body names, if it names one as text: an answer to a rejected order still says which.

@@ -61,22 +61,50 @@ struct InboundMessages: ServiceStore {
         throw MissingRow(statement: "inbound message \(address.source)/\(address.messageId)")
     }
 
-    /// The answer the message got.
-    func finish(_ address: Address, result: InboundResult, orderId: UUID?, errors: [FieldError], on connection: PostgresConnection) async throws {
+    /// Takes, all at once, the rows of messages new to the inbox from sources that may publish;
+    /// true for each taken. The others were seen before or come from elsewhere: `claim` reads each.
+    func claimNew(_ addresses: [Address], on connection: PostgresConnection) async throws -> [Bool] {
         var sql = SQLBuilder()
-        let errorsJSON = errors.isEmpty ? nil : String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
         sql.append("""
-            UPDATE \(table) SET result = \(try sql.bind(result.rawValue)), order_id = \(try sql.bind(orderId)),
-                errors = \(try sql.bind(errorsJSON))::jsonb, received_at = now()
-            WHERE source = \(try sql.bind(address.source)) AND message_id = \(try sql.bind(address.messageId))
+            WITH input AS (
+                SELECT * FROM unnest(\(try sql.bind(addresses.map(\.source)))::text[], \(try sql.bind(addresses.map(\.messageId)))::text[],
+                    \(try sql.bind(addresses.map(\.kind)))::text[]) WITH ORDINALITY AS m (source, message_id, kind, i)
+            ), claimed AS (
+                INSERT INTO \(table) (source, message_id, kind, result)
+                SELECT source, message_id, kind, 'accepted' FROM input
+                WHERE source IN (SELECT name FROM \(schema.table("sources")) WHERE removed_at IS NULL)
+                ON CONFLICT DO NOTHING RETURNING source, message_id
+            )
+            SELECT input.i::int FROM input JOIN claimed USING (source, message_id)
             """)
-        try await connection.query(sql.query, logger: logger)
+        var taken = [Bool](repeating: false, count: addresses.count)
+        for try await index in try await connection.query(sql.query, logger: logger).decode(Int.self) { taken[index - 1] = true }
+        return taken
     }
 
-    /// Whether the source may publish: added and not removed.
-    func isActive(_ source: String, on connection: PostgresConnection) async throws -> Bool {
+    /// Appends to `sql` the statement that records the answers messages got, for a CTE of the
+    /// statement that sends them.
+    func appendFinish(_ answers: [(address: Address, result: InboundResult, orderId: UUID?, errors: [FieldError])], into sql: inout SQLBuilder)
+        throws
+    {
+        let errors = try answers.map { $0.errors.isEmpty ? "null" : String(decoding: try JSONEncoder().encode($0.errors), as: UTF8.self) }
+        let orders = answers.map { $0.orderId?.lowercased ?? "" }
+        sql.append("""
+            UPDATE \(table) m SET result = a.result, order_id = nullif(a.order_id, '')::uuid, errors = nullif(a.errors, 'null'::jsonb),
+                received_at = now()
+            FROM unnest(\(try sql.bind(answers.map(\.address.source)))::text[], \(try sql.bind(answers.map(\.address.messageId)))::text[],
+                \(try sql.bind(answers.map(\.result.rawValue)))::text[], \(try sql.bind(orders))::text[], \(try sql.bind(errors))::jsonb[])
+                AS a (source, message_id, result, order_id, errors)
+            WHERE m.source = a.source AND m.message_id = a.message_id
+            """)
+    }
+
+    /// The sources among `sources` that may publish: added and not removed.
+    func active(_ sources: Set<String>, on connection: PostgresConnection) async throws -> Set<String> {
         var sql = SQLBuilder()
-        sql.append("SELECT 1 FROM \(schema.table("sources")) WHERE name = \(try sql.bind(source)) AND removed_at IS NULL")
-        return try await connection.query(sql.query, logger: logger).collect().count > 0
+        sql.append("SELECT name FROM \(schema.table("sources")) WHERE name = ANY(\(try sql.bind(Array(sources)))::text[]) AND removed_at IS NULL")
+        var active = Set<String>()
+        for try await name in try await connection.query(sql.query, logger: logger).decode(String.self) { active.insert(name) }
+        return active
     }
 }

@@ -7,8 +7,9 @@ import ServiceKit
 import Storage
 
 /// Suspicious transactions: the rules (`alert_findings` in SQL, with the thresholds of
-/// `alert_settings`) run on every order change in the transaction that applies it; what they find
-/// about an order for the first time is an open alert and an `erp.alert.raised` event. People
+/// `alert_settings`) run on every order change in the transaction that applies it (in the
+/// statement of the orders' events, `OrderWriter`); what they find about an order for the first
+/// time is an open alert and an `erp.alert.raised` event. People
 /// acknowledge or dismiss alerts with a comment.
 struct AlertStore: ServiceStore {
     let service: ServiceDependencies
@@ -16,34 +17,25 @@ struct AlertStore: ServiceStore {
     var alerts: String { schema.table("alerts") }
     var document: String { "\(schema.quoted).alert_document(a)::text" }
 
-    /// Runs the rules on the order as it now stands; returns how many alerts were raised.
-    @discardableResult
-    func evaluate(order: UUID, correlation: UUID, on connection: PostgresConnection) async throws -> Int {
-        var sql = SQLBuilder()
-        let id = try sql.bind(order)
+    /// Appends to `sql` the statement that runs the rules on `orders` as they now stand and
+    /// keeps what they find for the first time as open alerts, returning the new rows: a CTE of
+    /// the statement that writes their events (`documentOf`).
+    func appendRaise(orders: [UUID], into sql: inout SQLBuilder) throws {
         sql.append("""
-            WITH raised AS (
-                INSERT INTO \(alerts) AS a (id, rule, order_id, source, erp_customer_id, contact_id, account_id, score, reasons)
-                SELECT \(schema.quoted).time_ordered_uuid(), f.rule, o.id, o.source, o.erp_customer_id, o.contact_id, o.account_id,
-                    f.score, f.reasons
-                FROM \(schema.table("orders")) o CROSS JOIN \(schema.table("alert_settings")) s
-                CROSS JOIN LATERAL \(schema.quoted).alert_findings(o, s) f
-                WHERE o.id = \(id)
-                ON CONFLICT (order_id, rule) DO NOTHING
-                RETURNING a.*
-            ), documents AS (
-                SELECT r.id AS aggregate_id, r.version AS aggregate_version,
-                    \(schema.quoted).alert_document(ROW(r.*)::\(alerts)) AS data
-                FROM raised r
-            ), events AS (
+            INSERT INTO \(alerts) AS a (id, rule, order_id, source, erp_customer_id, contact_id, account_id, score, reasons)
+            SELECT \(schema.quoted).time_ordered_uuid(), f.rule, o.id, o.source, o.erp_customer_id, o.contact_id, o.account_id,
+                f.score, f.reasons
+            FROM \(schema.table("orders")) o CROSS JOIN \(schema.table("alert_settings")) s
+            CROSS JOIN LATERAL \(schema.quoted).alert_findings(o, s) f
+            WHERE o.id = ANY(\(try sql.bind(orders))::uuid[])
+            ON CONFLICT (order_id, rule) DO NOTHING
+            RETURNING a.*
             """)
-        try outbox.appendEvents(from: "documents", type: ERPEvents.alertRaised, producer: ERPEvents.producer, into: &sql)
-        sql.append(" RETURNING 1) SELECT count(*)::int FROM events, \(try outbox.notification(into: &sql))")
-        for try await count in try await connection.query(sql.query, logger: logger).decode(Int.self) {
-            if count > 0 { logger.notice("suspicious transaction", metadata: ["order": "\(order.lowercased)", "alerts": "\(count)"]) }
-            return count
-        }
-        return 0
+    }
+
+    /// The event document of a raised alert, `row` naming a row of `appendRaise`'s CTE.
+    func documentOf(_ row: String) -> String {
+        "\(schema.quoted).alert_document(ROW(\(row).*)::\(alerts))"
     }
 
     func list(_ filter: AlertFilter) async throws -> RawPage {

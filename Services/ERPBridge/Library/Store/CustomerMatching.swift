@@ -23,10 +23,12 @@ struct CustomerMatching: ServiceStore {
     let service: ServiceDependencies
     let master: CustomerMaster
 
-    func match(_ customer: InboundOrder.Customer, source: String, correlation: UUID, on connection: PostgresConnection)
+    /// `unlinked`: the caller holds the number's lock and found it unlinked (`OrderWriter` reads
+    /// a batch's links at once), so neither is done again.
+    func match(_ customer: InboundOrder.Customer, source: String, unlinked: Bool = false, correlation: UUID, on connection: PostgresConnection)
         async throws -> Result<CustomerMatch, Rejection>
     {
-        try await lock(source: source, erpId: customer.erpId, on: connection)
+        if !unlinked { try await lock(source: source, erpId: customer.erpId, on: connection) }
 
         if let account = customer.crmAccountId {
             guard try await exists(account, in: "crm_accounts", on: connection) else {
@@ -40,7 +42,7 @@ struct CustomerMatching: ServiceStore {
             }
             return .success(try await link(CustomerMatch(contactId: current, matchedBy: "crm_id"), source: source, erpId: customer.erpId, correlation: correlation, on: connection))
         }
-        if let known = try await linked(source: source, erpId: customer.erpId, on: connection) {
+        if !unlinked, let known = try await linked(source: source, erpId: customer.erpId, on: connection) {
             return .success(CustomerMatch(contactId: known.contactId, accountId: known.accountId, matchedBy: "erp_id"))
         }
         if let key = customer.taxId.flatMap(Normalize.taxId), let account = try await first(
@@ -66,9 +68,12 @@ struct CustomerMatching: ServiceStore {
     /// first, so two of them never link one number at once.
     func lock(source: String, erpId: String, on connection: PostgresConnection) async throws {
         var sql = SQLBuilder()
-        sql.append("SELECT pg_advisory_xact_lock(hashtext('erp.customer:' || \(try sql.bind(source)) || ':' || \(try sql.bind(erpId))))")
+        sql.append("SELECT pg_advisory_xact_lock(hashtext(\(try sql.bind(Self.lockKey(source: source, erpId: erpId)))))")
         try await connection.query(sql.query, logger: logger)
     }
+
+    /// The name of that lock, for a batch that takes many at once.
+    static func lockKey(source: String, erpId: String) -> String { "erp.customer:\(source):\(erpId)" }
 
     /// Links the source's number to `match`'s customer; a new or changed link is announced
     /// (`erp.customer.linked`) and the source is sent the customer's master data.
