@@ -68,9 +68,9 @@ struct ERPIntake: MessageIntake, ServiceStore {
         ["x-source": .string(InboundMessages.Address(delivery).source)]
     }
 
-    /// Orders that parse are written in runs (`OrderWriter`)
-    /// that end before a message that is not one or that repeats a message id or an order number
-    /// of the run; every other message is taken alone, in its place.
+    /// Orders that parse are written in runs (`OrderWriter`) that end before a message that is not
+    /// one or that repeats a message id or an order number of the run; every other message is
+    /// taken alone, in its place.
     func apply(_ deliveries: [Delivery], context: EventContext) async throws -> [IntakeOutcome] {
         let connection = context.connection
         var outcomes: [IntakeOutcome] = []
