@@ -138,6 +138,7 @@ var targets: [Target] = [
         dependencies: ["TestSupport", "ERPBridgeService", "AMQP", "Contracts", "Messaging", "Storage", "ServiceKit", postgres],
         path: "Tests/ERPBridgeTests", swiftSettings: swiftSettings
     ),
+    .testTarget(name: "SupportTests", dependencies: ["SupportService"], path: "Tests/SupportTests", swiftSettings: swiftSettings),
     .testTarget(name: "CatalogueTests", dependencies: ["Catalogue"], path: "Tests/CatalogueTests", swiftSettings: swiftSettings),
     .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ServiceKit", "TestSupport"], path: "Tests/AMQPTests", swiftSettings: swiftSettings),
     .testTarget(
