@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import AsyncHTTPClient
+import Catalogue
 import Crypto
 import ERPBridgeService
 import Foundation
@@ -140,7 +141,7 @@ struct ERPBench: AsyncParsableCommand {
     /// Waits until the services have published everything they wrote (the answers and events of
     /// what came before), so that a figure starts on a quiet machine.
     func settle(_ client: PostgresClient) async throws {
-        let unpublished = ["contacts", "sales", "erp_bridge", "gateway"]
+        let unpublished = ServiceCatalogue.all.map(\.name)
             .map { "(SELECT count(*) FROM (SELECT FROM \($0).outbox WHERE published_at IS NULL LIMIT 1) x)" }.joined(separator: " + ")
         try await waitUntil { try await count("SELECT (\(unpublished))::int", client) == 0 }
         try await Task.sleep(for: .seconds(1))
@@ -301,24 +302,20 @@ extension ERPBench {
 
 /// The publish instants of the latency figure's orders, by number.
 final class Published: Sendable {
-    private let orders = Mutex<[(number: String, instant: ContinuousClock.Instant, orderedAt: Date)]>([])
-    private let indices = Mutex<[String: Int]>([:])
+    /// In publish order, and when each was published and says it was ordered, by number.
+    private let orders = Mutex<(numbers: [String], times: [String: (instant: ContinuousClock.Instant, orderedAt: Date)])>(([], [:]))
 
     func note(_ number: String, orderedAt: Date) {
-        let index = orders.withLock { orders in
-            orders.append((number, .now, orderedAt))
-            return orders.count - 1
+        orders.withLock {
+            $0.numbers.append(number)
+            $0.times[number] = (.now, orderedAt)
         }
-        indices.withLock { $0[number] = index }
     }
 
-    func at(_ number: String) -> ContinuousClock.Instant? {
-        guard let index = indices.withLock({ $0[number] }) else { return nil }
-        return orders.withLock { $0[index].instant }
-    }
+    func at(_ number: String) -> ContinuousClock.Instant? { orders.withLock { $0.times[number]?.instant } }
 
     /// The order time of the earliest published order not in `seen`.
     func oldest(notIn seen: [String: Double]) -> Date? {
-        orders.withLock { orders in orders.first { seen[$0.number] == nil }?.orderedAt }
+        orders.withLock { orders in orders.numbers.first { seen[$0] == nil }.flatMap { orders.times[$0]?.orderedAt } }
     }
 }

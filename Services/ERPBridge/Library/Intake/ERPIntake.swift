@@ -158,7 +158,7 @@ struct ERPIntake: MessageIntake, ServiceStore {
     }
 
     private func answer(to delivery: Delivery, _ address: InboundMessages.Address, on connection: PostgresConnection) async throws -> Answer {
-        guard try await inbox.active([address.source], on: connection).contains(address.source) else {
+        guard try await inbox.isActive(address.source, on: connection) else {
             return Answer(result: .rejected, errors: [FieldError("", "'\(address.source)' is not a source the CRM takes messages from")])
         }
         let correlation = UUID.timeOrdered()

@@ -99,12 +99,10 @@ struct InboundMessages: ServiceStore {
             """)
     }
 
-    /// The sources among `sources` that may publish: added and not removed.
-    func active(_ sources: Set<String>, on connection: PostgresConnection) async throws -> Set<String> {
+    /// Whether the source may publish: added and not removed.
+    func isActive(_ source: String, on connection: PostgresConnection) async throws -> Bool {
         var sql = SQLBuilder()
-        sql.append("SELECT name FROM \(schema.table("sources")) WHERE name = ANY(\(try sql.bind(Array(sources)))::text[]) AND removed_at IS NULL")
-        var active = Set<String>()
-        for try await name in try await connection.query(sql.query, logger: logger).decode(String.self) { active.insert(name) }
-        return active
+        sql.append("SELECT 1 FROM \(schema.table("sources")) WHERE name = \(try sql.bind(source)) AND removed_at IS NULL")
+        return try await connection.query(sql.query, logger: logger).collect().count > 0
     }
 }

@@ -45,7 +45,7 @@ struct OrderWriter: ServiceStore {
 
     func write(_ incoming: [IncomingOrder], on connection: PostgresConnection) async throws -> [OrderOutcome] {
         guard !incoming.isEmpty else { return [] }
-        let byNumber = incoming.filter { $0.order.customer.crmContactId == nil && $0.order.customer.crmAccountId == nil }
+        let byNumber = incoming.filter(\.order.customer.isNamedByNumber)
         try await lock(
             incoming.map { "erp.order:\($0.source):\($0.order.orderNumber)" }
                 + byNumber.map { CustomerMatching.lockKey(source: $0.source, erpId: $0.order.customer.erpId) },
@@ -130,7 +130,7 @@ struct OrderWriter: ServiceStore {
             if let id, let version, let status, let customer, let matchedBy {
                 kept[index - 1] = Kept(id: id, version: version, status: status, erpCustomerId: customer, matchedBy: matchedBy)
             }
-            if linked, item.order.customer.crmContactId == nil, item.order.customer.crmAccountId == nil {
+            if linked, item.order.customer.isNamedByNumber {
                 links[CustomerKey(source: item.source, erpId: item.order.customer.erpId)] = CustomerMatch(
                     contactId: contact, accountId: account, matchedBy: "erp_id"
                 )
@@ -147,12 +147,11 @@ struct OrderWriter: ServiceStore {
     {
         let customer = item.order.customer
         let key = CustomerKey(source: item.source, erpId: customer.erpId)
-        let byNumber = customer.crmContactId == nil && customer.crmAccountId == nil
-        if byNumber, var link = links[key] {
+        if customer.isNamedByNumber, var link = links[key] {
             if let kept, kept.erpCustomerId == customer.erpId { link.matchedBy = kept.matchedBy }
             return .success(link)
         }
-        let matched = try await matching.match(customer, source: item.source, unlinked: byNumber, correlation: .timeOrdered(), on: connection)
+        let matched = try await matching.match(customer, source: item.source, unlinked: customer.isNamedByNumber, correlation: .timeOrdered(), on: connection)
         if case let .success(found) = matched {
             links[key] = CustomerMatch(contactId: found.contactId, accountId: found.accountId, matchedBy: "erp_id")
         }

@@ -34,6 +34,9 @@ struct InboundOrder: Sendable {
         var name: String?
         /// As sent, for the order's record.
         var json: String
+
+        /// Named by the source's customer number alone, with no CRM id: the link decides who it is.
+        var isNamedByNumber: Bool { crmContactId == nil && crmAccountId == nil }
     }
 
     struct Line: Sendable {

@@ -9,8 +9,8 @@ import Storage
 /// Suspicious transactions: the rules (`alert_findings` in SQL, with the thresholds of
 /// `alert_settings`) run on every order change in the transaction that applies it (in the
 /// statement of the orders' events, `OrderWriter`); what they find about an order for the first
-/// time is an open alert and an `erp.alert.raised` event. People
-/// acknowledge or dismiss alerts with a comment.
+/// time is an open alert and an `erp.alert.raised` event. People acknowledge or dismiss alerts
+/// with a comment.
 struct AlertStore: ServiceStore {
     let service: ServiceDependencies
 
